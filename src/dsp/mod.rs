@@ -1,0 +1,1 @@
+//! DSP building blocks. Plain structs with `reset()` and per-sample `process`; no knowledge of songs.
