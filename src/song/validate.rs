@@ -1,0 +1,241 @@
+//! Range and reference checks, each problem named by its place in the file
+//! (e.g. `instruments[2].synth.filter.cutoff`) and what is allowed there.
+
+use super::{Envelope, NoteField, SAMPLE_RATES, Song, Source};
+use super::{MAX_CHANNELS, Oscillator};
+use std::ops::RangeInclusive;
+
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn range(&mut self, at: &str, value: f32, allowed: RangeInclusive<f32>, unit: &str) {
+        if !value.is_finite() || !allowed.contains(&value) {
+            self.0.push(format!(
+                "{at}: {value} is out of range (allowed {} to {}{unit})",
+                allowed.start(),
+                allowed.end()
+            ));
+        }
+    }
+
+    fn envelope(&mut self, at: &str, env: &Envelope) {
+        self.range(&format!("{at}.attack"), env.attack, 0.0..=30.0, " s");
+        self.range(&format!("{at}.decay"), env.decay, 0.0..=30.0, " s");
+        self.range(&format!("{at}.sustain"), env.sustain, 0.0..=1.0, "");
+        self.range(&format!("{at}.release"), env.release, 0.0..=30.0, " s");
+    }
+
+    fn oscillator(&mut self, at: &str, osc: &Oscillator) {
+        self.range(
+            &format!("{at}.semitones"),
+            osc.semitones as f32,
+            -48.0..=48.0,
+            "",
+        );
+        self.range(
+            &format!("{at}.detune"),
+            osc.detune,
+            -100.0..=100.0,
+            " cents",
+        );
+        self.range(
+            &format!("{at}.pulse_width"),
+            osc.pulse_width,
+            0.05..=0.95,
+            "",
+        );
+    }
+}
+
+/// Every problem found, in file order; empty when the song is good.
+pub(super) fn problems(song: &Song) -> Vec<String> {
+    let mut p = Problems(Vec::new());
+    p.range("tempo", song.tempo, 20.0..=999.0, " BPM");
+    p.range("speed", f32::from(song.speed), 1.0..=31.0, " ticks per row");
+    p.range(
+        "beats_per_bar",
+        f32::from(song.beats_per_bar),
+        1.0..=16.0,
+        "",
+    );
+    p.range(
+        "rows_per_beat",
+        f32::from(song.rows_per_beat),
+        1.0..=16.0,
+        "",
+    );
+    p.range("swing", song.swing, 0.0..=75.0, " %");
+    if !SAMPLE_RATES.contains(&song.render.sample_rate) {
+        p.0.push(format!(
+            "render.sample_rate: {} is not allowed (allowed {SAMPLE_RATES:?})",
+            song.render.sample_rate
+        ));
+    }
+    p.range("render.tail", song.render.tail, 0.0..=30.0, " s");
+
+    if song.instruments.len() > 255 {
+        p.0.push(format!(
+            "instruments: {} instruments (allowed at most 255)",
+            song.instruments.len()
+        ));
+    }
+    for (i, inst) in song.instruments.iter().enumerate() {
+        let at = format!("instruments[{i}]");
+        p.range(&format!("{at}.gain_db"), inst.gain_db, -60.0..=24.0, " dB");
+        match &inst.source {
+            Source::Synth(s) => {
+                let at = format!("{at}.synth");
+                p.oscillator(&format!("{at}.osc1"), &s.osc1);
+                p.oscillator(&format!("{at}.osc2"), &s.osc2);
+                p.range(&format!("{at}.mix"), s.mix, 0.0..=1.0, "");
+                p.envelope(&format!("{at}.amp"), &s.amp);
+                p.range(
+                    &format!("{at}.filter.cutoff"),
+                    s.filter.cutoff,
+                    20.0..=20_000.0,
+                    " Hz",
+                );
+                p.range(
+                    &format!("{at}.filter.resonance"),
+                    s.filter.resonance,
+                    0.0..=1.0,
+                    "",
+                );
+                p.range(
+                    &format!("{at}.filter.env_amount"),
+                    s.filter.env_amount,
+                    -10.0..=10.0,
+                    " octaves",
+                );
+                p.range(
+                    &format!("{at}.filter.key_track"),
+                    s.filter.key_track,
+                    0.0..=1.0,
+                    "",
+                );
+                p.envelope(&format!("{at}.filter.envelope"), &s.filter.envelope);
+                p.range(
+                    &format!("{at}.pitch_sweep.amount"),
+                    s.pitch_sweep.amount,
+                    -48.0..=48.0,
+                    " semitones",
+                );
+                p.range(
+                    &format!("{at}.pitch_sweep.decay"),
+                    s.pitch_sweep.decay,
+                    0.0..=10.0,
+                    " s",
+                );
+                p.range(&format!("{at}.glide"), s.glide, 0.0..=10.0, " s");
+            }
+            Source::Sampler(s) => {
+                let at = format!("{at}.sampler");
+                if s.path.trim().is_empty() {
+                    p.0.push(format!(
+                        "{at}.path: is empty (give a WAV file relative to the song)"
+                    ));
+                }
+                p.range(
+                    &format!("{at}.fine_tune"),
+                    s.fine_tune,
+                    -100.0..=100.0,
+                    " cents",
+                );
+                p.envelope(&format!("{at}.amp"), &s.amp);
+                if let Some(l) = s.sample_loop
+                    && l.start >= l.end
+                {
+                    p.0.push(format!(
+                        "{at}.loop: start {} must be before end {}",
+                        l.start, l.end
+                    ));
+                }
+            }
+        }
+    }
+
+    let channels = song.channel_count();
+    if !(1..=MAX_CHANNELS).contains(&channels) {
+        p.0.push(format!(
+            "mixer.channels: {channels} channels (allowed 1 to {MAX_CHANNELS})"
+        ));
+    }
+    for (i, ch) in song.mixer.channels.iter().enumerate() {
+        let at = format!("mixer.channels[{i}]");
+        p.range(&format!("{at}.gain_db"), ch.gain_db, -96.0..=24.0, " dB");
+        p.range(&format!("{at}.pan"), ch.pan, -1.0..=1.0, "");
+    }
+    p.range("master.gain_db", song.master.gain_db, -48.0..=24.0, " dB");
+    p.range(
+        "master.ceiling_db",
+        song.master.ceiling_db,
+        -24.0..=0.0,
+        " dBFS",
+    );
+
+    if song.patterns.is_empty() {
+        p.0.push("patterns: the song needs at least one pattern".into());
+    }
+    for (i, pattern) in song.patterns.iter().enumerate() {
+        let at = format!("patterns[{i}]");
+        if let Some(first) = song.patterns.iter().position(|q| q.name == pattern.name)
+            && first < i
+        {
+            p.0.push(format!(
+                "{at}.name: \"{}\" is already the name of patterns[{first}] (names must differ)",
+                pattern.name
+            ));
+        }
+        if pattern.used_channels() > channels {
+            p.0.push(format!(
+                "{at}: uses {} channels but the mixer has {channels} (add strips to mixer.channels)",
+                pattern.used_channels()
+            ));
+        }
+        for row in 0..pattern.length() {
+            for (ch, cell) in pattern.row(row).iter().enumerate() {
+                if let Some(n) = cell.instrument
+                    && usize::from(n) > song.instruments.len()
+                {
+                    p.0.push(format!(
+                        "{at}.rows[{row}] channel {}: instrument {n:02X} does not exist (the song has {} instruments, 01 to {:02X})",
+                        ch + 1,
+                        song.instruments.len(),
+                        song.instruments.len()
+                    ));
+                }
+                if let NoteField::On(_) = cell.note
+                    && cell.instrument.is_none()
+                    && song.instruments.is_empty()
+                {
+                    p.0.push(format!(
+                        "{at}.rows[{row}] channel {}: a note but the song has no instruments",
+                        ch + 1
+                    ));
+                }
+            }
+        }
+    }
+
+    if song.arrangement.is_empty() {
+        p.0.push("arrangement: the order list needs at least one entry".into());
+    }
+    for (i, entry) in song.arrangement.iter().enumerate() {
+        let at = format!("arrangement[{i}]");
+        if song.pattern_index(&entry.pattern).is_none() {
+            let names: Vec<&str> = song.patterns.iter().map(|p| p.name.as_str()).collect();
+            p.0.push(format!(
+                "{at}.pattern: no pattern is named \"{}\" (patterns: {})",
+                entry.pattern,
+                names.join(", ")
+            ));
+        }
+        p.range(
+            &format!("{at}.repeat"),
+            f32::from(entry.repeat),
+            1.0..=256.0,
+            "",
+        );
+    }
+    p.0
+}
