@@ -7,3 +7,4 @@ pub mod dsp;
 pub mod engine;
 pub mod render;
 pub mod song;
+pub mod ui;

@@ -1,1 +1,13 @@
 //! DSP building blocks. Plain structs with `reset()` and per-sample `process`; no knowledge of songs.
+//! The sample rate is given to each unit when it is made, never read from a global.
+
+pub mod dither;
+pub mod env;
+pub mod filter;
+pub mod interp;
+pub mod limiter;
+pub mod osc;
+pub mod pan;
+pub mod rng;
+pub mod smooth;
+pub mod util;

@@ -1,0 +1,305 @@
+//! Offline rendering: song → WAV through the same `Engine::process` that plays live.
+
+pub mod kit;
+
+use crate::dsp::dither::TpdfDither;
+use crate::engine::{Engine, sequencer};
+use crate::song::{self, BitDepth, SAMPLE_RATES, SampleBank, Song, SongError};
+use std::io::{self, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Overrides the song's render setting.
+    pub sample_rate: Option<u32>,
+    pub bit_depth: Option<BitDepth>,
+    /// Frames per `Engine::process` call; the output does not depend on it.
+    pub block_size: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            sample_rate: None,
+            bit_depth: None,
+            block_size: 512,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RenderReport {
+    pub output: PathBuf,
+    pub frames: u64,
+    pub sample_rate: u32,
+    pub bit_depth: BitDepth,
+    pub duration_seconds: f64,
+    pub peak_dbfs: f64,
+    pub loudness_lufs: f64,
+    pub true_peak_dbtp: f64,
+    pub elapsed_seconds: f64,
+    pub realtime_factor: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error(transparent)]
+    Song(#[from] SongError),
+    #[error("{0}")]
+    Settings(String),
+    #[error("{}: cannot write: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// Renders `song` and hands each block of finished frames (interleaved stereo, the
+/// limiter's look-ahead already removed) to `sink`, with the frames done and the total.
+pub fn render_blocks(
+    song: &Song,
+    samples: &SampleBank,
+    sample_rate: u32,
+    block_size: usize,
+    mut sink: impl FnMut(&[f32], u64, u64) -> io::Result<()>,
+) -> io::Result<()> {
+    let total = Engine::length(song, sample_rate);
+    let mut engine = Engine::new(song, samples, sample_rate);
+    let mut skip = engine.latency() as u64;
+    let mut buffer = vec![0.0f32; block_size.max(1) * 2];
+    let mut done = 0u64;
+    while done < total {
+        let frames = if skip > 0 {
+            skip.min(block_size as u64) as usize
+        } else {
+            (total - done).min(block_size as u64) as usize
+        };
+        let block = &mut buffer[..frames * 2];
+        engine.process(block);
+        if skip > 0 {
+            skip -= frames as u64;
+            continue;
+        }
+        done += frames as u64;
+        sink(block, done, total)?;
+    }
+    Ok(())
+}
+
+/// The whole render in memory, for analysis and tests.
+pub fn render_to_vec(
+    song: &Song,
+    samples: &SampleBank,
+    sample_rate: u32,
+    block_size: usize,
+) -> Vec<f32> {
+    let mut out = Vec::new();
+    render_blocks(song, samples, sample_rate, block_size, |block, _, _| {
+        out.extend_from_slice(block);
+        Ok(())
+    })
+    .expect("rendering to memory cannot fail");
+    out
+}
+
+fn check_sample_rate(rate: u32) -> Result<u32, RenderError> {
+    if SAMPLE_RATES.contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(RenderError::Settings(format!(
+            "sample rate {rate} is not allowed (allowed {SAMPLE_RATES:?})"
+        )))
+    }
+}
+
+/// Renders to a WAV file, written under a temporary name and renamed when complete.
+pub fn render_to_wav(
+    song: &Song,
+    samples: &SampleBank,
+    output: &Path,
+    options: &RenderOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderReport, RenderError> {
+    let sample_rate = check_sample_rate(options.sample_rate.unwrap_or(song.render.sample_rate))?;
+    let bit_depth = options.bit_depth.unwrap_or(song.render.bit_depth);
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate,
+        bits_per_sample: match bit_depth {
+            BitDepth::Int16 => 16,
+            BitDepth::Int24 => 24,
+            BitDepth::Float32 => 32,
+        },
+        sample_format: match bit_depth {
+            BitDepth::Float32 => hound::SampleFormat::Float,
+            _ => hound::SampleFormat::Int,
+        },
+    };
+    let started = Instant::now();
+    let mut meter =
+        ebur128::EbuR128::new(2, sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK)
+            .map_err(|e| RenderError::Settings(format!("loudness meter: {e}")))?;
+    let mut peak = 0.0f32;
+    let mut frames = 0;
+    let mut dither = TpdfDither::new(u32::from(spec.bits_per_sample), 0x7261_636b);
+    song::write_atomically(output, |file| {
+        let mut wav = hound::WavWriter::new(file, spec).map_err(to_io)?;
+        render_blocks(
+            song,
+            samples,
+            sample_rate,
+            options.block_size,
+            |block, done, total| {
+                meter
+                    .add_frames_f32(block)
+                    .map_err(|e| io::Error::other(e.to_string()))?;
+                for &s in block {
+                    peak = peak.max(s.abs());
+                    if bit_depth == BitDepth::Float32 {
+                        wav.write_sample(s).map_err(to_io)?;
+                    } else {
+                        wav.write_sample(dither.quantize(s)).map_err(to_io)?;
+                    }
+                }
+                frames = done;
+                progress(done, total);
+                Ok(())
+            },
+        )?;
+        wav.finalize().map_err(to_io)
+    })
+    .map_err(|source| RenderError::Write {
+        path: output.to_owned(),
+        source,
+    })?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let duration = frames as f64 / f64::from(sample_rate);
+    let true_peak = (0..2)
+        .filter_map(|ch| meter.true_peak(ch).ok())
+        .fold(0.0f64, f64::max);
+    Ok(RenderReport {
+        output: output.to_owned(),
+        frames,
+        sample_rate,
+        bit_depth,
+        duration_seconds: duration,
+        peak_dbfs: to_db(f64::from(peak)),
+        loudness_lufs: meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
+        true_peak_dbtp: to_db(true_peak),
+        elapsed_seconds: elapsed,
+        realtime_factor: duration / elapsed.max(1e-9),
+    })
+}
+
+fn to_io(e: hound::Error) -> io::Error {
+    match e {
+        hound::Error::IoError(e) => e,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+fn to_db(x: f64) -> f64 {
+    if x > 0.0 {
+        20.0 * x.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// `m:ss.mmm`
+pub fn format_time(seconds: f64) -> String {
+    let millis = (seconds * 1000.0).round() as u64;
+    format!(
+        "{}:{:02}.{:03}",
+        millis / 60_000,
+        millis / 1000 % 60,
+        millis % 1000
+    )
+}
+
+fn load_with_samples(path: &Path) -> Result<(Song, SampleBank), SongError> {
+    let song = song::load(path)?;
+    let samples = SampleBank::load(&song, path)?;
+    Ok((song, samples))
+}
+
+/// `tracksmith render`: renders with a progress bar on a terminal, then prints a summary.
+pub fn render_command(
+    song_path: &Path,
+    output: &Path,
+    options: &RenderOptions,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (song, samples) = load_with_samples(song_path)?;
+    let bar = if io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {percent:>3}% {elapsed} / {eta} left",
+            )
+            .expect("the template is valid"),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let report = render_to_wav(&song, &samples, output, options, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {}: {} ({} frames at {} Hz, {})",
+        report.output.display(),
+        format_time(report.duration_seconds),
+        report.frames,
+        report.sample_rate,
+        report.bit_depth.label()
+    );
+    println!(
+        "peak {:.2} dBFS, true peak {:.2} dBTP, loudness {:.1} LUFS",
+        report.peak_dbfs, report.true_peak_dbtp, report.loudness_lufs
+    );
+    println!(
+        "rendered in {:.2} s ({:.0}x realtime)",
+        report.elapsed_seconds, report.realtime_factor
+    );
+    Ok(())
+}
+
+/// `tracksmith info`: the song's settings, arrangement and duration.
+pub fn info_command(song_path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let song = song::load(song_path)?;
+    let rate = song.render.sample_rate;
+    let seconds = |frames: u64| frames as f64 / f64::from(rate);
+    println!("title:     {}", song.title);
+    println!("artist:    {}", song.artist);
+    println!(
+        "tempo:     {} BPM, {}/4, {} rows per beat, speed {}, swing {}%",
+        song.tempo, song.beats_per_bar, song.rows_per_beat, song.speed, song.swing
+    );
+    println!("key:       {}", song.key);
+    println!("channels:  {}", song.channel_count());
+    println!("instruments: {}", song.instruments.len());
+    println!("patterns:  {}", song.patterns.len());
+    for (i, p) in song.patterns.iter().enumerate() {
+        println!("  {:>3}  {:<24} {} rows", i, p.name, p.length());
+    }
+    println!("arrangement:");
+    let starts = sequencer::entry_start_times(&song, rate);
+    for (i, (entry, start)) in song.arrangement.iter().zip(starts).enumerate() {
+        let at = start.map_or("(skipped)".to_owned(), |s| format_time(seconds(s)));
+        println!(
+            "  {:>3}  {:<10} {:<10} {:<24} x{}",
+            i, at, entry.section, entry.pattern, entry.repeat
+        );
+    }
+    let song_frames = sequencer::song_length(&song, rate);
+    let total = Engine::length(&song, rate);
+    println!(
+        "duration:  {} ({} frames at {} Hz, including a {} s tail)",
+        format_time(seconds(total)),
+        total,
+        rate,
+        song.render.tail
+    );
+    println!("song ends: {}", format_time(seconds(song_frames)));
+    Ok(())
+}

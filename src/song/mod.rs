@@ -9,6 +9,7 @@ mod io;
 mod note;
 mod pattern;
 mod samples;
+pub mod templates;
 mod validate;
 
 pub use cell::{Cell, Effect, EffectKind, MAX_VOLUME, NoteField};
@@ -245,5 +246,12 @@ impl Song {
                 p.set_channels(channels);
             }
         }
+    }
+}
+
+impl Song {
+    /// Every problem with this song's values, each naming its place; empty when it is good.
+    pub fn problems(&self) -> Vec<String> {
+        validate::problems(self)
     }
 }

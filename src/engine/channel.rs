@@ -1,0 +1,364 @@
+//! One channel of the grid: reads its cells, runs the effect column tick by tick the way
+//! FastTracker 2 does, and plays its notes on a small pool of voices so that a released
+//! note rings out while the next one starts.
+
+use super::voice::{NoteStart, Voice};
+use crate::dsp::pan::constant_power;
+use crate::dsp::smooth::Smoothed;
+use crate::dsp::util::db_to_gain;
+use crate::song::{
+    Cell, Effect, EffectKind, Instrument, MAX_VOLUME, NoteField, SampleBank, Source,
+};
+
+/// Notes that may ring at once on one channel (the playing one and releasing tails).
+const VOICE_BUDGET: usize = 4;
+/// Two more than the budget, so a stolen voice can fade out while the new note starts.
+const VOICES_PER_CHANNEL: usize = VOICE_BUDGET + 2;
+/// Pitch slides move in 1/16 semitone per tick per unit of the parameter.
+const SLIDE_UNIT: f32 = 1.0 / 16.0;
+/// Vibrato depth `y` swings the pitch by y/8 semitones either way.
+const VIBRATO_DEPTH_UNIT: f32 = 1.0 / 8.0;
+
+/// What a channel needs to know about the song while it plays.
+pub struct Context<'a> {
+    pub instruments: &'a [Instrument],
+    pub ticks_per_row: u8,
+    /// Samples per tick at the current tempo.
+    pub tick_length: f64,
+}
+
+pub struct Channel {
+    voices: [Voice; VOICES_PER_CHANNEL],
+    /// The voice the channel's effects steer.
+    current: Option<usize>,
+    instrument: Option<usize>,
+    /// MIDI pitch after slides; arpeggio and vibrato are added on top.
+    pitch: f32,
+    note_pitch: f32,
+    volume: u8,
+    note_pan: f32,
+    effect: Option<Effect>,
+    porta_memory: u8,
+    tone_porta_speed: u8,
+    tone_target: f32,
+    vibrato_speed: u8,
+    vibrato_depth: u8,
+    volume_slide_memory: u8,
+    delayed: Option<Cell>,
+    serial: u64,
+    seed: u64,
+    fader: Smoothed,
+    strip_gain: f32,
+    pan: f32,
+    left: Smoothed,
+    right: Smoothed,
+}
+
+impl Channel {
+    pub fn new(sample_rate: f32, index: usize) -> Channel {
+        Channel {
+            voices: std::array::from_fn(|_| Voice::new(sample_rate)),
+            current: None,
+            instrument: None,
+            pitch: 60.0,
+            note_pitch: 60.0,
+            volume: MAX_VOLUME,
+            note_pan: 0.0,
+            effect: None,
+            porta_memory: 0,
+            tone_porta_speed: 0,
+            tone_target: 60.0,
+            vibrato_speed: 0,
+            vibrato_depth: 0,
+            volume_slide_memory: 0,
+            delayed: None,
+            serial: 0,
+            seed: (index as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
+            fader: Smoothed::new(sample_rate, 0.01, 1.0),
+            strip_gain: 1.0,
+            pan: 0.0,
+            left: Smoothed::new(sample_rate, 0.01, std::f32::consts::FRAC_1_SQRT_2),
+            right: Smoothed::new(sample_rate, 0.01, std::f32::consts::FRAC_1_SQRT_2),
+        }
+    }
+
+    /// Sets the strip's level (linear, 0 when muted) and pan; changes glide over 10 ms.
+    pub fn set_strip(&mut self, gain: f32, pan: f32, snap: bool) {
+        self.strip_gain = gain;
+        self.pan = pan;
+        let (l, r) = constant_power((pan + self.note_pan).clamp(-1.0, 1.0));
+        if snap {
+            self.fader.snap(gain);
+            self.left.snap(l);
+            self.right.snap(r);
+        } else {
+            self.fader.set_target(gain);
+            self.left.set_target(l);
+            self.right.set_target(r);
+        }
+    }
+
+    fn current_voice(&mut self) -> Option<&mut Voice> {
+        self.current
+            .map(|i| &mut self.voices[i])
+            .filter(|v| v.is_active())
+    }
+
+    fn gain(&self, ctx: &Context) -> f32 {
+        let inst_gain = self
+            .instrument
+            .and_then(|i| ctx.instruments.get(i))
+            .map_or(1.0, |i| db_to_gain(i.gain_db));
+        f32::from(self.volume) / f32::from(MAX_VOLUME) * inst_gain
+    }
+
+    /// Tick 0 of a row.
+    pub fn start_row(&mut self, cell: Cell, ctx: &Context) {
+        self.effect = cell.effect;
+        self.delayed = None;
+        if let Some(Effect {
+            kind: EffectKind::NoteDelay,
+            param,
+        }) = cell.effect
+            && param & 0x0F > 0
+        {
+            // A delay of a whole row or more never plays, as in FT2.
+            if param & 0x0F < ctx.ticks_per_row {
+                self.delayed = Some(cell);
+            }
+        } else {
+            self.trigger(cell, ctx);
+        }
+        self.apply_row_effect();
+        self.update_voice(ctx, 0);
+    }
+
+    fn trigger(&mut self, cell: Cell, ctx: &Context) {
+        if let Some(i) = cell.instrument {
+            self.instrument = Some(usize::from(i) - 1);
+            self.volume = MAX_VOLUME;
+        }
+        let tone_porta = matches!(cell.effect, Some(e) if e.kind == EffectKind::TonePorta);
+        match cell.note {
+            NoteField::On(p) if tone_porta && self.current_voice().is_some() => {
+                self.tone_target = f32::from(p.midi());
+            }
+            NoteField::On(p) => self.note_on(f32::from(p.midi()), ctx),
+            NoteField::Off => {
+                if let Some(v) = self.current_voice() {
+                    v.release();
+                }
+            }
+            NoteField::Empty => {}
+        }
+        if let Some(v) = cell.volume {
+            self.volume = v;
+        }
+    }
+
+    fn note_on(&mut self, pitch: f32, ctx: &Context) {
+        let Some(index) = self.instrument else { return };
+        let Some(inst) = ctx.instruments.get(index) else {
+            return;
+        };
+        let glide = match &inst.source {
+            Source::Synth(s) if s.glide > 0.0 => Some(s.glide),
+            _ => None,
+        };
+        let previous_pitch = self.pitch;
+        self.pitch = pitch;
+        self.note_pitch = pitch;
+        self.tone_target = pitch;
+        if let Some(glide) = glide
+            && let Some(v) = self.current_voice()
+            && v.is_gated()
+            && v.instrument == index
+        {
+            v.legato(pitch, glide);
+            return;
+        }
+        if let Some(v) = self.current_voice() {
+            v.release();
+        }
+        let slot = self.free_voice();
+        let offset = match self.effect {
+            Some(Effect {
+                kind: EffectKind::SampleOffset,
+                param,
+            }) => u32::from(param) * 256,
+            _ => 0,
+        };
+        self.serial += 1;
+        let seed = self.seed.wrapping_add(self.serial);
+        let had_note = self.current.is_some();
+        let gain = self.gain(ctx);
+        self.voices[slot].start(
+            inst,
+            NoteStart {
+                instrument: index,
+                pitch,
+                glide_from: had_note.then_some(previous_pitch),
+                gain,
+                offset,
+                seed,
+                serial: self.serial,
+            },
+        );
+        self.current = Some(slot);
+    }
+
+    /// A silent voice for a new note. Past the budget the oldest tail is faded out fast
+    /// (in a slot of its own, so the fade is heard, not cut).
+    fn free_voice(&mut self) -> usize {
+        let ringing = self.voices.iter().filter(|v| v.is_ringing()).count();
+        if ringing >= VOICE_BUDGET
+            && let Some(oldest) = self
+                .voices
+                .iter_mut()
+                .filter(|v| v.is_ringing())
+                .min_by_key(|v| v.serial)
+        {
+            oldest.kill();
+        }
+        self.voices
+            .iter()
+            .position(|v| !v.is_active())
+            .unwrap_or_else(|| {
+                (0..VOICES_PER_CHANNEL)
+                    .min_by_key(|&i| self.voices[i].serial)
+                    .unwrap_or(0)
+            })
+    }
+
+    fn apply_row_effect(&mut self) {
+        let Some(fx) = self.effect else { return };
+        let (x, y) = fx.nibbles();
+        match fx.kind {
+            EffectKind::SetVolume => self.volume = fx.param.min(MAX_VOLUME),
+            EffectKind::Pan => {
+                self.note_pan = (f32::from(fx.param) - 128.0) / 127.0;
+                self.set_strip(self.strip_gain, self.pan, false);
+            }
+            EffectKind::PortaUp | EffectKind::PortaDown if fx.param > 0 => {
+                self.porta_memory = fx.param;
+            }
+            EffectKind::TonePorta if fx.param > 0 => self.tone_porta_speed = fx.param,
+            EffectKind::Vibrato => {
+                if x > 0 {
+                    self.vibrato_speed = x;
+                }
+                if y > 0 {
+                    self.vibrato_depth = y;
+                }
+            }
+            EffectKind::VolumeSlide if fx.param > 0 => self.volume_slide_memory = fx.param,
+            _ => {}
+        }
+    }
+
+    /// Ticks after the first: slides, arpeggio, retrigger, cut and delayed notes.
+    pub fn tick(&mut self, tick: u8, ctx: &Context) {
+        let Some(fx) = self.effect else {
+            return;
+        };
+        let y = fx.param & 0x0F;
+        match fx.kind {
+            EffectKind::PortaUp => self.pitch += f32::from(self.porta_memory) * SLIDE_UNIT,
+            EffectKind::PortaDown => self.pitch -= f32::from(self.porta_memory) * SLIDE_UNIT,
+            EffectKind::TonePorta => {
+                let step = f32::from(self.tone_porta_speed) * SLIDE_UNIT;
+                self.pitch = if self.pitch < self.tone_target {
+                    (self.pitch + step).min(self.tone_target)
+                } else {
+                    (self.pitch - step).max(self.tone_target)
+                };
+            }
+            EffectKind::VolumeSlide => {
+                let (up, down) = (
+                    self.volume_slide_memory >> 4,
+                    self.volume_slide_memory & 0x0F,
+                );
+                self.volume = if up > 0 {
+                    (self.volume + up).min(MAX_VOLUME)
+                } else {
+                    self.volume.saturating_sub(down)
+                };
+            }
+            EffectKind::Retrigger if y > 0 && tick.is_multiple_of(y) => {
+                let pitch = self.note_pitch;
+                self.note_on(pitch, ctx);
+            }
+            EffectKind::NoteCut if tick == y => {
+                if let Some(v) = self.current_voice() {
+                    v.kill();
+                }
+            }
+            EffectKind::NoteDelay if tick == y => {
+                if let Some(cell) = self.delayed.take() {
+                    self.trigger(cell, ctx);
+                }
+            }
+            _ => {}
+        }
+        self.pitch = self.pitch.clamp(0.0, 135.0);
+        self.update_voice(ctx, tick);
+    }
+
+    /// Hands the voice this tick's pitch, level and vibrato.
+    fn update_voice(&mut self, ctx: &Context, tick: u8) {
+        let arpeggio = match self.effect {
+            Some(Effect {
+                kind: EffectKind::Arpeggio,
+                param,
+            }) if param != 0 => match tick % 3 {
+                1 => f32::from(param >> 4),
+                2 => f32::from(param & 0x0F),
+                _ => 0.0,
+            },
+            _ => 0.0,
+        };
+        let vibrato = matches!(self.effect, Some(e) if e.kind == EffectKind::Vibrato);
+        // Speed x moves the vibrato x/64 of a cycle per tick, as in FT2.
+        let rate = if vibrato {
+            f32::from(self.vibrato_speed) / 64.0 / ctx.tick_length as f32
+        } else {
+            0.0
+        };
+        let depth = if vibrato {
+            f32::from(self.vibrato_depth) * VIBRATO_DEPTH_UNIT
+        } else {
+            0.0
+        };
+        let gain = self.gain(ctx);
+        let pitch = self.pitch + arpeggio;
+        if let Some(v) = self.current_voice() {
+            v.set_pitch(pitch);
+            v.set_gain(gain);
+            v.set_vibrato(rate, depth);
+        }
+    }
+
+    /// Releases whatever is held (the song has ended).
+    pub fn release_all(&mut self) {
+        for v in &mut self.voices {
+            v.release();
+        }
+    }
+
+    /// Renders one frame of this channel after its strip.
+    pub fn process(&mut self, instruments: &[Instrument], samples: &SampleBank) -> (f32, f32) {
+        let (mut l, mut r) = (0.0, 0.0);
+        for v in &mut self.voices {
+            if v.is_active() {
+                let (vl, vr) = v.process(
+                    &instruments[v.instrument],
+                    samples.get(v.instrument).map(|s| &**s),
+                );
+                l += vl;
+                r += vr;
+            }
+        }
+        let g = self.fader.next_value();
+        (l * g * self.left.next_value(), r * g * self.right.next_value())
+    }
+}

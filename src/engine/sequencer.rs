@@ -1,0 +1,360 @@
+//! The song clock: where in the order list we are, and the exact sample each tick starts on.
+//!
+//! Tick times are computed from an anchor (the last tempo change) by multiplication, never
+//! by adding up tick lengths, so no rounding drift builds up over a long song, and a tick
+//! lands on the same sample whatever block size the caller renders in.
+
+use crate::song::{EffectKind, Song};
+
+/// One slot of the order list with its repeats spelled out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Slot {
+    /// Index into `song.arrangement`.
+    pub entry: usize,
+    /// Index into `song.patterns`.
+    pub pattern: usize,
+}
+
+/// The order list with repeats spelled out, and where each arrangement entry starts in it.
+#[derive(Clone, Debug, Default)]
+pub struct OrderList {
+    pub slots: Vec<Slot>,
+    pub entry_first_slot: Vec<usize>,
+}
+
+impl OrderList {
+    pub fn new(song: &Song) -> OrderList {
+        let mut list = OrderList::default();
+        for (entry, e) in song.arrangement.iter().enumerate() {
+            list.entry_first_slot.push(list.slots.len());
+            if let Some(pattern) = song.pattern_index(&e.pattern) {
+                for _ in 0..e.repeat {
+                    list.slots.push(Slot { entry, pattern });
+                }
+            }
+        }
+        list
+    }
+}
+
+/// A tick the engine must play: on tick 0 the row's cells are read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tick {
+    pub slot: usize,
+    pub pattern: usize,
+    pub row: usize,
+    pub tick: u8,
+    /// Sample the tick starts on.
+    pub at: u64,
+    /// Samples per tick at the current tempo (fractional), for effects that run per sample.
+    pub tick_length: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Sequencer {
+    sample_rate: f64,
+    order: OrderList,
+    rows_per_beat: f64,
+    swing: f64,
+    tempo: f64,
+    speed: u8,
+    slot: usize,
+    row: usize,
+    tick: u8,
+    /// Sample time at which row 0 of the anchor would start, unswung.
+    anchor_time: f64,
+    rows_since_anchor: u64,
+    /// Where the row after this one goes, set by Bxx/Dxx.
+    pending_jump: Option<(usize, usize)>,
+    /// When the row last left ends; the song's end once `finished`.
+    end_time: f64,
+    finished: bool,
+}
+
+impl Sequencer {
+    pub fn new(song: &Song, sample_rate: u32) -> Sequencer {
+        let order = OrderList::new(song);
+        let finished = order.slots.is_empty();
+        Sequencer {
+            sample_rate: f64::from(sample_rate),
+            order,
+            rows_per_beat: f64::from(song.rows_per_beat),
+            swing: f64::from(song.swing) / 100.0,
+            tempo: f64::from(song.tempo),
+            speed: song.speed,
+            slot: 0,
+            row: 0,
+            tick: 0,
+            anchor_time: 0.0,
+            rows_since_anchor: 0,
+            pending_jump: None,
+            end_time: 0.0,
+            finished,
+        }
+    }
+
+    /// Starts at `row` of the order-list slot `slot` at sample 0 (for playing from the cursor).
+    pub fn start_at(&mut self, slot: usize, row: usize) {
+        self.slot = slot;
+        self.row = row;
+        self.finished = slot >= self.order.slots.len();
+    }
+
+    pub fn order(&self) -> &OrderList {
+        &self.order
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Ticks per row.
+    pub fn speed(&self) -> u8 {
+        self.speed
+    }
+
+    pub fn tempo(&self) -> f64 {
+        self.tempo
+    }
+
+    fn row_length(&self) -> f64 {
+        self.sample_rate * 60.0 / (self.tempo * self.rows_per_beat)
+    }
+
+    /// Swing delays odd rows; the even row before one is as much longer, so pairs keep time.
+    fn swing_offset(&self, row: usize) -> f64 {
+        if row % 2 == 1 {
+            self.swing * self.row_length()
+        } else {
+            0.0
+        }
+    }
+
+    fn row_start(&self) -> f64 {
+        self.anchor_time
+            + self.rows_since_anchor as f64 * self.row_length()
+            + self.swing_offset(self.row)
+    }
+
+    fn row_duration(&self) -> f64 {
+        self.row_length() + self.swing_offset(self.row + 1) - self.swing_offset(self.row)
+    }
+
+    fn tick_length(&self) -> f64 {
+        self.row_duration() / f64::from(self.speed)
+    }
+
+    /// The first whole sample at or after the current tick's exact time.
+    pub fn next_tick_at(&self) -> u64 {
+        let t = self.row_start() + f64::from(self.tick) * self.tick_length();
+        t.ceil() as u64
+    }
+
+    /// The sample the song ends on (the first sample after its last row), once finished.
+    pub fn end_at(&self) -> u64 {
+        self.end_time.ceil() as u64
+    }
+
+    /// Reads the current tick's song-wide effects and moves on to the next tick.
+    /// Returns the tick to play, or `None` when the song has ended.
+    pub fn advance(&mut self, song: &Song) -> Option<Tick> {
+        if self.finished {
+            return None;
+        }
+        let Slot { pattern, .. } = self.order.slots[self.slot];
+        if self.tick == 0 {
+            self.read_row_commands(song, pattern);
+        }
+        let tick = Tick {
+            slot: self.slot,
+            pattern,
+            row: self.row,
+            tick: self.tick,
+            at: self.next_tick_at(),
+            tick_length: self.tick_length(),
+        };
+        self.tick += 1;
+        if self.tick >= self.speed {
+            self.next_row(song);
+        }
+        Some(tick)
+    }
+
+    /// Tempo, speed, jumps and breaks act on the whole song, so the sequencer reads them.
+    fn read_row_commands(&mut self, song: &Song, pattern: usize) {
+        for cell in song.patterns[pattern].row(self.row) {
+            let Some(fx) = cell.effect else { continue };
+            match fx.kind {
+                EffectKind::SpeedTempo if fx.param == 0 => {}
+                EffectKind::SpeedTempo if fx.param < 0x20 => self.speed = fx.param,
+                EffectKind::SpeedTempo => {
+                    // Re-anchor at this row so it and earlier rows keep their times.
+                    let start = self.row_start();
+                    self.tempo = f64::from(fx.param);
+                    self.anchor_time = start - self.swing_offset(self.row);
+                    self.rows_since_anchor = 0;
+                }
+                EffectKind::PositionJump => {
+                    let entry = usize::from(fx.param);
+                    let target = self.order.entry_first_slot.get(entry).copied();
+                    let row = self.pending_jump.map_or(0, |(_, r)| r);
+                    // A jump back is the song's loop point: a render ends there.
+                    self.pending_jump = Some(match target {
+                        Some(slot) if slot > self.slot => (slot, row),
+                        _ => (usize::MAX, 0),
+                    });
+                }
+                EffectKind::PatternBreak => {
+                    let (hi, lo) = fx.nibbles();
+                    let row = usize::from(hi) * 10 + usize::from(lo);
+                    let slot = self.pending_jump.map_or(self.slot + 1, |(s, _)| s);
+                    self.pending_jump = Some((slot, row));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn next_row(&mut self, song: &Song) {
+        self.end_time = self.row_start() + self.row_duration();
+        self.tick = 0;
+        self.rows_since_anchor += 1;
+        let (slot, row) = match self.pending_jump.take() {
+            Some(jump) => jump,
+            None if self.row + 1 < song.patterns[self.order.slots[self.slot].pattern].length() => {
+                (self.slot, self.row + 1)
+            }
+            None => (self.slot + 1, 0),
+        };
+        if slot >= self.order.slots.len() {
+            self.finished = true;
+            return;
+        }
+        let length = song.patterns[self.order.slots[slot].pattern].length();
+        self.slot = slot;
+        // A break past the end of the next pattern starts it at its top, as FT2 does.
+        let new_row = if row < length { row } else { 0 };
+        // Keep swing parity and time continuous when a jump lands on a row of other parity.
+        if new_row % 2 != (self.row + 1) % 2 {
+            self.anchor_time += self.swing_offset(self.row + 1) - self.swing_offset(new_row);
+        }
+        self.row = new_row;
+    }
+}
+
+/// Runs the clock alone, to learn a song's length in samples (with no tail).
+pub fn song_length(song: &Song, sample_rate: u32) -> u64 {
+    let mut seq = Sequencer::new(song, sample_rate);
+    while seq.advance(song).is_some() {}
+    seq.end_at()
+}
+
+/// Where each arrangement entry starts, in samples (`None` for entries a jump skips).
+pub fn entry_start_times(song: &Song, sample_rate: u32) -> Vec<Option<u64>> {
+    let mut starts = vec![None; song.arrangement.len()];
+    let mut seq = Sequencer::new(song, sample_rate);
+    while let Some(tick) = seq.advance(song) {
+        let entry = seq.order().slots[tick.slot].entry;
+        if starts[entry].is_none() {
+            starts[entry] = Some(tick.at);
+        }
+    }
+    starts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::song::{OrderEntry, Pattern};
+
+    fn song(length: usize, repeat: u16) -> Song {
+        let mut s = Song::new(2);
+        s.patterns[0] = Pattern::new("A", length, 2);
+        s.arrangement = vec![OrderEntry {
+            pattern: "A".into(),
+            section: "verse".into(),
+            repeat,
+        }];
+        s
+    }
+
+    fn row_starts(song: &Song, rate: u32) -> Vec<u64> {
+        let mut seq = Sequencer::new(song, rate);
+        let mut starts = Vec::new();
+        while let Some(t) = seq.advance(song) {
+            if t.tick == 0 {
+                starts.push(t.at);
+            }
+        }
+        starts
+    }
+
+    #[test]
+    fn rows_start_on_the_sample_tempo_gives() {
+        let mut s = song(64, 4);
+        s.tempo = 123.0;
+        s.rows_per_beat = 4;
+        let starts = row_starts(&s, 48_000);
+        assert_eq!(starts.len(), 256);
+        for (r, &at) in starts.iter().enumerate() {
+            let exact = r as f64 * 48_000.0 * 60.0 / (123.0 * 4.0);
+            assert_eq!(at, exact.ceil() as u64, "row {r}");
+        }
+        let total: f64 = 256.0 * 48_000.0 * 60.0 / (123.0 * 4.0);
+        assert_eq!(song_length(&s, 48_000), total.ceil() as u64);
+    }
+
+    #[test]
+    fn swing_delays_odd_rows_only() {
+        let mut s = song(16, 1);
+        s.tempo = 120.0;
+        s.swing = 30.0;
+        let starts = row_starts(&s, 44_100);
+        let row: f64 = 44_100.0 * 60.0 / (120.0 * 4.0);
+        for (r, &at) in starts.iter().enumerate() {
+            let delay = if r % 2 == 1 {
+                f64::from(s.swing) / 100.0 * row
+            } else {
+                0.0
+            };
+            assert_eq!(at, (r as f64 * row + delay).ceil() as u64, "row {r}");
+        }
+    }
+
+    #[test]
+    fn tempo_changes_keep_earlier_rows_and_speed_up_later_ones() {
+        let mut s = song(8, 1);
+        s.tempo = 120.0;
+        *s.patterns[0].cell_mut(4, 1) = "--- .. .. FF0".parse().unwrap();
+        let starts = row_starts(&s, 48_000);
+        let slow: f64 = 48_000.0 * 60.0 / (120.0 * 4.0);
+        let fast: f64 = 48_000.0 * 60.0 / (240.0 * 4.0);
+        assert_eq!(starts[4], (4.0 * slow).ceil() as u64);
+        assert_eq!(starts[7], (4.0 * slow + 3.0 * fast).ceil() as u64);
+    }
+
+    #[test]
+    fn jumps_and_breaks_follow_the_order_list() {
+        let mut s = song(8, 1);
+        s.patterns.push(Pattern::new("B", 8, 2));
+        s.arrangement.push(OrderEntry {
+            pattern: "B".into(),
+            section: "drop".into(),
+            repeat: 1,
+        });
+        // Break from row 2 of A to row 5 of B: rows 0,1,2 of A then 5,6,7 of B.
+        *s.patterns[0].cell_mut(2, 0) = "--- .. .. D05".parse().unwrap();
+        let mut seq = Sequencer::new(&s, 48_000);
+        let mut visited = Vec::new();
+        while let Some(t) = seq.advance(&s) {
+            if t.tick == 0 {
+                visited.push((t.pattern, t.row));
+            }
+        }
+        assert_eq!(visited, [(0, 0), (0, 1), (0, 2), (1, 5), (1, 6), (1, 7)]);
+
+        // A jump back to entry 0 is the loop point: the song ends after that row.
+        *s.patterns[0].cell_mut(2, 0) = "--- .. .. B00".parse().unwrap();
+        assert_eq!(row_starts(&s, 48_000).len(), 3);
+    }
+}

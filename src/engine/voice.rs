@@ -1,0 +1,351 @@
+//! One sounding note: a synth voice (two oscillators, filter, envelopes) or a sampler voice.
+
+use crate::dsp::env::{Adsr, Envelope as EnvelopeGen};
+use crate::dsp::filter::{FilterMode as DspFilterMode, Svf};
+use crate::dsp::interp::hermite4;
+use crate::dsp::osc::{Oscillator as Osc, Waveform as DspWaveform};
+use crate::dsp::smooth::Smoothed;
+use crate::dsp::util::note_to_hz;
+use crate::song::{
+    Envelope, FilterMode, Instrument, LoopMode, SampleData, Sampler, Source, Synth, Waveform,
+};
+
+/// Pitch and filter move at this many samples per update: fine enough to be inaudible,
+/// and counted per voice so the result does not depend on the caller's block size.
+const CONTROL_INTERVAL: u32 = 8;
+/// Fade when a note is stolen or cut, short enough to sound immediate, long enough not to click.
+pub const FAST_RELEASE: f32 = 0.004;
+/// Fade over the last frames of a one-shot sample that ends above zero.
+const END_FADE_FRAMES: f64 = 64.0;
+
+fn adsr(e: &Envelope) -> Adsr {
+    Adsr {
+        attack: e.attack,
+        decay: e.decay,
+        sustain: e.sustain,
+        release: e.release,
+    }
+}
+
+fn waveform(w: Waveform) -> DspWaveform {
+    match w {
+        Waveform::Sine => DspWaveform::Sine,
+        Waveform::Saw => DspWaveform::Saw,
+        Waveform::Pulse => DspWaveform::Pulse,
+        Waveform::Triangle => DspWaveform::Triangle,
+        Waveform::Noise => DspWaveform::Noise,
+    }
+}
+
+fn filter_mode(m: FilterMode) -> DspFilterMode {
+    match m {
+        FilterMode::Lowpass => DspFilterMode::Lowpass,
+        FilterMode::Highpass => DspFilterMode::Highpass,
+        FilterMode::Bandpass => DspFilterMode::Bandpass,
+    }
+}
+
+/// How a note is started.
+#[derive(Clone, Copy, Debug)]
+pub struct NoteStart {
+    pub instrument: usize,
+    /// MIDI note number, fractional for slides.
+    pub pitch: f32,
+    /// Where a glide starts from (the channel's previous pitch), if the instrument glides.
+    pub glide_from: Option<f32>,
+    pub gain: f32,
+    /// Sample frame to start at (9xx).
+    pub offset: u32,
+    pub seed: u64,
+    /// Counts starts, so the channel can steal its oldest voice.
+    pub serial: u64,
+}
+
+pub struct Voice {
+    sample_rate: f32,
+    active: bool,
+    gated: bool,
+    killed: bool,
+    pub instrument: usize,
+    pub serial: u64,
+    pitch: f32,
+    glide_pitch: f32,
+    glide_coeff: f32,
+    sweep: f32,
+    sweep_coeff: f32,
+    vibrato_phase: f32,
+    vibrato_step: f32,
+    vibrato_depth: f32,
+    counter: u32,
+    gain: Smoothed,
+    amp: EnvelopeGen,
+    // Synth.
+    osc1: Osc,
+    osc2: Osc,
+    freq1: f32,
+    freq2: f32,
+    filter_env: EnvelopeGen,
+    filter: Svf,
+    // Sampler.
+    position: f64,
+    direction: f64,
+    step: f64,
+}
+
+impl Voice {
+    pub fn new(sample_rate: f32) -> Voice {
+        Voice {
+            sample_rate,
+            active: false,
+            gated: false,
+            killed: false,
+            instrument: 0,
+            serial: 0,
+            pitch: 60.0,
+            glide_pitch: 60.0,
+            glide_coeff: 0.0,
+            sweep: 0.0,
+            sweep_coeff: 0.0,
+            vibrato_phase: 0.0,
+            vibrato_step: 0.0,
+            vibrato_depth: 0.0,
+            counter: 0,
+            gain: Smoothed::new(sample_rate, 0.003, 0.0),
+            amp: EnvelopeGen::new(sample_rate),
+            osc1: Osc::new(sample_rate, 1),
+            osc2: Osc::new(sample_rate, 2),
+            freq1: 0.0,
+            freq2: 0.0,
+            filter_env: EnvelopeGen::new(sample_rate),
+            filter: Svf::new(sample_rate),
+            position: 0.0,
+            direction: 1.0,
+            step: 0.0,
+        }
+    }
+
+    fn control_rate(&self) -> f32 {
+        self.sample_rate / CONTROL_INTERVAL as f32
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active
+    }
+
+    /// Sounding and not already being faded out by `kill`.
+    pub fn is_ringing(&self) -> bool {
+        self.active && !self.killed
+    }
+
+    pub fn is_gated(&self) -> bool {
+        self.active && self.gated
+    }
+
+    pub fn start(&mut self, inst: &Instrument, note: NoteStart) {
+        self.active = true;
+        self.gated = true;
+        self.killed = false;
+        self.instrument = note.instrument;
+        self.serial = note.serial;
+        self.pitch = note.pitch;
+        self.counter = 0;
+        self.vibrato_phase = 0.0;
+        self.gain.snap(note.gain);
+        self.amp.reset();
+        self.filter_env.reset();
+        self.filter.reset();
+        self.sweep = 0.0;
+        self.glide_coeff = 0.0;
+        self.glide_pitch = note.pitch;
+        match &inst.source {
+            Source::Synth(s) => {
+                self.amp.set_params(&adsr(&s.amp));
+                self.filter_env.set_params(&adsr(&s.filter.envelope));
+                self.osc1 = Osc::new(self.sample_rate, note.seed);
+                self.osc2 = Osc::new(self.sample_rate, note.seed ^ 0x9E37_79B9_7F4A_7C15);
+                self.sweep = s.pitch_sweep.amount;
+                self.sweep_coeff = decay_coefficient(s.pitch_sweep.decay, self.control_rate());
+                if let Some(from) = note.glide_from.filter(|_| s.glide > 0.0) {
+                    self.glide_pitch = from;
+                    self.glide_coeff = decay_coefficient(s.glide, self.control_rate());
+                }
+            }
+            Source::Sampler(s) => {
+                self.amp.set_params(&adsr(&s.amp));
+                self.position = f64::from(note.offset);
+                self.direction = 1.0;
+            }
+        }
+        self.amp.gate_on();
+        self.filter_env.gate_on();
+    }
+
+    /// A new note that slides from the playing one without restarting its envelopes.
+    pub fn legato(&mut self, pitch: f32, glide_seconds: f32) {
+        self.pitch = pitch;
+        self.glide_coeff = decay_coefficient(glide_seconds, self.control_rate());
+    }
+
+    pub fn release(&mut self) {
+        if self.gated {
+            self.gated = false;
+            self.amp.gate_off();
+            self.filter_env.gate_off();
+        }
+    }
+
+    /// Fades out at once (a stolen or cut note).
+    pub fn kill(&mut self) {
+        self.gated = false;
+        self.killed = true;
+        self.amp.fast_release(FAST_RELEASE);
+    }
+
+    pub fn set_pitch(&mut self, pitch: f32) {
+        self.pitch = pitch;
+    }
+
+    pub fn set_gain(&mut self, gain: f32) {
+        self.gain.set_target(gain);
+    }
+
+    /// Vibrato as a sine: `cycles_per_sample` fast, `depth` semitones either way.
+    pub fn set_vibrato(&mut self, cycles_per_sample: f32, depth: f32) {
+        self.vibrato_step = cycles_per_sample;
+        self.vibrato_depth = depth;
+    }
+
+    fn current_pitch(&mut self) -> f32 {
+        self.glide_pitch = self.pitch + (self.glide_pitch - self.pitch) * self.glide_coeff;
+        self.sweep *= self.sweep_coeff;
+        self.vibrato_phase =
+            (self.vibrato_phase + self.vibrato_step * CONTROL_INTERVAL as f32).fract();
+        let vibrato = if self.vibrato_depth != 0.0 {
+            self.vibrato_depth * (self.vibrato_phase * std::f32::consts::TAU).sin()
+        } else {
+            0.0
+        };
+        self.glide_pitch + self.sweep + vibrato
+    }
+
+    /// Renders one frame, or silence once the voice has finished.
+    pub fn process(&mut self, inst: &Instrument, sample: Option<&SampleData>) -> (f32, f32) {
+        if !self.active {
+            return (0.0, 0.0);
+        }
+        let frame = match &inst.source {
+            Source::Synth(s) => {
+                let x = self.synth(s);
+                (x, x)
+            }
+            Source::Sampler(s) => match sample {
+                Some(data) => self.sampler(s, data),
+                None => (0.0, 0.0),
+            },
+        };
+        let env = self.amp.process();
+        if self.amp.is_idle() {
+            self.active = false;
+        }
+        let g = env * self.gain.next_value();
+        (frame.0 * g, frame.1 * g)
+    }
+
+    fn synth(&mut self, s: &Synth) -> f32 {
+        let filter_env = self.filter_env.process();
+        if self.counter.is_multiple_of(CONTROL_INTERVAL) {
+            let pitch = self.current_pitch();
+            self.freq1 = note_to_hz(pitch + s.osc1.semitones as f32 + s.osc1.detune / 100.0);
+            self.freq2 = note_to_hz(pitch + s.osc2.semitones as f32 + s.osc2.detune / 100.0);
+            let octaves =
+                s.filter.env_amount * filter_env + s.filter.key_track * (pitch - 60.0) / 12.0;
+            let cutoff = (s.filter.cutoff * octaves.exp2()).clamp(20.0, 0.49 * self.sample_rate);
+            self.filter
+                .set(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
+        }
+        self.counter = self.counter.wrapping_add(1);
+        let a = if s.mix < 1.0 {
+            self.osc1
+                .process(waveform(s.osc1.wave), self.freq1, s.osc1.pulse_width)
+        } else {
+            0.0
+        };
+        let b = if s.mix > 0.0 {
+            self.osc2
+                .process(waveform(s.osc2.wave), self.freq2, s.osc2.pulse_width)
+        } else {
+            0.0
+        };
+        self.filter.process(a + (b - a) * s.mix)
+    }
+
+    fn sampler(&mut self, s: &Sampler, data: &SampleData) -> (f32, f32) {
+        if self.counter.is_multiple_of(CONTROL_INTERVAL) {
+            let semitones = self.current_pitch() - f32::from(s.root.midi()) + s.fine_tune / 100.0;
+            self.step = f64::from(data.sample_rate) / f64::from(self.sample_rate)
+                * f64::from((semitones / 12.0).exp2());
+        }
+        self.counter = self.counter.wrapping_add(1);
+        let frames = data.frames();
+        let end = match s.sample_loop {
+            Some(l) => f64::from(l.end),
+            None => frames as f64,
+        };
+        if frames == 0 || self.position >= end && s.sample_loop.is_none() {
+            self.active = false;
+            return (0.0, 0.0);
+        }
+        let left = read(&data.channels[0], self.position);
+        let right = data
+            .channels
+            .get(1)
+            .map_or(left, |c| read(c, self.position));
+        let fade = if s.sample_loop.is_none() {
+            ((end - self.position) / (self.step * END_FADE_FRAMES)).min(1.0) as f32
+        } else {
+            1.0
+        };
+        self.position += self.step * self.direction;
+        if let Some(l) = s.sample_loop {
+            let (start, end) = (f64::from(l.start), f64::from(l.end));
+            match l.mode {
+                LoopMode::Forward if self.position >= end => {
+                    self.position = start + (self.position - end) % (end - start);
+                }
+                LoopMode::PingPong if self.position >= end => {
+                    self.position = end - (self.position - end);
+                    self.direction = -1.0;
+                }
+                LoopMode::PingPong if self.position < start && self.direction < 0.0 => {
+                    self.position = start + (start - self.position);
+                    self.direction = 1.0;
+                }
+                _ => {}
+            }
+        }
+        (left * fade, right * fade)
+    }
+}
+
+/// 4-point interpolated read; frames outside the sample read as silence.
+fn read(data: &[f32], position: f64) -> f32 {
+    let i = position.floor() as isize;
+    let t = (position - i as f64) as f32;
+    let at = |k: isize| -> f32 {
+        if k < 0 {
+            0.0
+        } else {
+            data.get(k as usize).copied().unwrap_or(0.0)
+        }
+    };
+    hermite4(at(i - 1), at(i), at(i + 1), at(i + 2), t)
+}
+
+/// Per-update factor for an exponential approach that is 99.9 % there after `seconds`.
+fn decay_coefficient(seconds: f32, updates_per_second: f32) -> f32 {
+    if seconds <= 0.0 {
+        0.0
+    } else {
+        (-6.9 / (seconds * updates_per_second)).exp()
+    }
+}
