@@ -21,6 +21,9 @@ pub struct PeakLimiter {
     held: Vec<f32>,
     sum: f64,
     position: usize,
+    /// The smallest of `needed` and how many samples ago it came in.
+    minimum: f32,
+    minimum_age: usize,
     released: f32,
     release_coefficient: f32,
     gain: f32,
@@ -38,6 +41,8 @@ impl PeakLimiter {
             held: vec![1.0; window + 1],
             sum: (window + 1) as f64,
             position: 0,
+            minimum: 1.0,
+            minimum_age: 0,
             released: 1.0,
             release_coefficient: (-1.0 / (RELEASE_SECONDS * sample_rate)).exp(),
             gain: 1.0,
@@ -63,8 +68,24 @@ impl PeakLimiter {
         self.needed.fill(1.0);
         self.held.fill(1.0);
         self.sum = self.held.len() as f64;
+        self.minimum = 1.0;
+        self.minimum_age = 0;
         self.released = 1.0;
         self.gain = 1.0;
+    }
+
+    fn rescan_minimum(&mut self) {
+        let len = self.needed.len();
+        self.minimum = 1.0;
+        self.minimum_age = 0;
+        // Oldest first, so on ties the youngest wins and the age is as small as it can be.
+        for age in (0..len).rev() {
+            let g = self.needed[(self.position + len - age) % len];
+            if g <= self.minimum {
+                self.minimum = g;
+                self.minimum_age = age;
+            }
+        }
     }
 
     pub fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
@@ -81,8 +102,18 @@ impl PeakLimiter {
         self.delay_position = (self.delay_position + 1) % self.window;
         let len = self.needed.len();
         self.needed[self.position] = needed;
-        // The window is short (72 frames at 48 kHz), so a plain scan is cheaper than a deque.
-        let minimum = self.needed.iter().fold(1.0f32, |m, &g| m.min(g));
+        // Rescan only when the smallest gain leaves the window: while nothing is limited
+        // that is never, and while limiting, at most once a window.
+        if needed <= self.minimum {
+            self.minimum = needed;
+            self.minimum_age = 0;
+        } else {
+            self.minimum_age += 1;
+            if self.minimum_age >= len {
+                self.rescan_minimum();
+            }
+        }
+        let minimum = self.minimum;
         self.released = if minimum < self.released {
             minimum
         } else {

@@ -23,6 +23,8 @@ const LEVELS_PER_OCTAVE: f32 = 3.0;
 /// Harmonics of the fullest table; below ~55 Hz at 48 kHz notes get fewer than they could.
 const MAX_HARMONICS: usize = 512;
 const LEVELS: usize = 28;
+/// The one-harmonic saw is `-2/π · sin`; this turns it into a unit sine.
+const SINE_FROM_SAW: f32 = -std::f32::consts::FRAC_PI_2;
 
 struct Tables {
     /// Harmonic count of each level, falling a third of an octave per level.
@@ -91,8 +93,12 @@ pub struct Oscillator {
     sample_rate: f32,
     /// Harmonics may reach this frequency: their aliases fall above 20 kHz.
     harmonic_limit: f32,
-    phase: f64,
+    /// A whole cycle is 2^32: wrapping is free and the table index is the top bits.
+    phase: u32,
     rng: Rng,
+    /// The table level for `level_freq`: pitches move every few samples, not every one.
+    level_freq: f32,
+    level: usize,
 }
 
 impl Oscillator {
@@ -100,48 +106,57 @@ impl Oscillator {
         Oscillator {
             sample_rate,
             harmonic_limit: (sample_rate - 20_000.0).max(0.45 * sample_rate),
-            phase: 0.0,
+            phase: 0,
             rng: Rng::new(seed),
+            level_freq: -1.0,
+            level: 0,
         }
     }
 
     /// Restarts the cycle at `phase` (0..1).
     pub fn reset(&mut self, phase: f32) {
-        self.phase = f64::from(phase.rem_euclid(1.0));
+        self.phase = (f64::from(phase.rem_euclid(1.0)) * CYCLE) as u32;
     }
 
-    fn level(&self, freq_hz: f32) -> usize {
-        let allowed = self.harmonic_limit / freq_hz.max(1.0);
-        let t = tables();
-        t.harmonics
-            .iter()
-            .position(|&h| (h as f32) <= allowed)
-            .unwrap_or(LEVELS - 1)
+    fn level(&mut self, freq_hz: f32) -> usize {
+        if freq_hz != self.level_freq {
+            let allowed = self.harmonic_limit / freq_hz.max(1.0);
+            self.level = tables()
+                .harmonics
+                .iter()
+                .position(|&h| (h as f32) <= allowed)
+                .unwrap_or(LEVELS - 1);
+            self.level_freq = freq_hz;
+        }
+        self.level
     }
 
     pub fn process(&mut self, waveform: Waveform, freq_hz: f32, pulse_width: f32) -> f32 {
         let phase = self.phase;
-        self.phase += f64::from(freq_hz.abs() / self.sample_rate);
-        self.phase -= self.phase.floor();
+        let increment = f64::from(freq_hz.abs().min(0.5 * self.sample_rate) / self.sample_rate);
+        self.phase = self.phase.wrapping_add((increment * CYCLE) as u32);
         match waveform {
-            Waveform::Sine => (phase * std::f64::consts::TAU).sin() as f32,
+            // The last level holds one harmonic: a sine, read ~130 dB clean.
+            Waveform::Sine => read(&tables().saw[LEVELS - 1], phase) * SINE_FROM_SAW,
             Waveform::Noise => self.rng.next_bipolar(),
             Waveform::Saw => read(&tables().saw[self.level(freq_hz)], phase),
             Waveform::Triangle => read(&tables().triangle[self.level(freq_hz)], phase),
             Waveform::Pulse => {
                 let table = &tables().saw[self.level(freq_hz)];
-                let width = f64::from(pulse_width.clamp(0.05, 0.95));
-                let shifted = phase + width;
-                read(table, phase) - read(table, shifted - shifted.floor())
+                let width = (f64::from(pulse_width.clamp(0.05, 0.95)) * CYCLE) as u32;
+                read(table, phase) - read(table, phase.wrapping_add(width))
             }
         }
     }
 }
 
-fn read(table: &[f32], phase: f64) -> f32 {
-    let position = phase * TABLE_SIZE as f64;
-    let i = (position as usize).min(TABLE_SIZE - 1);
-    let t = (position - i as f64) as f32;
+const CYCLE: f64 = 4_294_967_296.0;
+const INDEX_SHIFT: u32 = 32 - TABLE_SIZE.trailing_zeros();
+const FRACTION_SCALE: f32 = 1.0 / (1u32 << INDEX_SHIFT) as f32;
+
+fn read(table: &[f32], phase: u32) -> f32 {
+    let i = (phase >> INDEX_SHIFT) as usize;
+    let t = (phase & ((1 << INDEX_SHIFT) - 1)) as f32 * FRACTION_SCALE;
     table[i] + (table[i + 1] - table[i]) * t
 }
 

@@ -345,20 +345,27 @@ impl Channel {
         }
     }
 
-    /// Renders one frame of this channel after its strip.
-    pub fn process(&mut self, instruments: &[Instrument], samples: &SampleBank) -> (f32, f32) {
-        let (mut l, mut r) = (0.0, 0.0);
+    /// Renders the next `left.len()` frames of this channel after its strip, over
+    /// whatever `left` and `right` held.
+    pub fn render(
+        &mut self,
+        instruments: &[Instrument],
+        samples: &SampleBank,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        left.fill(0.0);
+        right.fill(0.0);
         for v in &mut self.voices {
             if v.is_active() {
-                let (vl, vr) = v.process(
-                    &instruments[v.instrument],
-                    samples.get(v.instrument).map(|s| &**s),
-                );
-                l += vl;
-                r += vr;
+                let sample = samples.get(v.instrument).map(|s| &**s);
+                v.render(&instruments[v.instrument], sample, left, right);
             }
         }
-        let g = self.fader.next_value();
-        (l * g * self.left.next_value(), r * g * self.right.next_value())
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let g = self.fader.next_value();
+            *l *= g * self.left.next_value();
+            *r *= g * self.right.next_value();
+        }
     }
 }

@@ -15,6 +15,8 @@ use sequencer::Sequencer;
 
 /// The final fade at the very end of the tail, so a render never stops on a click.
 const END_FADE_SECONDS: f64 = 0.05;
+/// Frames rendered per pass over the channels; events split passes at their exact sample.
+const MAX_RUN: usize = 128;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
@@ -38,6 +40,10 @@ pub struct Engine {
     fade_frames: u64,
     master_gain: f32,
     limiter: PeakLimiter,
+    mix_left: Vec<f32>,
+    mix_right: Vec<f32>,
+    channel_left: Vec<f32>,
+    channel_right: Vec<f32>,
 }
 
 impl Engine {
@@ -60,6 +66,10 @@ impl Engine {
             fade_frames: (END_FADE_SECONDS * f64::from(sample_rate)) as u64,
             master_gain: db_to_gain(song.master.gain_db),
             limiter: PeakLimiter::new(rate, song.master.ceiling_db),
+            mix_left: vec![0.0; MAX_RUN],
+            mix_right: vec![0.0; MAX_RUN],
+            channel_left: vec![0.0; MAX_RUN],
+            channel_right: vec![0.0; MAX_RUN],
         };
         engine.apply_mixer(true);
         engine
@@ -137,49 +147,60 @@ impl Engine {
 
     /// Fills `out` (interleaved stereo) with the next frames; silence once finished.
     pub fn process(&mut self, out: &mut [f32]) {
-        let mut frames = out.chunks_exact_mut(2);
-        loop {
+        let frames = out.len() / 2;
+        let mut done = 0;
+        while done < frames {
             while self.next_event() <= self.now {
                 self.fire_event();
             }
-            let until_event = self.next_event() - self.now;
-            let mut run = 0;
-            for frame in frames.by_ref() {
-                let (l, r) = self.mix_frame();
-                let (l, r) = self.limiter.process(l, r);
-                frame[0] = l;
-                frame[1] = r;
-                self.now += 1;
-                run += 1;
-                if run == until_event {
-                    break;
-                }
-            }
-            if frames.len() == 0 {
-                return;
-            }
+            let until_event = usize::try_from(self.next_event() - self.now).unwrap_or(usize::MAX);
+            let run = (frames - done).min(MAX_RUN).min(until_event);
+            self.render_run(&mut out[2 * done..2 * (done + run)]);
+            done += run;
         }
     }
 
-    fn mix_frame(&mut self) -> (f32, f32) {
-        let (mut l, mut r) = (0.0, 0.0);
+    /// Renders frames in which no event falls, channel by channel.
+    fn render_run(&mut self, out: &mut [f32]) {
+        let n = out.len() / 2;
+        let mix_left = &mut self.mix_left[..n];
+        let mix_right = &mut self.mix_right[..n];
+        mix_left.fill(0.0);
+        mix_right.fill(0.0);
+        let channel_left = &mut self.channel_left[..n];
+        let channel_right = &mut self.channel_right[..n];
         for c in &mut self.channels {
-            let (cl, cr) = c.process(&self.song.instruments, &self.samples);
-            l += cl;
-            r += cr;
-        }
-        let gain = self.master_gain * self.end_fade();
-        (l * gain, r * gain)
-    }
-
-    fn end_fade(&self) -> f32 {
-        match self.stage {
-            Stage::Tail { end } if self.now >= end => 0.0,
-            Stage::Tail { end } if end - self.now < self.fade_frames => {
-                (end - self.now) as f32 / self.fade_frames as f32
+            c.render(
+                &self.song.instruments,
+                &self.samples,
+                channel_left,
+                channel_right,
+            );
+            for (m, x) in mix_left.iter_mut().zip(channel_left.iter()) {
+                *m += x;
             }
-            _ => 1.0,
+            for (m, x) in mix_right.iter_mut().zip(channel_right.iter()) {
+                *m += x;
+            }
         }
+        for (i, frame) in out.chunks_exact_mut(2).enumerate() {
+            let gain = self.master_gain * end_fade(self.stage, self.now, self.fade_frames);
+            let (l, r) = self
+                .limiter
+                .process(mix_left[i] * gain, mix_right[i] * gain);
+            frame[0] = l;
+            frame[1] = r;
+            self.now += 1;
+        }
+    }
+}
+
+/// 1 until the last `fade_frames` of the tail, then a straight line down to silence.
+fn end_fade(stage: Stage, now: u64, fade_frames: u64) -> f32 {
+    match stage {
+        Stage::Tail { end } if now >= end => 0.0,
+        Stage::Tail { end } if end - now < fade_frames => (end - now) as f32 / fade_frames as f32,
+        _ => 1.0,
     }
 }
 

@@ -228,27 +228,50 @@ impl Voice {
         self.glide_pitch + self.sweep + vibrato
     }
 
-    /// Renders one frame, or silence once the voice has finished.
-    pub fn process(&mut self, inst: &Instrument, sample: Option<&SampleData>) -> (f32, f32) {
-        if !self.active {
-            return (0.0, 0.0);
-        }
-        let frame = match &inst.source {
+    /// Adds this voice's next `left.len()` frames into `left` and `right`.
+    pub fn render(
+        &mut self,
+        inst: &Instrument,
+        sample: Option<&SampleData>,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        match &inst.source {
             Source::Synth(s) => {
-                let x = self.synth(s);
-                (x, x)
+                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                    if !self.active {
+                        return;
+                    }
+                    let x = self.synth(s) * self.amplitude();
+                    *l += x;
+                    *r += x;
+                }
             }
-            Source::Sampler(s) => match sample {
-                Some(data) => self.sampler(s, data),
-                None => (0.0, 0.0),
-            },
-        };
+            Source::Sampler(s) => {
+                let Some(data) = sample else {
+                    self.active = false;
+                    return;
+                };
+                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                    if !self.active {
+                        return;
+                    }
+                    let (a, b) = self.sampler(s, data);
+                    let g = self.amplitude();
+                    *l += a * g;
+                    *r += b * g;
+                }
+            }
+        }
+    }
+
+    /// The envelope times the note's level; ends the voice when the envelope has.
+    fn amplitude(&mut self) -> f32 {
         let env = self.amp.process();
         if self.amp.is_idle() {
             self.active = false;
         }
-        let g = env * self.gain.next_value();
-        (frame.0 * g, frame.1 * g)
+        env * self.gain.next_value()
     }
 
     fn synth(&mut self, s: &Synth) -> f32 {

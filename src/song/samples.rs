@@ -20,7 +20,10 @@ impl SampleData {
 
 /// Reads a WAV file into planar f32 in -1..1.
 pub fn load_wav(path: &Path) -> Result<SampleData, String> {
-    let mut reader = hound::WavReader::open(path).map_err(|e| describe(&e))?;
+    // Opened apart from the decoder, so "missing" and "corrupt" get different messages.
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read ({e})"))?;
+    let mut reader =
+        hound::WavReader::new(std::io::BufReader::new(file)).map_err(|e| describe(&e))?;
     let spec = reader.spec();
     let channel_count = usize::from(spec.channels);
     if !(1..=2).contains(&channel_count) {
@@ -67,7 +70,7 @@ pub fn load_wav(path: &Path) -> Result<SampleData, String> {
 
 fn describe(e: &hound::Error) -> String {
     match e {
-        hound::Error::IoError(io) => format!("cannot be read ({io})"),
+        hound::Error::IoError(io) => format!("is not a readable WAV file ({io})"),
         other => format!("is not a readable WAV file ({other})"),
     }
 }
