@@ -153,27 +153,27 @@ impl Param {
             Param::Osc1Wave => "osc 1 wave",
             Param::Osc1Semitones => "osc 1 semitones",
             Param::Osc1Detune => "osc 1 detune",
-            Param::Osc1Width => "osc 1 pulse width",
+            Param::Osc1Width => "osc 1 width",
             Param::Osc2Wave => "osc 2 wave",
             Param::Osc2Semitones => "osc 2 semitones",
             Param::Osc2Detune => "osc 2 detune",
-            Param::Osc2Width => "osc 2 pulse width",
-            Param::Mix => "osc mix (0=1, 1=2)",
+            Param::Osc2Width => "osc 2 width",
+            Param::Mix => "osc 1<>2 mix",
             Param::AmpAttack => "amp attack",
             Param::AmpDecay => "amp decay",
             Param::AmpSustain => "amp sustain",
             Param::AmpRelease => "amp release",
             Param::FilterMode => "filter mode",
             Param::Cutoff => "filter cutoff",
-            Param::Resonance => "filter resonance",
-            Param::FilterEnvAmount => "filter env amount",
+            Param::Resonance => "filter reso",
+            Param::FilterEnvAmount => "filter env amt",
             Param::KeyTrack => "filter key track",
             Param::FilterAttack => "filter attack",
             Param::FilterDecay => "filter decay",
             Param::FilterSustain => "filter sustain",
             Param::FilterRelease => "filter release",
             Param::SweepAmount => "pitch sweep",
-            Param::SweepDecay => "pitch sweep decay",
+            Param::SweepDecay => "sweep decay",
             Param::Glide => "glide",
             Param::Path => "sample file",
             Param::Root => "root note",
@@ -686,8 +686,8 @@ impl App {
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let [list_area, params_area, picture_area] = Layout::horizontal([
         Constraint::Length(20),
-        Constraint::Min(30),
-        Constraint::Percentage(38),
+        Constraint::Min(32),
+        Constraint::Percentage(35),
     ])
     .areas(area);
 
@@ -736,6 +736,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let list = params(inst);
     let visible = usize::from(params_area.height.saturating_sub(2)).max(1);
     let skip = app.param.saturating_sub(visible - 1);
+    let value_width = usize::from(params_area.width.saturating_sub(2 + 16)).max(4);
     let lines: Vec<Line> = list
         .iter()
         .enumerate()
@@ -748,8 +749,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
                 Style::default()
             };
             Line::from(vec![
-                Span::styled(format!("{:<18}", p.label()), theme::LABEL.patch(style)),
-                Span::styled(value_text(inst, p), theme::VALUE.patch(style)),
+                Span::styled(format!("{:<16}", p.label()), theme::LABEL.patch(style)),
+                Span::styled(
+                    fit_left(&value_text(inst, p), value_width),
+                    theme::VALUE.patch(style),
+                ),
             ])
         })
         .collect();
@@ -792,6 +796,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             }
             draw_envelope(frame, amp, &s.amp, " amp envelope ");
         }
+    }
+}
+
+/// Long values (sample paths) keep their end, where the file name is.
+fn fit_left(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        text.to_owned()
+    } else {
+        let tail: String = text.chars().skip(count + 1 - width).collect();
+        format!("…{tail}")
     }
 }
 

@@ -14,6 +14,9 @@ pub mod render_job;
 mod song_view;
 mod theme;
 
+#[cfg(test)]
+mod tests;
+
 pub use action::{Action, View};
 pub use app::App;
 

@@ -121,7 +121,8 @@ impl App {
                     } else {
                         self.instrument - 1
                     };
-                    let name = &self.song.instruments[usize::from(self.instrument - 1)].name;
+                    self.instrument_index = usize::from(self.instrument - 1);
+                    let name = &self.song.instruments[self.instrument_index].name;
                     self.info(format!("instrument {:02X} {name}", self.instrument));
                 }
             }
