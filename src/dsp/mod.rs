@@ -2,6 +2,7 @@
 //! The sample rate is given to each unit when it is made, never read from a global.
 
 pub mod biquad;
+pub mod compressor;
 pub mod dither;
 pub mod env;
 pub mod eq;
