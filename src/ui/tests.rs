@@ -294,6 +294,11 @@ fn edit_mode_off_plays_without_writing() {
     let mut app = app();
     press(&mut app, "C-e z x");
     assert!(filled(&app).is_empty());
+    let preview = app.preview.expect("a jammed note is there to be heard");
+    assert_eq!(
+        (preview.pitch.to_string(), preview.instrument),
+        ("D-4".to_owned(), 1)
+    );
     assert!(!app.edit_mode);
     press(&mut app, "C-e z");
     assert_eq!(filled(&app).len(), 1);
@@ -657,4 +662,30 @@ fn cells_written_match_the_file_form() {
     let json = crate::song::to_json(&app.song);
     assert!(json.contains("\"0\": \"C-4 01 .. ...\""), "{json}");
     let _: Cell = "C-4 01".parse().unwrap();
+}
+
+#[test]
+fn pattern_operations_undo_and_redo() {
+    let mut app = app();
+    let original = app.song.clone();
+    press(&mut app, "z C-d x M-r BSpace 2 Enter C-n Enter :");
+    type_text(&mut app, "len 32");
+    press(
+        &mut app,
+        "Enter F5 Down Down Down Down Down Down Down Down Down Right F2 c",
+    );
+    let edited = app.song.clone();
+    assert_eq!(edited.patterns.len(), 3);
+    assert_eq!(edited.patterns[1].name, "Loop 1 2");
+    assert_eq!(edited.patterns[2].length(), 32);
+    assert_eq!(edited.channel_count(), 11);
+    let steps = app.undo_len();
+    for _ in 0..steps {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(app.song, original);
+    for _ in 0..steps {
+        press(&mut app, "C-y");
+    }
+    assert_eq!(app.song, edited);
 }
