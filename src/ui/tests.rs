@@ -689,3 +689,22 @@ fn pattern_operations_undo_and_redo() {
     }
     assert_eq!(app.song, edited);
 }
+
+#[test]
+fn tiny_and_odd_terminal_sizes_draw_without_panicking() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "S-Down S-Right");
+    for key in ["F2", "F3", "F4", "F5", "F1"] {
+        press(&mut app, key);
+        for (w, h) in [(1, 1), (10, 4), (20, 6), (33, 9), (81, 25), (300, 100)] {
+            app.screen = (w, h);
+            let text = screen(&app, w, h);
+            assert_eq!(text.lines().count(), usize::from(h));
+        }
+    }
+    // A prompt and a question draw too.
+    press(&mut app, "F2 : b");
+    assert!(screen(&app, 80, 24).contains(":b_"));
+    press(&mut app, "Esc z C-q");
+    assert!(screen(&app, 80, 24).contains("Quit anyway?"));
+}
