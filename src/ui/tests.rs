@@ -708,3 +708,14 @@ fn tiny_and_odd_terminal_sizes_draw_without_panicking() {
     press(&mut app, "Esc z C-q");
     assert!(screen(&app, 80, 24).contains("Quit anyway?"));
 }
+
+#[test]
+fn the_readme_key_table_is_the_key_map() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = help::readme_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's key table is stale; it should read:\n{table}"
+    );
+}
