@@ -135,3 +135,124 @@ fn what_is_played_is_what_is_rendered() {
         "silence after the end"
     );
 }
+
+/// stderr must be one line of ours: no "ALSA lib ..." lines around it.
+fn assert_one_clean_line(stderr: &str, expected: &str) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr: {stderr}");
+    assert!(
+        lines[0].starts_with("tracksmith: ") && lines[0].contains(expected),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("ALSA lib"), "ALSA printed: {stderr}");
+}
+
+#[test]
+fn without_a_usable_device_play_says_so_once_and_fails() {
+    if alsa_missing() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // alsa-lib itself prints "ALSA lib confmisc.c:...: Cannot get card index for
+    // NoSuchCard" on opening this; none of it may reach the terminal.
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        "pcm.!default { type hw; card \"NoSuchCard\" }\n",
+    )
+    .unwrap();
+    let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let out = run_with_home(home.path(), &["play", song.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_one_clean_line(&stderr, "no audio output");
+    assert!(
+        stderr.contains("NoSuchCard"),
+        "the cause is quoted: {stderr}"
+    );
+    assert!(stderr.contains("rendering to WAV still works"));
+
+    let unknown = run_with_home(
+        home.path(),
+        &["play", song.to_str().unwrap(), "--device", "nope"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_one_clean_line(&stderr, "no audio output device named \"nope\"");
+    assert!(stderr.contains("null"), "the outputs are listed: {stderr}");
+}
+
+#[test]
+fn a_device_failing_while_playing_stops_playback_with_a_message() {
+    if alsa_missing() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // Writing to /dev/full fails once the stream runs: what an unplugged card looks like
+    // to the callback thread.
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        "pcm.!default {\n  type plug\n  slave { pcm \"broken\"; format FLOAT_LE; rate 48000; channels 2 }\n}\n\
+         pcm.broken {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/full\"\n  format \"raw\"\n}\n",
+    )
+    .unwrap();
+    let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let out = run_with_home(home.path(), &["play", song.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_one_clean_line(&stderr, "audio output stopped");
+}
+
+#[test]
+fn devices_are_listed_and_chosen_by_name() {
+    if alsa_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("out.raw");
+    // The default is unusable: only `--device tracksmith_test` can play.
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{ type hw; card \"NoSuchCard\" }}\n\
+             pcm.tracksmith_test {{\n  type plug\n  slave {{ pcm \"capture\"; format S16_LE; rate 44100; channels 2 }}\n}}\n\
+             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
+            captured.display()
+        ),
+    )
+    .unwrap();
+    let listed = run_with_home(dir.path(), &["--list-devices"]);
+    assert!(listed.status.success());
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    let outputs = stdout.split("inputs").next().unwrap();
+    assert!(outputs.contains("tracksmith_test"), "{stdout}");
+    assert!(stdout.contains("inputs (for recording"), "{stdout}");
+    assert!(listed.stderr.is_empty());
+
+    let song_path = short_song(dir.path());
+    let out = run_with_home(
+        dir.path(),
+        &[
+            "play",
+            song_path.to_str().unwrap(),
+            "--device",
+            "tracksmith_test",
+            "--buffer-size",
+            "256",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("on tracksmith_test (48000 Hz, 256 frames"),
+        "{stdout}"
+    );
+    let bytes = std::fs::metadata(&captured).unwrap().len();
+    let s = song::load(&song_path).unwrap();
+    let song_frames = Engine::length(&s, 44_100);
+    // The plug resamples 48 kHz to 44.1 kHz 16-bit stereo: 4 bytes a frame.
+    assert!(bytes >= 4 * song_frames, "{bytes} bytes captured");
+}
