@@ -1,8 +1,11 @@
 //! DSP building blocks. Plain structs with `reset()` and per-sample `process`; no knowledge of songs.
 //! The sample rate is given to each unit when it is made, never read from a global.
 
+pub mod biquad;
+pub mod compressor;
 pub mod dither;
 pub mod env;
+pub mod eq;
 pub mod filter;
 pub mod interp;
 pub mod limiter;

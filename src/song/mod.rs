@@ -6,6 +6,7 @@
 mod cell;
 mod instrument;
 mod io;
+mod mixer;
 mod note;
 mod pattern;
 mod samples;
@@ -18,6 +19,10 @@ pub use instrument::{
     Sampler, Source, Synth, Waveform,
 };
 pub use io::{SongError, backup_path, load, parse, save, to_json, write_atomically};
+pub use mixer::{
+    Band, BusReturn, ChannelStrip, Compressor, DelayBus, DelayTime, Eq, HighPass, HighPassSlope,
+    Input, Mixer, NoteKind, ReverbBus, SILENT_DB, Send, Sends,
+};
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};
 pub use samples::{SampleBank, SampleData, load_wav};
@@ -121,36 +126,6 @@ impl Default for RenderSettings {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Mixer {
-    /// One strip per channel of the pattern grid; their count is the song's channel count.
-    pub channels: Vec<ChannelStrip>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ChannelStrip {
-    pub name: String,
-    pub gain_db: f32,
-    /// -1 is hard left, 1 hard right.
-    pub pan: f32,
-    pub mute: bool,
-    pub solo: bool,
-}
-
-impl Default for ChannelStrip {
-    fn default() -> ChannelStrip {
-        ChannelStrip {
-            name: String::new(),
-            gain_db: 0.0,
-            pan: 0.0,
-            mute: false,
-            solo: false,
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Master {
@@ -204,14 +179,7 @@ impl Song {
             key: Key::default(),
             render: RenderSettings::default(),
             instruments: Vec::new(),
-            mixer: Mixer {
-                channels: (1..=channels)
-                    .map(|i| ChannelStrip {
-                        name: format!("Ch {i}"),
-                        ..ChannelStrip::default()
-                    })
-                    .collect(),
-            },
+            mixer: Mixer::with_channels(channels),
             master: Master::default(),
             patterns: Vec::new(),
             arrangement: Vec::new(),
