@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tracksmith::audio::{self, AudioOptions, PlayFrom};
 use tracksmith::render::{self, RenderOptions, midi};
 use tracksmith::song::{self, BitDepth, Key};
 
@@ -16,6 +17,16 @@ use tracksmith::song::{self, BitDepth, Key};
 struct Cli {
     /// Song to open in the editor (created if it does not exist).
     song: Option<PathBuf>,
+    /// List the audio devices (outputs, and inputs for later use) and exit.
+    #[arg(long)]
+    list_devices: bool,
+    /// Audio output device, by a name `--list-devices` shows (default: the system's).
+    #[arg(long, global = true, value_name = "NAME")]
+    device: Option<String>,
+    /// Frames per audio buffer: smaller is snappier, larger is safer (default 512).
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(16..=16384))]
+    buffer_size: Option<u32>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -37,6 +48,16 @@ enum Command {
         /// Frames the engine renders per call; the output is the same for any size.
         #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
         block_size: u32,
+    },
+    /// Play a song to the sound card with a status line, until its end or Ctrl+C.
+    Play {
+        song: PathBuf,
+        /// Order entry to start at (0 is the first).
+        #[arg(long, value_name = "ENTRY")]
+        from: Option<usize>,
+        /// Loop this pattern (by name) instead of playing the arrangement.
+        #[arg(long, value_name = "NAME", conflicts_with = "from")]
+        loop_pattern: Option<String>,
     },
     /// Print a song's settings, arrangement and duration.
     Info { song: PathBuf },
@@ -89,6 +110,13 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let audio_options = AudioOptions {
+        device: cli.device.clone(),
+        buffer_size: cli.buffer_size,
+    };
+    if cli.list_devices {
+        return finish(list_devices());
+    }
     let result = match cli.command {
         Some(Command::Render {
             song,
@@ -104,6 +132,18 @@ fn main() -> ExitCode {
                 bit_depth,
                 block_size: block_size as usize,
             },
+        ),
+        Some(Command::Play {
+            song,
+            from,
+            loop_pattern,
+        }) => audio::play_command(
+            &song,
+            &PlayFrom {
+                entry: from,
+                loop_pattern,
+            },
+            &audio_options,
         ),
         Some(Command::Info { song }) => render::info_command(&song),
         Some(Command::New {
@@ -127,6 +167,10 @@ fn main() -> ExitCode {
             }
         },
     };
+    finish(result)
+}
+
+fn finish(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -159,6 +203,19 @@ fn new_song(
         path.display(),
         path.display()
     );
+    Ok(())
+}
+
+fn list_devices() -> Result<(), Box<dyn std::error::Error>> {
+    let devices = audio::list_devices()?;
+    let show = |d: &audio::DeviceInfo| {
+        let default = if d.default_output { " (default)" } else { "" };
+        println!("  {:<28} {}{default}", d.name, d.description);
+    };
+    println!("outputs (--device NAME):");
+    devices.iter().filter(|d| d.output).for_each(show);
+    println!("inputs (for recording, not used yet):");
+    devices.iter().filter(|d| d.input).for_each(show);
     Ok(())
 }
 

@@ -719,3 +719,32 @@ fn the_readme_key_table_is_the_key_map() {
         "README.md's key table is stale; it should read:\n{table}"
     );
 }
+
+#[test]
+fn autosave_waits_for_changes_and_thirty_seconds() {
+    use super::{AUTOSAVE_EVERY, Autosave};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(starter(), dir.path().join("a.json"));
+    let start = Instant::now();
+    let mut autosave = Autosave::new(start, app.revision);
+    assert!(
+        !autosave.due(&app, start + AUTOSAVE_EVERY * 2),
+        "nothing to save"
+    );
+    press(&mut app, "z");
+    assert!(!autosave.due(&app, start + AUTOSAVE_EVERY - Duration::from_secs(1)));
+    assert!(autosave.due(&app, start + AUTOSAVE_EVERY));
+    autosave.done(app.revision, start + AUTOSAVE_EVERY);
+    assert!(
+        !autosave.due(&app, start + AUTOSAVE_EVERY * 3),
+        "already written"
+    );
+    press(&mut app, "x");
+    assert!(autosave.due(&app, start + AUTOSAVE_EVERY * 2));
+    press(&mut app, "C-s");
+    assert!(
+        !autosave.due(&app, start + AUTOSAVE_EVERY * 3),
+        "saved: not dirty"
+    );
+}
