@@ -37,6 +37,10 @@ enum Command {
         /// Frames the engine renders per call; the output is the same for any size.
         #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
         block_size: u32,
+        /// Also write one WAV per channel (post-fader, with its share of the reverb and
+        /// delay) and one per bus return into this folder.
+        #[arg(long, value_name = "DIR")]
+        stems: Option<PathBuf>,
     },
     /// Print a song's settings, arrangement and duration.
     Info { song: PathBuf },
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
             sample_rate,
             bit_depth,
             block_size,
+            stems,
         }) => render::render_command(
             &song,
             &output,
@@ -81,6 +86,7 @@ fn main() -> ExitCode {
                 sample_rate,
                 bit_depth,
                 block_size: block_size as usize,
+                stems,
             },
         ),
         Some(Command::Info { song }) => render::info_command(&song),
