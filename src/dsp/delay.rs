@@ -175,6 +175,18 @@ impl Echo {
         }; 2];
     }
 
+    /// Whether everything inside has died to exact silence.
+    pub fn is_silent(&self) -> bool {
+        self.lines
+            .iter()
+            .all(|l| l.buffer.iter().all(|&x| x == 0.0))
+            && self
+                .low_cut
+                .iter()
+                .chain(&self.high_cut)
+                .all(|f| f.state == 0.0)
+    }
+
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
         for (l, r) in left.iter_mut().zip(right.iter_mut()) {
             let frames = self.frames.next_value();

@@ -665,3 +665,145 @@ fn run_bus<E: Effect>(
     add(&bus.input[0][..n], master_left);
     add(&bus.input[1][..n], master_right);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::song::Mixer;
+
+    const RATE: f32 = 48_000.0;
+    const RUN: usize = 128;
+
+    fn sine(n: usize, start: usize, level: f32) -> Vec<f32> {
+        (start..start + n)
+            .map(|i| level * (std::f32::consts::TAU * 440.0 * i as f32 / RATE).sin())
+            .collect()
+    }
+
+    /// Plays `input` (the same on both sides) through channel 0 for `runs` runs; returns
+    /// the master bus.
+    fn play(graph: &mut MixerGraph, level: f32, runs: usize, start: usize) -> (Vec<f32>, Vec<f32>) {
+        let (mut out_l, mut out_r) = (Vec::new(), Vec::new());
+        for k in 0..runs {
+            let mut l = sine(RUN, start + k * RUN, level);
+            let mut r = l.clone();
+            let (mut ml, mut mr) = (vec![0.0; RUN], vec![0.0; RUN]);
+            graph.begin_run(RUN);
+            graph.strip(0, 0.0, &mut l, &mut r, (&mut ml, &mut mr), 0);
+            for ch in 1..graph.strips.len() {
+                let (mut zl, mut zr) = (vec![0.0; RUN], vec![0.0; RUN]);
+                graph.strip(ch, 0.0, &mut zl, &mut zr, (&mut ml, &mut mr), 0);
+            }
+            graph.finish_run(&mut ml, &mut mr, 0);
+            out_l.extend(ml);
+            out_r.extend(mr);
+        }
+        (out_l, out_r)
+    }
+
+    fn peak(x: &[f32]) -> f32 {
+        x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    }
+
+    #[test]
+    fn a_centred_mono_signal_is_minus_3_db_each_side() {
+        let mixer = Mixer::with_channels(1);
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        let (l, r) = play(&mut graph, 1.0, 100, 0);
+        let db = |x: &[f32]| 20.0 * peak(&x[6_400..]).log10();
+        assert!((db(&l) + 3.01).abs() < 0.02, "{}", db(&l));
+        assert!((db(&r) + 3.01).abs() < 0.02, "{}", db(&r));
+    }
+
+    fn everything_on(channels: usize) -> Mixer {
+        let mut mixer = Mixer::with_channels(channels);
+        for strip in &mut mixer.channels {
+            strip.input.trim_db = 3.0;
+            strip.high_pass.slope = HighPassSlope::Db24;
+            strip.eq.low.gain_db = 4.0;
+            strip.eq.mid1.gain_db = -3.0;
+            strip.eq.mid2.gain_db = 2.0;
+            strip.eq.high.gain_db = -5.0;
+            strip.compressor.bypass = false;
+            strip.compressor.threshold_db = -30.0;
+            strip.sends.reverb.level_db = -6.0;
+            strip.sends.delay.level_db = -9.0;
+        }
+        mixer.reverb.decay_s = 1.0;
+        mixer.delay.feedback = 0.5;
+        mixer
+    }
+
+    #[test]
+    fn after_a_loud_signal_silence_leaves_every_state_at_exact_zero() {
+        let mut graph = MixerGraph::new(&everything_on(1), 120.0, RATE, RUN);
+        let (l, _) = play(&mut graph, 1.0, 400, 0);
+        assert!(peak(&l) > 0.3);
+        let strip = &graph.strips[0];
+        assert!(!strip.eq.is_silent() && strip.compressor.gain_reduction_db() > 1.0);
+        // Forty seconds of silence: the reverb (1 s) and echo (-6 dB a repeat) tails die
+        // out too, to exact zero rather than into denormals.
+        let (l, r) = play(&mut graph, 0.0, 15_000, 0);
+        let strip = &graph.strips[0];
+        assert!(
+            strip.eq.is_silent(),
+            "EQ state is exactly zero, not denormal"
+        );
+        assert_eq!(strip.compressor.gain_reduction_db(), 0.0);
+        assert!(
+            graph.reverb.effect.is_silent(),
+            "reverb state is exactly zero"
+        );
+        assert!(graph.delay.effect.is_silent(), "echo state is exactly zero");
+        assert!(
+            l[l.len() - RUN..]
+                .iter()
+                .chain(&r[r.len() - RUN..])
+                .all(|&x| x == 0.0)
+        );
+    }
+
+    #[test]
+    fn mute_silences_a_strip_and_its_sends_and_solo_keeps_the_returns() {
+        let mut mixer = everything_on(2);
+        mixer.channels[0].mute = true;
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        let (l, _) = play(&mut graph, 1.0, 100, 0);
+        assert_eq!(peak(&l), 0.0, "muted: nothing, not even the sends");
+        // Soloing another channel silences channel 0's strip, but not its returns'
+        // tails... and soloing channel 0 itself keeps its sends going to the returns.
+        let mut mixer = everything_on(2);
+        mixer.channels[0].solo = true;
+        mixer.channels[0].gain_db = SILENT_DB;
+        mixer.channels[0].sends.reverb.pre_fader = true;
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        let (l, _) = play(&mut graph, 1.0, 100, 0);
+        assert!(
+            peak(&l) > 0.01,
+            "the soloed strip's pre-fader send reaches the return"
+        );
+        let mut meters = graph.new_meters();
+        graph.read_meters(&mut meters);
+        assert!(meters.reverb.peak_db[0] > -40.0, "{:?}", meters.reverb);
+        assert_eq!(meters.channels[0].peak_db, [-200.0, -200.0], "fader down");
+        assert!(meters.channels[0].gain_reduction_db > 1.0);
+        assert!(meters.master.rms_db[0] > -60.0);
+    }
+
+    #[test]
+    fn a_fader_move_glides_instead_of_stepping() {
+        let mixer = Mixer::with_channels(1);
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        play(&mut graph, 0.5, 10, 0);
+        let mut quiet = mixer.clone();
+        quiet.channels[0].gain_db = -40.0;
+        graph.apply(&quiet, false);
+        let (l, _) = play(&mut graph, 0.5, 10, 10 * RUN);
+        let worst = l
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0f32, f32::max);
+        // A 440 Hz sine at 0.35 moves at most 0.02 a sample; a step would be ~0.35.
+        assert!(worst < 0.03, "{worst}");
+    }
+}
