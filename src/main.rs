@@ -1,10 +1,11 @@
 //! The command line: parse, dispatch, exit codes. The work lives in the library.
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tracksmith::render::{self, RenderOptions};
-use tracksmith::song::{self, BitDepth, Key, templates};
+use tracksmith::audio::{self, AudioOptions, PlayFrom};
+use tracksmith::render::{self, RenderOptions, midi};
+use tracksmith::song::{self, BitDepth, Key};
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +17,16 @@ use tracksmith::song::{self, BitDepth, Key, templates};
 struct Cli {
     /// Song to open in the editor (created if it does not exist).
     song: Option<PathBuf>,
+    /// List the audio devices (outputs, and inputs for later use) and exit.
+    #[arg(long)]
+    list_devices: bool,
+    /// Audio output device, by a name `--list-devices` shows (default: the system's).
+    #[arg(long, global = true, value_name = "NAME")]
+    device: Option<String>,
+    /// Frames per audio buffer: smaller is snappier, larger is safer (default 512).
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(16..=16384))]
+    buffer_size: Option<u32>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -42,6 +53,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         stems: Option<PathBuf>,
     },
+    /// Play a song to the sound card with a status line, until its end or Ctrl+C.
+    Play {
+        song: PathBuf,
+        /// Order entry to start at (0 is the first).
+        #[arg(long, value_name = "ENTRY")]
+        from: Option<usize>,
+        /// Loop this pattern (by name) instead of playing the arrangement.
+        #[arg(long, value_name = "NAME", conflicts_with = "from")]
+        loop_pattern: Option<String>,
+    },
     /// Print a song's settings, arrangement and duration.
     Info { song: PathBuf },
     /// Write a starter song: an empty 8-bar loop with drums, bass, pad and lead ready to play.
@@ -53,6 +74,23 @@ enum Command {
         key: Key,
         #[arg(long, default_value = "basic")]
         template: String,
+    },
+    /// Write the song's notes as a Standard MIDI File (one track per channel).
+    ExportMidi {
+        song: PathBuf,
+        /// Output .mid file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Make a song from a Standard MIDI File, notes quantised to rows.
+    ImportMidi {
+        midi: PathBuf,
+        /// The song file to write (must not exist yet).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Rows per beat of the grid the notes are quantised to.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=16))]
+        rows_per_beat: u8,
     },
     /// Synthesise the bundled drum and one-shot kit into a folder.
     MakeKit {
@@ -70,7 +108,19 @@ fn parse_key(s: &str) -> Result<Key, String> {
 }
 
 fn main() -> ExitCode {
+    // Like any Unix tool, stop quietly when a pipe's reader goes away (`info | head`).
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
+    let audio_options = AudioOptions {
+        device: cli.device.clone(),
+        buffer_size: cli.buffer_size,
+    };
+    if cli.list_devices {
+        return finish(list_devices());
+    }
     let result = match cli.command {
         Some(Command::Render {
             song,
@@ -89,6 +139,18 @@ fn main() -> ExitCode {
                 stems,
             },
         ),
+        Some(Command::Play {
+            song,
+            from,
+            loop_pattern,
+        }) => audio::play_command(
+            &song,
+            &PlayFrom {
+                entry: from,
+                loop_pattern,
+            },
+            &audio_options,
+        ),
         Some(Command::Info { song }) => render::info_command(&song),
         Some(Command::New {
             song,
@@ -96,6 +158,12 @@ fn main() -> ExitCode {
             key,
             template,
         }) => new_song(&song, bpm, key, template),
+        Some(Command::ExportMidi { song, output }) => export_midi(&song, &output),
+        Some(Command::ImportMidi {
+            midi,
+            output,
+            rows_per_beat,
+        }) => import_midi(&midi, &output, rows_per_beat),
         Some(Command::MakeKit { dir }) => render::kit::write_kit(&dir),
         None => match cli.song {
             Some(path) => tracksmith::ui::run(&path),
@@ -105,6 +173,10 @@ fn main() -> ExitCode {
             }
         },
     };
+    finish(result)
+}
+
+fn finish(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -115,7 +187,7 @@ fn main() -> ExitCode {
 }
 
 fn new_song(
-    path: &std::path::Path,
+    path: &Path,
     tempo: f32,
     key: Key,
     template: String,
@@ -123,12 +195,59 @@ fn new_song(
     if path.exists() {
         return Err(format!("{}: already exists; not overwriting it", path.display()).into());
     }
-    let song = templates::starter(&templates::StarterOptions {
-        tempo,
-        key,
-        template,
-    })?;
+    let song = tracksmith::ui::starter_song(path, tempo, key, &template)?;
     song::save(&song, path)?;
-    println!("wrote {}", path.display());
+    let drums = match &song.instruments[0].source {
+        song::Source::Sampler(s) if template == "basic" => {
+            format!("drums from {}", s.path.trim_end_matches("/kick.wav"))
+        }
+        _ if template == "basic" => "synth drums (the sample kit was not found)".to_owned(),
+        _ => "no instruments".to_owned(),
+    };
+    println!(
+        "wrote {} ({drums}); open it with: tracksmith {}",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn list_devices() -> Result<(), Box<dyn std::error::Error>> {
+    let devices = audio::list_devices()?;
+    let show = |d: &audio::DeviceInfo| {
+        let default = if d.default_output { " (default)" } else { "" };
+        println!("  {:<28} {}{default}", d.name, d.description);
+    };
+    println!("outputs (--device NAME):");
+    devices.iter().filter(|d| d.output).for_each(show);
+    println!("inputs (for recording, not used yet):");
+    devices.iter().filter(|d| d.input).for_each(show);
+    Ok(())
+}
+
+fn export_midi(song_path: &Path, output: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let song = song::load(song_path)?;
+    midi::export_to_file(&song, output)?;
+    println!("wrote {}", output.display());
+    Ok(())
+}
+
+fn import_midi(
+    input: &Path,
+    output: &Path,
+    rows_per_beat: u8,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let options = midi::ImportOptions {
+        rows_per_beat,
+        ..midi::ImportOptions::default()
+    };
+    let song = midi::import_file(input, output, &options)?;
+    println!(
+        "wrote {}: {} channels, {} patterns, {} BPM",
+        output.display(),
+        song.channel_count(),
+        song.patterns.len(),
+        song.tempo
+    );
     Ok(())
 }

@@ -9,9 +9,9 @@ use tracksmith::song::{self, SampleBank};
 
 struct CountingAllocator;
 
+// Per thread, so tests running side by side do not count each other's allocations.
 thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
-    // Per thread, so tests running side by side do not count each other's calls.
     static FORBIDDEN_CALLS: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -135,4 +135,87 @@ fn a_fully_loaded_mixer_with_stems_and_meters_never_allocates() {
         "the meters read the music ({loudest} dBFS)"
     );
     assert!(engine.stems().is_some());
+}
+
+/// The whole of what the cpal callback runs, `link::Callback::process`, through play,
+/// edits (notes, tempo, mute and solo, a channel added), a restart, stop and the end of a
+/// song: its queue pops and pushes, snapshot swaps and fades allocate and free nothing.
+#[test]
+fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
+    use tracksmith::audio::link::{Command, link};
+    use tracksmith::engine::{Snapshot, Start};
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let song = song::load(&path).unwrap();
+    let samples = SampleBank::load(&song, &path).unwrap();
+    let rate = 48_000;
+    let (mut control, mut callback) = link(rate);
+    let mut block = vec![0.0f32; 2 * 256];
+    let mut calls = 0;
+    let mut heard = 0.0f32;
+    let mut run = |callback: &mut tracksmith::audio::link::Callback, blocks: usize| {
+        for _ in 0..blocks {
+            calls += count_allocations(|| callback.process(&mut block));
+            heard = heard.max(block.iter().fold(0.0, |m, x| m.max(x.abs())));
+        }
+    };
+    let snapshot = |s: &song::Song, start| Box::new(Snapshot::new(s, &samples, rate, start));
+
+    let start = Start::Song { entry: 2, row: 0 };
+    control.send(Command::Play(Box::new(Engine::live(
+        &song, &samples, rate, start,
+    ))));
+    run(&mut callback, 100);
+
+    let mut edited = song.clone();
+    *edited.patterns[2].cell_mut(8, 0) = "C-5 01 40".parse().unwrap();
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    edited.tempo += 20.0;
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    edited.mixer.channels[0].mute = true;
+    edited.mixer.channels[1].solo = true;
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    edited.mixer.channels.push(Default::default());
+    let channels = edited.mixer.channels.len();
+    for p in &mut edited.patterns {
+        p.set_channels(channels);
+    }
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    assert!(control.collect().unwrap().playing);
+
+    // Play again from elsewhere: the old engine fades out and comes back.
+    let looped = Start::LoopPattern { pattern: 1, row: 0 };
+    control.send(Command::Play(Box::new(Engine::live(
+        &edited, &samples, rate, looped,
+    ))));
+    run(&mut callback, 100);
+    control.send(Command::Update(snapshot(&song, looped)));
+    run(&mut callback, 20);
+    control.send(Command::Stop);
+    run(&mut callback, 20);
+    assert!(!control.collect().unwrap().playing);
+
+    // The last entry to its very end: the finished engine is handed back too.
+    let last = Start::Song {
+        entry: song.arrangement.len() - 1,
+        row: 0,
+    };
+    control.send(Command::Play(Box::new(Engine::live(
+        &song, &samples, rate, last,
+    ))));
+    let mut blocks = 0;
+    while control.collect().is_none_or(|r| r.playing) {
+        run(&mut callback, 100);
+        blocks += 100;
+        assert!(blocks < 20_000, "the song should end");
+    }
+    run(&mut callback, 10);
+
+    assert_eq!(calls, 0, "the audio callback allocated or freed");
+    assert!(heard > 0.1, "it played");
+    control.collect();
 }

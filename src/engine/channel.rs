@@ -321,6 +321,19 @@ impl Channel {
         }
     }
 
+    /// Silences voices of instruments an edit removed (index `count` and up), which
+    /// could no longer be rendered.
+    pub fn forget_instruments_from(&mut self, count: usize) {
+        for v in &mut self.voices {
+            if v.instrument >= count {
+                v.silence();
+            }
+        }
+        if self.instrument.is_some_and(|i| i >= count) {
+            self.instrument = None;
+        }
+    }
+
     /// Renders the next `left.len()` frames of this channel's voices (before its mixer
     /// strip), over whatever `left` and `right` held.
     pub fn render(

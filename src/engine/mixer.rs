@@ -389,6 +389,28 @@ pub struct Stems {
     right: Vec<f32>,
 }
 
+/// A song's channel strips made ready away from the audio thread, for `adopt_strips`.
+pub struct Strips(Vec<Strip>);
+
+impl Strips {
+    /// One strip per channel of `mixer`, at its settings.
+    pub fn new(mixer: &Mixer, sample_rate: f32) -> Strips {
+        let any_solo = mixer.channels.iter().any(|c| c.solo);
+        Strips(
+            mixer
+                .channels
+                .iter()
+                .map(|song_strip| {
+                    let mut strip = Strip::new(sample_rate);
+                    let audible = !song_strip.mute && (song_strip.solo || !any_solo);
+                    strip.apply(song_strip, audible, true);
+                    strip
+                })
+                .collect(),
+        )
+    }
+}
+
 pub struct MixerGraph {
     sample_rate: f32,
     strips: Vec<Strip>,
@@ -453,6 +475,17 @@ impl MixerGraph {
                 bus.back.apply(&mixer.delay.bus_return, snap);
             }
         }
+    }
+
+    /// Takes an edited song's strips: the channels that were already playing keep their
+    /// strips (and their EQ, compressor and meter state); `next` is left with the
+    /// strips that are no longer used, to be dropped elsewhere. Call `apply` after.
+    pub fn adopt_strips(&mut self, next: &mut Strips) {
+        let kept = self.strips.len().min(next.0.len());
+        for (playing, fresh) in self.strips[..kept].iter_mut().zip(&mut next.0[..kept]) {
+            std::mem::swap(playing, fresh);
+        }
+        std::mem::swap(&mut self.strips, &mut next.0);
     }
 
     /// A tempo change moves tempo-synced delay times (gliding).
@@ -557,13 +590,15 @@ impl MixerGraph {
         let (stem_l, stem_r) = (&mut stems.left[..n], &mut stems.right[..n]);
         stem_l.copy_from_slice(left);
         stem_r.copy_from_slice(right);
-        if let Some(bus) = &mut stems.reverbs[index] {
+        if let Some(Some(bus)) = stems.reverbs.get_mut(index) {
             run_bus(bus, &rl[..n], &rr[..n], stem_l, stem_r);
         }
-        if let Some(bus) = &mut stems.delays[index] {
+        if let Some(Some(bus)) = stems.delays.get_mut(index) {
             run_bus(bus, &dl[..n], &dr[..n], stem_l, stem_r);
         }
-        interleave(stem_l, stem_r, &mut stems.channels[index], offset);
+        if let Some(stem) = stems.channels.get_mut(index) {
+            interleave(stem_l, stem_r, stem, offset);
+        }
         add(left, master.0);
         add(right, master.1);
     }

@@ -4,9 +4,12 @@
 //! any block size, because every event is scheduled on an absolute sample, not a block.
 
 mod channel;
+mod live;
 pub mod mixer;
 pub mod sequencer;
 mod voice;
+
+pub use live::{Playhead, Snapshot, Start};
 
 use crate::dsp::limiter::PeakLimiter;
 use crate::dsp::util::db_to_gain;

@@ -1,6 +1,7 @@
 //! Offline rendering: song → WAV through the same `Engine::process` that plays live.
 
 pub mod kit;
+pub mod midi;
 
 use crate::dsp::dither::TpdfDither;
 use crate::engine::mixer::Stems;
