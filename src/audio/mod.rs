@@ -12,7 +12,7 @@ pub mod quiet;
 pub use play::{PlayFrom, play_command};
 
 use crate::engine::{Engine, Playhead, Snapshot, Start};
-use crate::song::{SampleBank, Song};
+use crate::song::{Cell, Instrument, NoteField, Pitch, SampleBank, Song};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
 use link::{Command, Control};
@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex};
 const CONVERT_FRAMES: usize = 1024;
 /// Buffer size asked for when none is given: about 11 ms at 48 kHz.
 const DEFAULT_BUFFER_FRAMES: u32 = 512;
+/// Notes played by hand that may ring at once (each on a channel of its own).
+const PREVIEW_CHANNELS: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AudioOptions {
@@ -100,6 +102,9 @@ pub struct Player {
     /// starts on the stream's first frame and an idle player costs nothing.
     running: bool,
     silent_frames: u64,
+    /// The instruments the preview engine has, once there is one.
+    preview_instruments: Option<Vec<Instrument>>,
+    next_preview_channel: usize,
 }
 
 impl Player {
@@ -162,6 +167,8 @@ impl Player {
             start: Start::TOP,
             running: false,
             silent_frames: 0,
+            preview_instruments: None,
+            next_preview_channel: 0,
         })
     }
 
@@ -184,8 +191,12 @@ impl Player {
         self.start = start;
         self.control.send(Command::Play(Box::new(engine)));
         self.status.playing = true;
-        self.silent_frames = 0;
         self.status.song_frames = 0;
+        self.run_stream()
+    }
+
+    fn run_stream(&mut self) -> Result<(), AudioError> {
+        self.silent_frames = 0;
         if !self.running {
             self.stream.play().map_err(|e| AudioError::Open {
                 device: self.status.device.clone(),
@@ -194,6 +205,61 @@ impl Player {
             self.running = true;
         }
         Ok(())
+    }
+
+    /// Plays `pitch` on instrument `instrument` (index into `song.instruments`) at once,
+    /// over whatever plays, until `release_notes` or until the 8th note after it (a
+    /// terminal reports key presses, not releases). For previewing an entered note and
+    /// for jamming on the keyboard.
+    pub fn play_note(
+        &mut self,
+        song: &Song,
+        samples: &SampleBank,
+        instrument: usize,
+        pitch: Pitch,
+    ) -> Result<(), AudioError> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        let Ok(number) = u8::try_from(instrument + 1) else {
+            return Ok(());
+        };
+        if instrument >= song.instruments.len() {
+            return Ok(());
+        }
+        let rate = self.sample_rate();
+        match &self.preview_instruments {
+            None => {
+                let engine = Engine::preview(song, samples, rate, PREVIEW_CHANNELS);
+                self.control.send(Command::Preview(Box::new(engine)));
+            }
+            Some(known) if *known != song.instruments => {
+                let snapshot = Snapshot::preview(song, samples, rate, PREVIEW_CHANNELS);
+                self.control
+                    .send(Command::UpdatePreview(Box::new(snapshot)));
+            }
+            Some(_) => {}
+        }
+        if self.preview_instruments.as_ref() != Some(&song.instruments) {
+            self.preview_instruments = Some(song.instruments.clone());
+        }
+        let channel = self.next_preview_channel;
+        self.next_preview_channel = (channel + 1) % PREVIEW_CHANNELS;
+        let cell = Cell {
+            note: NoteField::On(pitch),
+            instrument: Some(number),
+            ..Cell::EMPTY
+        };
+        // The 8th note after this one takes its channel, which releases it (rings out).
+        self.control.send(Command::Jam { channel, cell });
+        self.run_stream()
+    }
+
+    /// Releases the notes `play_note` started; they ring out with their release.
+    pub fn release_notes(&mut self) {
+        if self.preview_instruments.is_some() {
+            self.control.send(Command::ReleaseJam);
+        }
     }
 
     /// Hands an edited song (notes, tempo, mute/solo, mixer, ...) to the playing engine:
