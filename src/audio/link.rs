@@ -22,8 +22,9 @@ const COMMAND_CAPACITY: usize = 16;
 /// of a fade and one for an engine that finished.
 const RETURNS_PER_BLOCK: usize = 3;
 const RETURN_CAPACITY: usize = COMMAND_CAPACITY + RETURNS_PER_BLOCK;
-/// About a second of reports at small buffers; the UI reads them far more often.
-const REPORT_CAPACITY: usize = 256;
+/// Seconds of reports at small buffers, though the UI reads them every few ms: enough
+/// even for devices with no clock (ALSA's `null`), which run as fast as the CPU.
+const REPORT_CAPACITY: usize = 4096;
 /// A stopped or replaced engine fades out over this long instead of being cut.
 const STOP_FADE_SECONDS: f32 = 0.01;
 /// Frames of the fading engine rendered at a time (its scratch buffer).
@@ -280,6 +281,7 @@ pub struct Reading {
     /// Frames in the blocks reported (reports the queue had no room for are missing).
     pub frames: u64,
     pub stream_frames: u64,
+    /// The engine's position in the last report that had an engine playing.
     pub song_frames: u64,
 }
 
@@ -329,7 +331,9 @@ impl Control {
             r.max_load = r.max_load.max(report.load);
             r.frames += u64::from(report.frames);
             r.stream_frames = report.stream_frames;
-            r.song_frames = report.song_frames;
+            if report.song_frames > 0 {
+                r.song_frames = report.song_frames;
+            }
             r.mean_load = (busy_frames / r.frames.max(1) as f64) as f32;
         }
         reading
