@@ -192,6 +192,19 @@ fn without_a_usable_device_play_says_so_once_and_fails() {
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert_one_clean_line(&stderr, "no audio output device named \"nope\"");
     assert!(stderr.contains("null"), "the outputs are listed: {stderr}");
+
+    // A corrupt configuration makes the whole audio system unavailable: still a message.
+    std::fs::write(home.path().join(".asoundrc"), "pcm.!default {{{ oops\n").unwrap();
+    for args in [&["play", song.to_str().unwrap()][..], &["--list-devices"]] {
+        let broken = run_with_home(home.path(), args);
+        assert_eq!(broken.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&broken.stderr);
+        assert_one_clean_line(&stderr, "no audio output");
+        assert!(
+            stderr.contains(".asoundrc"),
+            "the culprit is named: {stderr}"
+        );
+    }
 }
 
 #[test]

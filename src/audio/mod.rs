@@ -113,7 +113,7 @@ impl Player {
     pub fn open(options: &AudioOptions) -> Result<Player, AudioError> {
         let alsa_messages = quiet::capture_on_this_thread();
         let explain = |fallback: String| alsa_messages.last_message().unwrap_or(fallback);
-        let host = cpal::default_host();
+        let host = host().map_err(|e| AudioError::NoOutput(explain(e)))?;
         let device = match &options.device {
             None => host
                 .default_output_device()
@@ -383,6 +383,16 @@ where
     device.build_output_stream::<T, _, _>(*config, data, error, None)
 }
 
+/// The platform's audio host (ALSA on Linux). Unlike `cpal::default_host`, which
+/// panics, a broken audio system (a corrupt `~/.asoundrc`) is an error to report.
+fn host() -> Result<cpal::Host, String> {
+    let id = cpal::available_hosts()
+        .into_iter()
+        .next()
+        .ok_or("this system has no audio host")?;
+    cpal::host_from_id(id).map_err(|e| e.to_string())
+}
+
 fn device_id(device: &cpal::Device) -> String {
     device
         .id()
@@ -489,11 +499,12 @@ pub struct DeviceInfo {
 /// Every device the audio host knows, outputs and inputs, without printing ALSA noise.
 pub fn list_devices() -> Result<Vec<DeviceInfo>, AudioError> {
     let alsa_messages = quiet::capture_on_this_thread();
-    let host = cpal::default_host();
+    let explain = |fallback: String| alsa_messages.last_message().unwrap_or(fallback);
+    let host = host().map_err(|e| AudioError::NoOutput(explain(e)))?;
     let default = host.default_output_device().map(|d| device_id(&d));
     let devices = host
         .devices()
-        .map_err(|e| AudioError::NoOutput(alsa_messages.last_message().unwrap_or(e.to_string())))?;
+        .map_err(|e| AudioError::NoOutput(explain(e.to_string())))?;
     Ok(devices
         .map(|d| {
             let name = device_id(&d);
