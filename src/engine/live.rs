@@ -467,4 +467,46 @@ mod tests {
         assert!(end.iter().all(|&x| x == 0.0), "released, it ends");
         assert!(!engine.is_finished(), "the preview engine keeps running");
     }
+
+    #[test]
+    fn cutting_the_playing_pattern_short_moves_on_to_the_next_entry() {
+        let s = song();
+        let bank = SampleBank::default();
+        let mut engine = Engine::live(&s, &bank, RATE, Start::Song { entry: 0, row: 12 });
+        rows_heard(&mut engine, 2048);
+        let mut edited = s.clone();
+        edited.patterns[0].set_length(8);
+        engine.swap_snapshot(&mut Snapshot::new(&edited, &bank, RATE, Start::TOP));
+        let heard = rows_heard(&mut engine, 4096);
+        assert_eq!(
+            heard[0],
+            Playhead {
+                entry: Some(1),
+                pattern: 1,
+                row: 0
+            }
+        );
+    }
+
+    #[test]
+    fn an_edit_while_looping_keeps_looping_the_same_pattern() {
+        let s = song();
+        let bank = SampleBank::default();
+        let start = Start::LoopPattern {
+            pattern: 0,
+            row: 15,
+        };
+        let mut engine = Engine::live(&s, &bank, RATE, start);
+        let mut edited = s.clone();
+        edited.tempo = 200.0;
+        edited.arrangement.clear();
+        engine.swap_snapshot(&mut Snapshot::new(&edited, &bank, RATE, start));
+        let rows: Vec<usize> = rows_heard(&mut engine, RATE as usize)
+            .iter()
+            .map(|p| p.row)
+            .take(3)
+            .collect();
+        assert_eq!(rows, [15, 0, 1]);
+        assert!(!engine.is_finished());
+    }
 }
