@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracksmith::audio::{self, AudioOptions, PlayFrom};
 use tracksmith::render::{self, RenderOptions, midi};
-use tracksmith::song::{self, BitDepth, Key, templates};
+use tracksmith::song::{self, BitDepth, Key};
 
 #[derive(Parser)]
 #[command(
@@ -189,13 +189,20 @@ fn new_song(
     if path.exists() {
         return Err(format!("{}: already exists; not overwriting it", path.display()).into());
     }
-    let song = templates::starter(&templates::StarterOptions {
-        tempo,
-        key,
-        template,
-    })?;
+    let song = tracksmith::ui::starter_song(path, tempo, key, &template)?;
     song::save(&song, path)?;
-    println!("wrote {}", path.display());
+    let drums = match &song.instruments[0].source {
+        song::Source::Sampler(s) if template == "basic" => {
+            format!("drums from {}", s.path.trim_end_matches("/kick.wav"))
+        }
+        _ if template == "basic" => "synth drums (the sample kit was not found)".to_owned(),
+        _ => "no instruments".to_owned(),
+    };
+    println!(
+        "wrote {} ({drums}); open it with: tracksmith {}",
+        path.display(),
+        path.display()
+    );
     Ok(())
 }
 
