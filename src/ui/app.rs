@@ -67,7 +67,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// (first row, first channel, rows, channels)
+    /// The block of cells it covers.
     pub fn rect(self) -> Rect {
         let (r0, r1) = min_max(self.anchor.0, self.head.0);
         let (c0, c1) = min_max(self.anchor.1, self.head.1);

@@ -61,6 +61,15 @@ pub fn starter_song(
 
 /// Opens `path` in the editor, creating the song if the file does not exist.
 pub fn run(path: &Path, audio: &crate::audio::AudioOptions) -> Result<(), Box<dyn Error>> {
+    use std::io::IsTerminal;
+    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        return Err(format!(
+            "{}: the editor needs a terminal (to render without one: tracksmith render {} -o OUT.wav)",
+            path.display(),
+            path.display()
+        )
+        .into());
+    }
     let created = !path.exists();
     let song = if created {
         let song = starter_song(path, 120.0, SongKey::default(), "basic")?;
