@@ -7,6 +7,7 @@
 //! elsewhere. Offline rendering never calls any of this and stays as it was.
 
 use super::channel::{Channel, Context};
+use super::mixer::Strips;
 use super::sequencer::OrderList;
 use super::{Engine, Stage, tail_frames};
 use crate::dsp::util::db_to_gain;
@@ -59,6 +60,8 @@ pub struct Snapshot {
     /// Fresh strips for every channel of `song`; those that already play are swapped
     /// for the playing ones, so their voices ring on.
     channels: Vec<Channel>,
+    /// The same for the mixer strips.
+    strips: Strips,
 }
 
 impl Snapshot {
@@ -72,6 +75,7 @@ impl Snapshot {
             channels: (0..song.channel_count())
                 .map(|i| Channel::new(sample_rate as f32, i))
                 .collect(),
+            strips: Strips::new(&song.mixer, sample_rate as f32),
         }
     }
 }
@@ -189,7 +193,8 @@ impl Engine {
         self.tail_frames = tail_frames(&self.song, self.sample_rate);
         self.master_gain = db_to_gain(self.song.master.gain_db);
         self.limiter.set_ceiling_db(self.song.master.ceiling_db);
-        self.apply_mixer(false);
+        self.mixer.adopt_strips(&mut next.strips);
+        self.mixer.apply(&self.song.mixer, false);
     }
 
     /// The row being played, `None` before the first and after the last.
