@@ -312,13 +312,13 @@ fn a_crash_writes_the_recovery_file() {
     );
 }
 
-#[test]
-fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
+/// A temporary HOME whose ALSA default device writes what is played (float stereo at
+/// 48 kHz) to a file, or `None` when ALSA is not installed.
+fn alsa_capture_home() -> Option<(tempfile::TempDir, PathBuf)> {
     if !Path::new("/usr/share/alsa/alsa.conf").exists() {
         eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
-        return;
+        return None;
     }
-    // ALSA's `file` plugin (set up in a temporary HOME) writes what is played to a file.
     let dir = tempfile::tempdir().unwrap();
     let captured = dir.path().join("played.raw");
     std::fs::write(
@@ -330,6 +330,35 @@ fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
         ),
     )
     .unwrap();
+    Some((dir, captured))
+}
+
+/// Waits until the captured output holds something audible; returns its peak.
+fn wait_for_sound(captured: &Path, tmux: &Tmux) -> f32 {
+    let start = Instant::now();
+    loop {
+        let bytes = std::fs::read(captured).unwrap_or_default();
+        let peak = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).abs())
+            .fold(0.0f32, f32::max);
+        if peak > 0.1 {
+            return peak;
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "nothing audible was played:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
+    let Some((dir, captured)) = alsa_capture_home() else {
+        return;
+    };
     new_song(dir.path());
     let home = format!("HOME={}", dir.path().display());
     let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
@@ -340,23 +369,7 @@ fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
     tmux.wait_for("PLAY");
     // An edit while playing is taken without a hitch.
     tmux.keys(&["Down", "Down", "Down", "z"]);
-    let start = Instant::now();
-    let loud = loop {
-        let bytes = std::fs::read(&captured).unwrap_or_default();
-        let peak = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).abs())
-            .fold(0.0f32, f32::max);
-        if peak > 0.1 {
-            break peak;
-        }
-        assert!(
-            start.elapsed() < TIMEOUT,
-            "nothing audible was played:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let loud = wait_for_sound(&captured, &tmux);
     assert!(loud <= 1.0, "the limiter keeps the output in range: {loud}");
     tmux.keys(&["Space"]);
     tmux.wait_for("stop");
@@ -364,4 +377,28 @@ fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
     tmux.wait_for("Quit anyway?");
     tmux.keys(&["y"]);
     tmux.wait_for_exit();
+}
+
+#[test]
+fn piano_keys_sound_when_jamming_and_write_nothing() {
+    let Some((dir, captured)) = alsa_capture_home() else {
+        return;
+    };
+    let song = new_song(dir.path());
+    let before = std::fs::read_to_string(&song).unwrap();
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.wait_for("stop");
+    // Edit mode off, then a kick on the piano keys: heard, not written.
+    tmux.keys(&["C-e"]);
+    tmux.wait_for("JAM");
+    tmux.keys(&["z"]);
+    let loud = wait_for_sound(&captured, &tmux);
+    assert!(loud <= 1.0, "{loud}");
+    assert!(!tmux.screen().contains("C-4 01"), "jamming wrote a note");
+    tmux.keys(&["C-s"]);
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+    assert_eq!(std::fs::read_to_string(&song).unwrap(), before);
 }

@@ -7,6 +7,11 @@ use super::app::{App, PlayRequest};
 use crate::audio::{AudioOptions, Player};
 use crate::engine::Start;
 use crate::song::{SampleBank, Source};
+use std::time::{Duration, Instant};
+
+/// How long a previewed or jammed note sounds: a terminal reports key presses, not
+/// releases, so the note is let go after this.
+const PREVIEW_LENGTH: Duration = Duration::from_millis(500);
 
 pub struct Playback {
     player: Player,
@@ -15,6 +20,8 @@ pub struct Playback {
     sample_paths: Vec<Option<String>>,
     sent_revision: u64,
     reported_error: bool,
+    /// When the last previewed note started, while it still sounds.
+    preview_started: Option<Instant>,
 }
 
 /// What the status bar shows about the output.
@@ -41,6 +48,7 @@ impl Playback {
                     sample_paths: Vec::new(),
                     sent_revision: app.revision,
                     reported_error: false,
+                    preview_started: None,
                 })
             }
             Err(e) => {
@@ -104,6 +112,7 @@ impl Playback {
             }
             self.sent_revision = app.revision;
         }
+        self.preview(app);
         let status = self.player.poll().clone();
         app.audio.playing = status.playing;
         app.audio.playhead = status.playhead.map(|p| (p.entry, p.pattern, p.row));
@@ -134,6 +143,34 @@ impl Playback {
             app.cursor.pattern = p.pattern;
             app.cursor.row = p.row;
             app.clamp_places();
+        }
+    }
+}
+
+impl Playback {
+    /// Sounds the piano key just played on the current instrument, and lets go of it
+    /// after `PREVIEW_LENGTH`.
+    fn preview(&mut self, app: &mut App) {
+        if let Some(note) = app.preview.take()
+            && note.instrument > 0
+            && self.samples(app).is_some()
+        {
+            let samples = self.samples.as_ref().expect("just loaded");
+            let instrument = usize::from(note.instrument - 1);
+            match self
+                .player
+                .play_note(&app.song, samples, instrument, note.pitch)
+            {
+                Ok(()) => self.preview_started = Some(Instant::now()),
+                Err(e) => app.error(e.to_string()),
+            }
+        }
+        if self
+            .preview_started
+            .is_some_and(|t| t.elapsed() >= PREVIEW_LENGTH)
+        {
+            self.player.release_notes();
+            self.preview_started = None;
         }
     }
 }
