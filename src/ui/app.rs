@@ -239,6 +239,8 @@ pub struct App {
     /// 1-based instrument that note entry writes; 0 when the song has none.
     pub instrument: u8,
     pub edit_mode: bool,
+    /// Note entry snaps to the song's key.
+    pub scale_lock: bool,
     pub follow: bool,
     pub selection: Option<Selection>,
     pub clipboard: Option<Clip>,
@@ -289,6 +291,7 @@ impl App {
             edit_step: 1,
             instrument,
             edit_mode: true,
+            scale_lock: false,
             follow: true,
             selection: None,
             clipboard: None,

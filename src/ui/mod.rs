@@ -5,6 +5,7 @@ pub mod action;
 pub mod app;
 mod arrangement;
 pub mod command;
+mod harmony;
 pub mod help;
 mod instruments;
 pub mod keymap;

@@ -243,7 +243,7 @@ impl App {
     }
 
     /// Applies `f` to every cell of `rect` as one undoable edit.
-    fn edit_block(&mut self, rect: Rect, mut f: impl FnMut((usize, usize), &mut Cell)) {
+    pub(super) fn edit_block(&mut self, rect: Rect, mut f: impl FnMut((usize, usize), &mut Cell)) {
         let pattern = self.cursor.pattern;
         self.begin_edit(Scope::Cells(pattern, rect));
         let p = &mut self.song.patterns[pattern];
@@ -291,6 +291,11 @@ impl App {
         let Some(pitch) = Pitch::new(self.octave * 12 + semitones) else {
             self.error("that note is above B-9");
             return;
+        };
+        let pitch = if self.scale_lock {
+            self.song.key.snap(pitch)
+        } else {
+            pitch
         };
         self.preview = Some(NotePreview {
             pitch,
