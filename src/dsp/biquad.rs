@@ -196,6 +196,68 @@ impl StereoBiquad {
     }
 }
 
+/// The most sections a `Cascade` runs.
+pub const MAX_CASCADE: usize = 8;
+
+/// Sections run in series sample by sample, both sides in the same pass. Each section
+/// is a chain of dependent multiply-adds; run one after another over a whole block they
+/// leave the CPU waiting on each result, while interleaved here the chains overlap.
+pub struct Cascade {
+    coefficients: [Coefficients; MAX_CASCADE],
+    states: [[State; 2]; MAX_CASCADE],
+    len: usize,
+}
+
+impl Default for Cascade {
+    fn default() -> Cascade {
+        Cascade::new()
+    }
+}
+
+impl Cascade {
+    pub fn new() -> Cascade {
+        Cascade {
+            coefficients: [Coefficients::IDENTITY; MAX_CASCADE],
+            states: [[State::default(); 2]; MAX_CASCADE],
+            len: 0,
+        }
+    }
+
+    /// Takes a copy of `section` as the next stage (ignored past `MAX_CASCADE`).
+    pub fn push(&mut self, section: &StereoBiquad) {
+        if self.len < MAX_CASCADE {
+            self.coefficients[self.len] = section.coefficients;
+            self.states[self.len] = [section.left, section.right];
+            self.len += 1;
+        }
+    }
+
+    /// Hands stage `index`'s state back to the section it was copied from, settled.
+    pub fn give_back(&self, index: usize, section: &mut StereoBiquad) {
+        if let Some(&[left, right]) = self.states.get(index) {
+            section.left = left;
+            section.right = right;
+            section.left.settle();
+            section.right.settle();
+        }
+    }
+
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let n = self.len;
+        let coefficients = &self.coefficients[..n];
+        let states = &mut self.states[..n];
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let (mut x, mut y) = (*l, *r);
+            for (c, [sl, sr]) in coefficients.iter().zip(states.iter_mut()) {
+                x = sl.process(c, x);
+                y = sr.process(c, y);
+            }
+            *l = x;
+            *r = y;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,6 +285,48 @@ mod tests {
         assert!((hp.magnitude_db(rate, 25.0) + 24.1).abs() < 0.2);
         let flat = Coefficients::design(Shape::Peak, rate, 1_000.0, 1.0, 0.0);
         assert!(flat.magnitude_db(rate, 1_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_cascade_gives_the_same_samples_as_its_sections_one_by_one() {
+        let designs = [
+            Coefficients::design(Shape::HighPass, 48_000.0, 80.0, 0.7, 0.0),
+            Coefficients::design(Shape::Peak, 48_000.0, 900.0, 2.0, 5.0),
+            Coefficients::design(Shape::HighShelf, 48_000.0, 6_000.0, 0.7, -4.0),
+        ];
+        let input: Vec<f32> = (0..500)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let mut sections: Vec<StereoBiquad> = designs
+            .iter()
+            .map(|&c| StereoBiquad {
+                coefficients: c,
+                ..StereoBiquad::new()
+            })
+            .collect();
+        let (mut l1, mut r1) = (input.clone(), input.clone());
+        for s in &mut sections {
+            s.process(&mut l1, &mut r1);
+        }
+        let mut fresh: Vec<StereoBiquad> = designs
+            .iter()
+            .map(|&c| StereoBiquad {
+                coefficients: c,
+                ..StereoBiquad::new()
+            })
+            .collect();
+        let mut cascade = Cascade::new();
+        for s in &fresh {
+            cascade.push(s);
+        }
+        let (mut l2, mut r2) = (input.clone(), input);
+        cascade.process(&mut l2, &mut r2);
+        assert_eq!(l1, l2);
+        assert_eq!(r1, r2);
+        for (i, s) in fresh.iter_mut().enumerate() {
+            cascade.give_back(i, s);
+            assert_eq!(s.left, sections[i].left);
+        }
     }
 
     #[test]
