@@ -2,10 +2,9 @@
 //! one type serves the channel EQ's shelves and peaks and its high-pass.
 //!
 //! Coefficients are designed in f64 (low corners at high rates lose precision in f32)
-//! and run in transposed direct form II, whose two state values are flushed to zero
-//! when they fall below audibility so silence never leaves denormals behind.
+//! and run in transposed direct form II, whose two state values are zeroed after each
+//! block once they fall below -240 dB, so silence never leaves denormals behind.
 
-use super::util::flush_denormal;
 use std::f64::consts::PI;
 
 /// Normalised so that a0 = 1.
@@ -125,11 +124,13 @@ pub struct State {
 }
 
 impl State {
+    /// One sample. No per-sample denormal guard: callers `settle` the state after each
+    /// short block, which zeroes it long before it could decay into denormals.
     #[inline]
     pub fn process(&mut self, c: &Coefficients, x: f32) -> f32 {
         let y = c.b0 * x + self.s1;
-        self.s1 = flush_denormal(c.b1 * x - c.a1 * y + self.s2);
-        self.s2 = flush_denormal(c.b2 * x - c.a2 * y);
+        self.s1 = c.b1 * x - c.a1 * y + self.s2;
+        self.s2 = c.b2 * x - c.a2 * y;
         y
     }
 
