@@ -199,6 +199,26 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     run(&mut callback, 20);
     assert!(!control.collect().unwrap().playing);
 
+    // Notes played by hand, an edit of their instruments, and their release.
+    let jam = |text: &str| Command::Jam {
+        channel: 1,
+        cell: text.parse().unwrap(),
+    };
+    control.send(Command::Preview(Box::new(Engine::preview(
+        &song, &samples, rate, 4,
+    ))));
+    control.send(jam("C-4 02"));
+    run(&mut callback, 20);
+    let mut louder = song.clone();
+    louder.instruments[1].gain_db += 3.0;
+    control.send(Command::UpdatePreview(Box::new(Snapshot::preview(
+        &louder, &samples, rate, 4,
+    ))));
+    control.send(jam("E-4 02"));
+    run(&mut callback, 20);
+    control.send(Command::ReleaseJam);
+    run(&mut callback, 20);
+
     // The last entry to its very end: the finished engine is handed back too.
     let last = Start::Song {
         entry: song.arrangement.len() - 1,

@@ -195,6 +195,12 @@ impl StereoBiquad {
     pub fn is_silent(&self) -> bool {
         self.left.is_silent() && self.right.is_silent()
     }
+
+    /// See `State::settle`.
+    pub fn settle(&mut self) {
+        self.left.settle();
+        self.right.settle();
+    }
 }
 
 /// The most sections a `Cascade` runs.
@@ -233,13 +239,11 @@ impl Cascade {
         }
     }
 
-    /// Hands stage `index`'s state back to the section it was copied from, settled.
+    /// Hands stage `index`'s state back to the section it was copied from.
     pub fn give_back(&self, index: usize, section: &mut StereoBiquad) {
         if let Some(&[left, right]) = self.states.get(index) {
             section.left = left;
             section.right = right;
-            section.left.settle();
-            section.right.settle();
         }
     }
 

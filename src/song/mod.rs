@@ -11,6 +11,7 @@ mod note;
 mod pattern;
 mod samples;
 pub mod templates;
+pub mod theory;
 mod validate;
 
 pub use cell::{Cell, Effect, EffectKind, MAX_VOLUME, NoteField};
