@@ -2,10 +2,9 @@
 //! one type serves the channel EQ's shelves and peaks and its high-pass.
 //!
 //! Coefficients are designed in f64 (low corners at high rates lose precision in f32)
-//! and run in transposed direct form II, whose two state values are flushed to zero
-//! when they fall below audibility so silence never leaves denormals behind.
+//! and run in transposed direct form II, whose two state values are zeroed after each
+//! block once they fall below -240 dB, so silence never leaves denormals behind.
 
-use super::util::flush_denormal;
 use std::f64::consts::PI;
 
 /// Normalised so that a0 = 1.
@@ -125,11 +124,13 @@ pub struct State {
 }
 
 impl State {
+    /// One sample. No per-sample denormal guard: callers `settle` the state after each
+    /// short block, which zeroes it long before it could decay into denormals.
     #[inline]
     pub fn process(&mut self, c: &Coefficients, x: f32) -> f32 {
         let y = c.b0 * x + self.s1;
-        self.s1 = flush_denormal(c.b1 * x - c.a1 * y + self.s2);
-        self.s2 = flush_denormal(c.b2 * x - c.a2 * y);
+        self.s1 = c.b1 * x - c.a1 * y + self.s2;
+        self.s2 = c.b2 * x - c.a2 * y;
         y
     }
 
@@ -194,6 +195,72 @@ impl StereoBiquad {
     pub fn is_silent(&self) -> bool {
         self.left.is_silent() && self.right.is_silent()
     }
+
+    /// See `State::settle`.
+    pub fn settle(&mut self) {
+        self.left.settle();
+        self.right.settle();
+    }
+}
+
+/// The most sections a `Cascade` runs.
+pub const MAX_CASCADE: usize = 8;
+
+/// Sections run in series sample by sample, both sides in the same pass. Each section
+/// is a chain of dependent multiply-adds; run one after another over a whole block they
+/// leave the CPU waiting on each result, while interleaved here the chains overlap.
+pub struct Cascade {
+    coefficients: [Coefficients; MAX_CASCADE],
+    states: [[State; 2]; MAX_CASCADE],
+    len: usize,
+}
+
+impl Default for Cascade {
+    fn default() -> Cascade {
+        Cascade::new()
+    }
+}
+
+impl Cascade {
+    pub fn new() -> Cascade {
+        Cascade {
+            coefficients: [Coefficients::IDENTITY; MAX_CASCADE],
+            states: [[State::default(); 2]; MAX_CASCADE],
+            len: 0,
+        }
+    }
+
+    /// Takes a copy of `section` as the next stage (ignored past `MAX_CASCADE`).
+    pub fn push(&mut self, section: &StereoBiquad) {
+        if self.len < MAX_CASCADE {
+            self.coefficients[self.len] = section.coefficients;
+            self.states[self.len] = [section.left, section.right];
+            self.len += 1;
+        }
+    }
+
+    /// Hands stage `index`'s state back to the section it was copied from.
+    pub fn give_back(&self, index: usize, section: &mut StereoBiquad) {
+        if let Some(&[left, right]) = self.states.get(index) {
+            section.left = left;
+            section.right = right;
+        }
+    }
+
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let n = self.len;
+        let coefficients = &self.coefficients[..n];
+        let states = &mut self.states[..n];
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let (mut x, mut y) = (*l, *r);
+            for (c, [sl, sr]) in coefficients.iter().zip(states.iter_mut()) {
+                x = sl.process(c, x);
+                y = sr.process(c, y);
+            }
+            *l = x;
+            *r = y;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -223,6 +290,48 @@ mod tests {
         assert!((hp.magnitude_db(rate, 25.0) + 24.1).abs() < 0.2);
         let flat = Coefficients::design(Shape::Peak, rate, 1_000.0, 1.0, 0.0);
         assert!(flat.magnitude_db(rate, 1_000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_cascade_gives_the_same_samples_as_its_sections_one_by_one() {
+        let designs = [
+            Coefficients::design(Shape::HighPass, 48_000.0, 80.0, 0.7, 0.0),
+            Coefficients::design(Shape::Peak, 48_000.0, 900.0, 2.0, 5.0),
+            Coefficients::design(Shape::HighShelf, 48_000.0, 6_000.0, 0.7, -4.0),
+        ];
+        let input: Vec<f32> = (0..500)
+            .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let mut sections: Vec<StereoBiquad> = designs
+            .iter()
+            .map(|&c| StereoBiquad {
+                coefficients: c,
+                ..StereoBiquad::new()
+            })
+            .collect();
+        let (mut l1, mut r1) = (input.clone(), input.clone());
+        for s in &mut sections {
+            s.process(&mut l1, &mut r1);
+        }
+        let mut fresh: Vec<StereoBiquad> = designs
+            .iter()
+            .map(|&c| StereoBiquad {
+                coefficients: c,
+                ..StereoBiquad::new()
+            })
+            .collect();
+        let mut cascade = Cascade::new();
+        for s in &fresh {
+            cascade.push(s);
+        }
+        let (mut l2, mut r2) = (input.clone(), input);
+        cascade.process(&mut l2, &mut r2);
+        assert_eq!(l1, l2);
+        assert_eq!(r1, r2);
+        for (i, s) in fresh.iter_mut().enumerate() {
+            cascade.give_back(i, s);
+            assert_eq!(s.left, sections[i].left);
+        }
     }
 
     #[test]

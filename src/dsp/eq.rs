@@ -5,7 +5,7 @@
 //! their targets with a 10 ms time constant, the coefficients recomputed every 32 frames
 //! while anything moves. A band at 0 dB is an exact identity and is skipped.
 
-use super::biquad::{Coefficients, Shape, StereoBiquad};
+use super::biquad::{Cascade, Coefficients, Shape, StereoBiquad};
 
 pub const BANDS: usize = 4;
 const SHAPES: [Shape; BANDS] = [Shape::LowShelf, Shape::Peak, Shape::Peak, Shape::HighShelf];
@@ -253,20 +253,43 @@ impl ParametricEq {
             }
             let n = self.countdown.min(left.len() - start);
             let (l, r) = (&mut left[start..start + n], &mut right[start..start + n]);
-            let sections = match self.high_pass_order {
+            let high_pass = match self.high_pass_order {
                 HighPassOrder::Off => 0,
                 HighPassOrder::Two => 1,
                 HighPassOrder::Four => 2,
             };
-            for section in &mut self.high_pass[..sections] {
-                section.process(l, r);
+            let mut cascade = Cascade::new();
+            for section in &self.high_pass[..high_pass] {
+                cascade.push(section);
+            }
+            for band in &self.bands {
+                if band.moving || band.current.gain_db != 0.0 {
+                    cascade.push(&band.section);
+                }
+            }
+            cascade.process(l, r);
+            let mut stage = 0;
+            for section in &mut self.high_pass[..high_pass] {
+                cascade.give_back(stage, section);
+                stage += 1;
             }
             for band in &mut self.bands {
                 if band.moving || band.current.gain_db != 0.0 {
-                    band.section.process(l, r);
+                    cascade.give_back(stage, &mut band.section);
+                    stage += 1;
                 }
             }
             self.countdown -= n;
+            if self.countdown == 0 {
+                // On a fixed grid of frames, never where a caller's block happens to end,
+                // so the output does not depend on block sizes.
+                for section in &mut self.high_pass {
+                    section.settle();
+                }
+                for band in &mut self.bands {
+                    band.section.settle();
+                }
+            }
             start += n;
         }
     }
