@@ -6,6 +6,7 @@
 mod cell;
 mod instrument;
 mod io;
+mod master;
 mod note;
 mod pattern;
 mod samples;
@@ -18,9 +19,11 @@ pub use instrument::{
     Sampler, Source, Synth, Waveform,
 };
 pub use io::{SongError, backup_path, load, parse, save, to_json, write_atomically};
+pub use master::{Compressor, EqBand, Limiter, Master, MasterEq, Preset, Width};
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};
 pub use samples::{SampleBank, SampleData, load_wav};
+pub use validate::master_problems;
 
 use serde::{Deserialize, Serialize};
 
@@ -147,23 +150,6 @@ impl Default for ChannelStrip {
             pan: 0.0,
             mute: false,
             solo: false,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Master {
-    pub gain_db: f32,
-    /// The limiter lets no sample past this level (dBFS).
-    pub ceiling_db: f32,
-}
-
-impl Default for Master {
-    fn default() -> Master {
-        Master {
-            gain_db: 0.0,
-            ceiling_db: -1.0,
         }
     }
 }

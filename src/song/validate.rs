@@ -2,7 +2,7 @@
 //! (e.g. `instruments[2].synth.filter.cutoff`) and what is allowed there.
 
 use super::{Envelope, NoteField, SAMPLE_RATES, Song, Source};
-use super::{MAX_CHANNELS, Oscillator};
+use super::{MAX_CHANNELS, Master, Oscillator};
 use std::ops::RangeInclusive;
 
 struct Problems(Vec<String>);
@@ -165,13 +165,7 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
         p.range(&format!("{at}.gain_db"), ch.gain_db, -96.0..=24.0, " dB");
         p.range(&format!("{at}.pan"), ch.pan, -1.0..=1.0, "");
     }
-    p.range("master.gain_db", song.master.gain_db, -48.0..=24.0, " dB");
-    p.range(
-        "master.ceiling_db",
-        song.master.ceiling_db,
-        -24.0..=0.0,
-        " dBFS",
-    );
+    master(&mut p, &song.master, "master.");
 
     if song.patterns.is_empty() {
         p.0.push("patterns: the song needs at least one pattern".into());
@@ -238,4 +232,96 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
         );
     }
     p.0
+}
+
+/// The master chain's values; shared with the `master` command's chain files.
+/// `prefix` names where the section sits in its file (`"master."` in a song).
+pub fn master_problems(master: &Master, prefix: &str) -> Vec<String> {
+    let mut p = Problems(Vec::new());
+    self::master(&mut p, master, prefix);
+    p.0
+}
+
+fn master(p: &mut Problems, m: &Master, prefix: &str) {
+    p.range(&format!("{prefix}gain_db"), m.gain_db, -48.0..=24.0, " dB");
+    p.range(
+        &format!("{prefix}ceiling_db"),
+        m.ceiling_db,
+        -24.0..=0.0,
+        " dBTP",
+    );
+    if let Some(target) = m.target_lufs {
+        p.range(
+            &format!("{prefix}target_lufs"),
+            target,
+            -40.0..=-3.0,
+            " LUFS",
+        );
+    }
+    for (name, band) in m.eq.bands() {
+        let at = format!("{prefix}eq.{name}");
+        p.range(
+            &format!("{at}.freq_hz"),
+            band.freq_hz,
+            20.0..=20_000.0,
+            " Hz",
+        );
+        p.range(&format!("{at}.gain_db"), band.gain_db, -18.0..=18.0, " dB");
+        p.range(&format!("{at}.q"), band.q, 0.1..=10.0, "");
+    }
+    let c = &m.compressor;
+    p.range(
+        &format!("{prefix}compressor.threshold_db"),
+        c.threshold_db,
+        -60.0..=0.0,
+        " dB",
+    );
+    p.range(
+        &format!("{prefix}compressor.ratio"),
+        c.ratio,
+        1.0..=20.0,
+        "",
+    );
+    p.range(
+        &format!("{prefix}compressor.attack_ms"),
+        c.attack_ms,
+        0.1..=200.0,
+        " ms",
+    );
+    p.range(
+        &format!("{prefix}compressor.release_ms"),
+        c.release_ms,
+        10.0..=2_000.0,
+        " ms",
+    );
+    p.range(
+        &format!("{prefix}compressor.makeup_db"),
+        c.makeup_db,
+        0.0..=24.0,
+        " dB",
+    );
+    p.range(
+        &format!("{prefix}width.width_percent"),
+        m.width.width_percent,
+        0.0..=200.0,
+        " %",
+    );
+    let mono = m.width.mono_below_hz;
+    if !mono.is_finite() || !(mono == 0.0 || (20.0..=500.0).contains(&mono)) {
+        p.0.push(format!(
+            "{prefix}width.mono_below_hz: {mono} is out of range (allowed 0 for off, or 20 to 500 Hz)"
+        ));
+    }
+    p.range(
+        &format!("{prefix}limiter.lookahead_ms"),
+        m.limiter.lookahead_ms,
+        0.5..=10.0,
+        " ms",
+    );
+    p.range(
+        &format!("{prefix}limiter.release_ms"),
+        m.limiter.release_ms,
+        1.0..=1_000.0,
+        " ms",
+    );
 }
