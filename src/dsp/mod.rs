@@ -1,13 +1,18 @@
 //! DSP building blocks. Plain structs with `reset()` and per-sample `process`; no knowledge of songs.
 //! The sample rate is given to each unit when it is made, never read from a global.
 
+pub mod biquad;
+pub mod compressor;
 pub mod dither;
 pub mod env;
 pub mod filter;
 pub mod interp;
 pub mod limiter;
+pub mod meter;
 pub mod osc;
 pub mod pan;
 pub mod rng;
 pub mod smooth;
+pub mod true_peak;
 pub mod util;
+pub mod width;
