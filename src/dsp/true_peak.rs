@@ -1,14 +1,16 @@
 //! True-peak detection (ITU-R BS.1770-4, annex 2): the peaks a DAC's reconstruction
-//! makes between samples, found by 4x oversampling with a polyphase windowed-sinc
-//! interpolator. A sine at a quarter of the sample rate, sampled 45° off its crest,
-//! reads 3 dB low on sample peaks; here it reads within 0.1 dB.
+//! makes between samples, found by oversampling with a polyphase windowed-sinc
+//! interpolator. The standard asks for at least 4x; at 4x, with a short filter, dense
+//! material near the ceiling still reads a few tenths of a dB low, so this uses 8x with
+//! 32 taps a phase: multi-tone signals up to 22 kHz (at 48 kHz) read within 0.1 dB
+//! of their analytic peak, where libebur128's 4x reads up to 0.45 dB low.
 
 use std::sync::OnceLock;
 
 /// Oversampling factor: three interpolated points between every two samples.
-pub const OVERSAMPLING: usize = 4;
+pub const OVERSAMPLING: usize = 8;
 /// Taps per interpolation phase (half before, half after the point).
-const TAPS: usize = 16;
+const TAPS: usize = 32;
 /// Frames from a sample going in to its peak being reported.
 pub const DELAY: usize = TAPS / 2;
 
@@ -161,6 +163,43 @@ mod tests {
                 let p = gain_to_db(detected_peak(freq / 48_000.0, phase));
                 assert!(p < 0.2 && p > -0.5, "{freq} Hz phase {phase}: {p} dB");
             }
+        }
+    }
+
+    #[test]
+    fn multi_tone_signals_read_within_a_tenth_of_a_db_of_their_analytic_peak() {
+        let mut rng = crate::dsp::rng::Rng::new(7);
+        for _ in 0..4 {
+            let tones: Vec<(f64, f64, f64)> = (0..12)
+                .map(|_| {
+                    let r = |rng: &mut crate::dsp::rng::Rng| f64::from(rng.next_f32());
+                    (
+                        0.3 * r(&mut rng),
+                        20.0 + 21_980.0 * r(&mut rng),
+                        std::f64::consts::TAU * r(&mut rng),
+                    )
+                })
+                .collect();
+            let x = |t: f64| -> f64 {
+                tones
+                    .iter()
+                    .map(|(a, f, p)| a * (std::f64::consts::TAU * f * t + p).sin())
+                    .sum()
+            };
+            let rate = 48_000.0;
+            let mut d = TruePeakDetector::new();
+            let mut detected = 0.0f32;
+            for i in 0..12_000 {
+                let p = d.process(x(f64::from(i) / rate) as f32, 0.0);
+                if i > 100 {
+                    detected = detected.max(p);
+                }
+            }
+            let analytic = (200 * 64..11_000 * 64)
+                .map(|i| x(f64::from(i) / (64.0 * rate)).abs())
+                .fold(0.0, f64::max);
+            let error = gain_to_db(detected) - gain_to_db(analytic as f32);
+            assert!(error.abs() < 0.1, "{error} dB off");
         }
     }
 

@@ -1,11 +1,16 @@
 //! Offline rendering: song → WAV through the same `Engine::process` that plays live.
 
+pub mod album;
 pub mod kit;
+pub mod loudness;
+pub mod mastering;
 
 use crate::dsp::dither::TpdfDither;
 use crate::engine::{Engine, sequencer};
-use crate::song::{self, BitDepth, SAMPLE_RATES, SampleBank, Song, SongError};
-use std::io::{self, IsTerminal};
+use crate::song::{self, BitDepth, Master, Preset, SAMPLE_RATES, SampleBank, Song, SongError};
+use loudness::{Fades, LoudnessReport, Meter};
+use serde::Serialize;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -16,6 +21,7 @@ pub struct RenderOptions {
     pub bit_depth: Option<BitDepth>,
     /// Frames per `Engine::process` call; the output does not depend on it.
     pub block_size: usize,
+    pub loudness: LoudnessOptions,
 }
 
 impl Default for RenderOptions {
@@ -24,22 +30,95 @@ impl Default for RenderOptions {
             sample_rate: None,
             bit_depth: None,
             block_size: 512,
+            loudness: LoudnessOptions::default(),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Loudness settings given on the command line, over the song's own.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LoudnessOptions {
+    /// Sets both target and ceiling (a preset is a complete delivery spec).
+    pub preset: Option<Preset>,
+    pub target_lufs: Option<f32>,
+    pub ceiling_dbtp: Option<f32>,
+}
+
+impl LoudnessOptions {
+    /// `master` with these overrides applied, checked like a song's values.
+    pub fn apply(&self, master: &Master) -> Result<Master, RenderError> {
+        let mut m = *master;
+        if let Some(p) = self.preset {
+            p.apply(&mut m);
+        }
+        if let Some(t) = self.target_lufs {
+            m.target_lufs = Some(t);
+        }
+        if let Some(c) = self.ceiling_dbtp {
+            m.ceiling_db = c;
+        }
+        let problems = song::master_problems(&m, "master.");
+        if problems.is_empty() {
+            Ok(m)
+        } else {
+            Err(RenderError::Settings(
+                problems
+                    .join("; ")
+                    .replace("master.target_lufs", "--target-lufs")
+                    .replace("master.ceiling_db", "--ceiling"),
+            ))
+        }
+    }
+}
+
+/// What a render wrote and how loud it is; printed by the CLI, written by `--report`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RenderReport {
     pub output: PathBuf,
     pub frames: u64,
     pub sample_rate: u32,
-    pub bit_depth: BitDepth,
-    pub duration_seconds: f64,
-    pub peak_dbfs: f64,
-    pub loudness_lufs: f64,
-    pub true_peak_dbtp: f64,
+    pub bit_depth: &'static str,
+    #[serde(flatten)]
+    pub loudness: LoudnessReport,
+    pub target_lufs: Option<f32>,
+    pub ceiling_dbtp: f32,
+    /// The gain into the limiter that reached the target (dB).
+    pub loudness_gain_db: f32,
     pub elapsed_seconds: f64,
     pub realtime_factor: f64,
+}
+
+impl RenderReport {
+    /// The lines the CLI prints.
+    pub fn summary(&self) -> String {
+        let l = &self.loudness;
+        let target = match self.target_lufs {
+            Some(t) => format!(
+                "target {t:.1} LUFS, {:+.2} dB into the limiter",
+                self.loudness_gain_db
+            ),
+            None => "no loudness target".to_owned(),
+        };
+        format!(
+            "wrote {}: {} ({} frames at {} Hz, {})\n\
+             integrated {:.1} LUFS, range {:.1} LU, short-term max {:.1} LUFS\n\
+             true peak {:.2} dBTP (ceiling {:.1}), sample peak {:.2} dBFS; {target}\n\
+             rendered in {:.2} s ({:.0}x realtime)",
+            self.output.display(),
+            format_time(l.duration_seconds),
+            self.frames,
+            self.sample_rate,
+            self.bit_depth,
+            l.integrated_lufs,
+            l.loudness_range_lu,
+            l.short_term_max_lufs,
+            l.true_peak_dbtp,
+            self.ceiling_dbtp,
+            l.sample_peak_dbfs,
+            self.elapsed_seconds,
+            self.realtime_factor
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,16 +189,46 @@ fn check_sample_rate(rate: u32) -> Result<u32, RenderError> {
     }
 }
 
-/// Renders to a WAV file, written under a temporary name and renamed when complete.
-pub fn render_to_wav(
+/// The song's mix before the master chain (the limiter's look-ahead already removed).
+pub fn render_mix(
     song: &Song,
     samples: &SampleBank,
-    output: &Path,
-    options: &RenderOptions,
+    sample_rate: u32,
+    block_size: usize,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<RenderReport, RenderError> {
-    let sample_rate = check_sample_rate(options.sample_rate.unwrap_or(song.render.sample_rate))?;
-    let bit_depth = options.bit_depth.unwrap_or(song.render.bit_depth);
+) -> Vec<f32> {
+    let mut unmastered = song.clone();
+    unmastered.master = Master::transparent();
+    let mut out = Vec::with_capacity(2 * Engine::length(song, sample_rate) as usize);
+    render_blocks(
+        &unmastered,
+        samples,
+        sample_rate,
+        block_size,
+        |block, done, total| {
+            out.extend_from_slice(block);
+            progress(done, total);
+            Ok(())
+        },
+    )
+    .expect("rendering to memory cannot fail");
+    out
+}
+
+/// A finished master written to disk.
+pub struct Written {
+    pub frames: u64,
+    pub loudness: LoudnessReport,
+}
+
+/// Writes interleaved stereo as a WAV (16/24-bit TPDF-dithered, or 32-bit float) under
+/// a temporary name, renamed when complete, and measures what was written.
+pub fn write_wav(
+    output: &Path,
+    audio: &[f32],
+    sample_rate: u32,
+    bit_depth: BitDepth,
+) -> Result<Written, RenderError> {
     let spec = hound::WavSpec {
         channels: 2,
         sample_rate,
@@ -133,59 +242,86 @@ pub fn render_to_wav(
             _ => hound::SampleFormat::Int,
         },
     };
-    let started = Instant::now();
-    let mut meter =
-        ebur128::EbuR128::new(2, sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK)
-            .map_err(|e| RenderError::Settings(format!("loudness meter: {e}")))?;
-    let mut peak = 0.0f32;
-    let mut frames = 0;
+    let mut meter = Meter::new(sample_rate);
     let mut dither = TpdfDither::new(u32::from(spec.bits_per_sample), 0x7261_636b);
+    let scale = ((1i64 << (spec.bits_per_sample - 1)) - 1) as f32;
+    let mut written = vec![0.0f32; 2 * 4096];
     song::write_atomically(output, |file| {
-        let mut wav = hound::WavWriter::new(file, spec).map_err(to_io)?;
-        render_blocks(
-            song,
-            samples,
-            sample_rate,
-            options.block_size,
-            |block, done, total| {
-                meter
-                    .add_frames_f32(block)
-                    .map_err(|e| io::Error::other(e.to_string()))?;
-                for &s in block {
-                    peak = peak.max(s.abs());
-                    if bit_depth == BitDepth::Float32 {
-                        wav.write_sample(s).map_err(to_io)?;
-                    } else {
-                        wav.write_sample(dither.quantize(s)).map_err(to_io)?;
-                    }
+        let mut wav = hound::WavWriter::new(io::BufWriter::new(file), spec).map_err(to_io)?;
+        for block in audio.chunks(2 * 4096) {
+            let written = &mut written[..block.len()];
+            for (&s, w) in block.iter().zip(written.iter_mut()) {
+                if bit_depth == BitDepth::Float32 {
+                    wav.write_sample(s).map_err(to_io)?;
+                    *w = s;
+                } else {
+                    let q = dither.quantize(s);
+                    wav.write_sample(q).map_err(to_io)?;
+                    *w = q as f32 / scale;
                 }
-                frames = done;
-                progress(done, total);
-                Ok(())
-            },
-        )?;
+            }
+            meter.add(written);
+        }
         wav.finalize().map_err(to_io)
     })
     .map_err(|source| RenderError::Write {
         path: output.to_owned(),
         source,
     })?;
+    Ok(Written {
+        frames: (audio.len() / 2) as u64,
+        loudness: meter.report(),
+    })
+}
+
+/// Renders to a WAV file through the master chain, at the loudness target if there is
+/// one: the mix is rendered once, and the limiter pass repeated until it lands.
+pub fn render_to_wav(
+    song: &Song,
+    samples: &SampleBank,
+    output: &Path,
+    options: &RenderOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderReport, RenderError> {
+    let sample_rate = check_sample_rate(options.sample_rate.unwrap_or(song.render.sample_rate))?;
+    let bit_depth = options.bit_depth.unwrap_or(song.render.bit_depth);
+    let master = options.loudness.apply(&song.master)?;
+    let started = Instant::now();
+    let mut audio = render_mix(song, samples, sample_rate, options.block_size, progress);
+    loudness::pre_limiter(&mut audio, &master, sample_rate);
+    let mastered = loudness::reach_target(
+        &audio,
+        &master,
+        sample_rate,
+        master.target_lufs,
+        Fades::default(),
+    );
+    drop(audio);
+    let written = write_wav(output, &mastered.audio, sample_rate, bit_depth)?;
     let elapsed = started.elapsed().as_secs_f64();
-    let duration = frames as f64 / f64::from(sample_rate);
-    let true_peak = (0..2)
-        .filter_map(|ch| meter.true_peak(ch).ok())
-        .fold(0.0f64, f64::max);
     Ok(RenderReport {
         output: output.to_owned(),
-        frames,
+        frames: written.frames,
         sample_rate,
-        bit_depth,
-        duration_seconds: duration,
-        peak_dbfs: to_db(f64::from(peak)),
-        loudness_lufs: meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
-        true_peak_dbtp: to_db(true_peak),
+        bit_depth: bit_depth.label(),
+        loudness: written.loudness,
+        target_lufs: master.target_lufs,
+        ceiling_dbtp: master.ceiling_db,
+        loudness_gain_db: mastered.loudness_gain_db,
         elapsed_seconds: elapsed,
-        realtime_factor: duration / elapsed.max(1e-9),
+        realtime_factor: written.loudness.duration_seconds / elapsed.max(1e-9),
+    })
+}
+
+/// Writes a report as pretty JSON (atomically).
+pub fn write_report(path: &Path, report: &impl Serialize) -> Result<(), RenderError> {
+    let mut text = serde_json::to_string_pretty(report).expect("reports always serialise");
+    text.push('\n');
+    song::write_atomically(path, |file| file.write_all(text.as_bytes())).map_err(|source| {
+        RenderError::Write {
+            path: path.to_owned(),
+            source,
+        }
     })
 }
 
@@ -193,14 +329,6 @@ fn to_io(e: hound::Error) -> io::Error {
     match e {
         hound::Error::IoError(e) => e,
         other => io::Error::other(other.to_string()),
-    }
-}
-
-fn to_db(x: f64) -> f64 {
-    if x > 0.0 {
-        20.0 * x.log10()
-    } else {
-        f64::NEG_INFINITY
     }
 }
 
@@ -221,14 +349,9 @@ fn load_with_samples(path: &Path) -> Result<(Song, SampleBank), SongError> {
     Ok((song, samples))
 }
 
-/// `tracksmith render`: renders with a progress bar on a terminal, then prints a summary.
-pub fn render_command(
-    song_path: &Path,
-    output: &Path,
-    options: &RenderOptions,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let (song, samples) = load_with_samples(song_path)?;
-    let bar = if io::stderr().is_terminal() {
+/// A progress bar on a terminal, nothing otherwise.
+pub fn progress_bar() -> indicatif::ProgressBar {
+    if io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -239,28 +362,27 @@ pub fn render_command(
         bar
     } else {
         indicatif::ProgressBar::hidden()
-    };
+    }
+}
+
+/// `tracksmith render`: renders with a progress bar on a terminal, then prints the report.
+pub fn render_command(
+    song_path: &Path,
+    output: &Path,
+    options: &RenderOptions,
+    report_path: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (song, samples) = load_with_samples(song_path)?;
+    let bar = progress_bar();
     let report = render_to_wav(&song, &samples, output, options, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    println!(
-        "wrote {}: {} ({} frames at {} Hz, {})",
-        report.output.display(),
-        format_time(report.duration_seconds),
-        report.frames,
-        report.sample_rate,
-        report.bit_depth.label()
-    );
-    println!(
-        "peak {:.2} dBFS, true peak {:.2} dBTP, loudness {:.1} LUFS",
-        report.peak_dbfs, report.true_peak_dbtp, report.loudness_lufs
-    );
-    println!(
-        "rendered in {:.2} s ({:.0}x realtime)",
-        report.elapsed_seconds, report.realtime_factor
-    );
+    println!("{}", report.summary());
+    if let Some(path) = report_path {
+        write_report(path, &report)?;
+    }
     Ok(())
 }
 

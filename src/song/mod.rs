@@ -18,7 +18,9 @@ pub use instrument::{
     Envelope, Filter, FilterMode, Instrument, LoopMode, Oscillator, PitchSweep, SampleLoop,
     Sampler, Source, Synth, Waveform,
 };
-pub use io::{SongError, backup_path, load, parse, save, to_json, write_atomically};
+pub use io::{
+    SongError, backup_path, from_json, load, parse, read_text, save, to_json, write_atomically,
+};
 pub use master::{Compressor, EqBand, Limiter, Master, MasterEq, Preset, Width};
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};
