@@ -1,10 +1,10 @@
 //! The command line: parse, dispatch, exit codes. The work lives in the library.
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracksmith::render::mastering::ChainOptions;
-use tracksmith::render::{self, LoudnessOptions, RenderOptions};
+use tracksmith::render::{self, LoudnessOptions, RenderOptions, midi};
 use tracksmith::song::{self, BitDepth, Key, Preset, templates};
 
 #[derive(Parser)]
@@ -79,6 +79,23 @@ enum Command {
         key: Key,
         #[arg(long, default_value = "basic")]
         template: String,
+    },
+    /// Write the song's notes as a Standard MIDI File (one track per channel).
+    ExportMidi {
+        song: PathBuf,
+        /// Output .mid file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Make a song from a Standard MIDI File, notes quantised to rows.
+    ImportMidi {
+        midi: PathBuf,
+        /// The song file to write (must not exist yet).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Rows per beat of the grid the notes are quantised to.
+        #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=16))]
+        rows_per_beat: u8,
     },
     /// Synthesise the bundled drum and one-shot kit into a folder.
     MakeKit {
@@ -158,6 +175,11 @@ fn parse_key(s: &str) -> Result<Key, String> {
 }
 
 fn main() -> ExitCode {
+    // Like any Unix tool, stop quietly when a pipe's reader goes away (`info | head`).
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render {
@@ -202,6 +224,12 @@ fn main() -> ExitCode {
             key,
             template,
         }) => new_song(&song, bpm, key, template),
+        Some(Command::ExportMidi { song, output }) => export_midi(&song, &output),
+        Some(Command::ImportMidi {
+            midi,
+            output,
+            rows_per_beat,
+        }) => import_midi(&midi, &output, rows_per_beat),
         Some(Command::MakeKit { dir }) => render::kit::write_kit(&dir),
         None => match cli.song {
             Some(path) => tracksmith::ui::run(&path),
@@ -221,7 +249,7 @@ fn main() -> ExitCode {
 }
 
 fn new_song(
-    path: &std::path::Path,
+    path: &Path,
     tempo: f32,
     key: Key,
     template: String,
@@ -236,5 +264,32 @@ fn new_song(
     })?;
     song::save(&song, path)?;
     println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn export_midi(song_path: &Path, output: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let song = song::load(song_path)?;
+    midi::export_to_file(&song, output)?;
+    println!("wrote {}", output.display());
+    Ok(())
+}
+
+fn import_midi(
+    input: &Path,
+    output: &Path,
+    rows_per_beat: u8,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let options = midi::ImportOptions {
+        rows_per_beat,
+        ..midi::ImportOptions::default()
+    };
+    let song = midi::import_file(input, output, &options)?;
+    println!(
+        "wrote {}: {} channels, {} patterns, {} BPM",
+        output.display(),
+        song.channel_count(),
+        song.patterns.len(),
+        song.tempo
+    );
     Ok(())
 }

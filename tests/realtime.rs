@@ -81,7 +81,8 @@ fn playing_every_demo_song_never_allocates() {
         let mut rendered = 0;
         // Halfway, every master stage changes, as when the Master view edits the chain.
         let mut changed = song.master;
-        changed.eq.peak1.gain_db = 3.0;
+        changed.eq.mid1.gain_db = 3.0;
+        changed.compressor.bypass = false;
         changed.compressor.ratio = 3.0;
         changed.width.width_percent = 150.0;
         changed.width.mono_below_hz = 120.0;

@@ -316,3 +316,22 @@ fn info_lists_the_arrangement_with_sections_and_times() {
         "the first section starts at zero:\n{text}"
     );
 }
+
+#[test]
+fn make_kit_writes_the_bundled_samples_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tracksmith(&["make-kit", dir.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut made: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    made.sort();
+    assert!(made.len() >= 8, "a kit of at least 8 sounds: {made:?}");
+    for name in made {
+        let ours = std::fs::read(dir.path().join(&name)).unwrap();
+        let theirs = std::fs::read(bundled.join(&name)).unwrap();
+        assert!(ours == theirs, "{name:?} differs from samples/");
+    }
+}

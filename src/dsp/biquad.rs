@@ -1,29 +1,30 @@
-//! Second-order IIR sections with the Audio EQ Cookbook (R. Bristow-Johnson) designs:
-//! shelves and peaks for equalisers, Butterworth pairs for Linkwitz-Riley crossovers.
+//! Second-order IIR sections with Robert Bristow-Johnson's "Audio EQ Cookbook" designs:
+//! one type serves the channel EQ's shelves and peaks and its high-pass.
 //!
-//! Transposed direct form II in f64: a 20 Hz shelf at 96 kHz keeps its shape, and a
-//! coefficient change mid-signal does not blow up.
+//! Coefficients are designed in f64 (low corners at high rates lose precision in f32)
+//! and run in transposed direct form II, whose two state values are flushed to zero
+//! when they fall below audibility so silence never leaves denormals behind.
 
 use super::util::flush_denormal;
-use std::f64::consts::{FRAC_1_SQRT_2, PI};
+use std::f64::consts::PI;
+
+/// Normalised so that a0 = 1.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Coefficients {
+    pub b0: f32,
+    pub b1: f32,
+    pub b2: f32,
+    pub a1: f32,
+    pub a2: f32,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     LowShelf,
     Peak,
     HighShelf,
-    Lowpass,
-    Highpass,
-}
-
-/// Normalised coefficients (a0 = 1).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Coefficients {
-    b0: f64,
-    b1: f64,
-    b2: f64,
-    a1: f64,
-    a2: f64,
+    HighPass,
+    LowPass,
 }
 
 impl Coefficients {
@@ -35,26 +36,17 @@ impl Coefficients {
         a2: 0.0,
     };
 
-    /// Raw coefficients, normalised so a0 = 1.
-    pub fn from_raw(b: [f64; 3], a: [f64; 3]) -> Coefficients {
-        Coefficients {
-            b0: b[0] / a[0],
-            b1: b[1] / a[0],
-            b2: b[2] / a[0],
-            a1: a[1] / a[0],
-            a2: a[2] / a[0],
-        }
-    }
-
-    /// `freq_hz` is clamped below Nyquist; `gain_db` only matters for shelves and peaks.
-    pub fn design(shape: Shape, sample_rate: f32, freq_hz: f32, q: f32, gain_db: f32) -> Self {
+    /// The cookbook design. `gain_db` is ignored by the passes; `freq` is kept below
+    /// 0.49 × the sample rate.
+    pub fn design(shape: Shape, sample_rate: f32, freq: f32, q: f32, gain_db: f32) -> Coefficients {
         let rate = f64::from(sample_rate);
-        let freq = f64::from(freq_hz).clamp(5.0, 0.49 * rate);
-        let q = f64::from(q).max(0.05);
-        let w = 2.0 * PI * freq / rate;
-        let (sin, cos) = w.sin_cos();
+        let freq = f64::from(freq).clamp(1.0, 0.49 * rate);
+        let q = f64::from(q).max(0.01);
+        let w0 = 2.0 * PI * freq / rate;
+        let (sin, cos) = w0.sin_cos();
         let alpha = sin / (2.0 * q);
         let a = 10f64.powf(f64::from(gain_db) / 40.0);
+        let root = 2.0 * a.sqrt() * alpha;
         let (b0, b1, b2, a0, a1, a2) = match shape {
             Shape::Peak => (
                 1.0 + alpha * a,
@@ -64,37 +56,23 @@ impl Coefficients {
                 -2.0 * cos,
                 1.0 - alpha / a,
             ),
-            Shape::LowShelf => {
-                let s = 2.0 * a.sqrt() * alpha;
-                (
-                    a * ((a + 1.0) - (a - 1.0) * cos + s),
-                    2.0 * a * ((a - 1.0) - (a + 1.0) * cos),
-                    a * ((a + 1.0) - (a - 1.0) * cos - s),
-                    (a + 1.0) + (a - 1.0) * cos + s,
-                    -2.0 * ((a - 1.0) + (a + 1.0) * cos),
-                    (a + 1.0) + (a - 1.0) * cos - s,
-                )
-            }
-            Shape::HighShelf => {
-                let s = 2.0 * a.sqrt() * alpha;
-                (
-                    a * ((a + 1.0) + (a - 1.0) * cos + s),
-                    -2.0 * a * ((a - 1.0) + (a + 1.0) * cos),
-                    a * ((a + 1.0) + (a - 1.0) * cos - s),
-                    (a + 1.0) - (a - 1.0) * cos + s,
-                    2.0 * ((a - 1.0) - (a + 1.0) * cos),
-                    (a + 1.0) - (a - 1.0) * cos - s,
-                )
-            }
-            Shape::Lowpass => (
-                (1.0 - cos) / 2.0,
-                1.0 - cos,
-                (1.0 - cos) / 2.0,
-                1.0 + alpha,
-                -2.0 * cos,
-                1.0 - alpha,
+            Shape::LowShelf => (
+                a * ((a + 1.0) - (a - 1.0) * cos + root),
+                2.0 * a * ((a - 1.0) - (a + 1.0) * cos),
+                a * ((a + 1.0) - (a - 1.0) * cos - root),
+                (a + 1.0) + (a - 1.0) * cos + root,
+                -2.0 * ((a - 1.0) + (a + 1.0) * cos),
+                (a + 1.0) + (a - 1.0) * cos - root,
             ),
-            Shape::Highpass => (
+            Shape::HighShelf => (
+                a * ((a + 1.0) + (a - 1.0) * cos + root),
+                -2.0 * a * ((a - 1.0) + (a + 1.0) * cos),
+                a * ((a + 1.0) + (a - 1.0) * cos - root),
+                (a + 1.0) - (a - 1.0) * cos + root,
+                2.0 * ((a - 1.0) - (a + 1.0) * cos),
+                (a + 1.0) - (a - 1.0) * cos - root,
+            ),
+            Shape::HighPass => (
                 (1.0 + cos) / 2.0,
                 -(1.0 + cos),
                 (1.0 + cos) / 2.0,
@@ -102,120 +80,119 @@ impl Coefficients {
                 -2.0 * cos,
                 1.0 - alpha,
             ),
+            Shape::LowPass => (
+                (1.0 - cos) / 2.0,
+                1.0 - cos,
+                (1.0 - cos) / 2.0,
+                1.0 + alpha,
+                -2.0 * cos,
+                1.0 - alpha,
+            ),
         };
         Coefficients {
-            b0: b0 / a0,
-            b1: b1 / a0,
-            b2: b2 / a0,
-            a1: a1 / a0,
-            a2: a2 / a0,
+            b0: (b0 / a0) as f32,
+            b1: (b1 / a0) as f32,
+            b2: (b2 / a0) as f32,
+            a1: (a1 / a0) as f32,
+            a2: (a2 / a0) as f32,
         }
     }
 
-    /// Magnitude response at `freq_hz`, in dB.
-    pub fn response_db(&self, sample_rate: f32, freq_hz: f32) -> f32 {
-        let w = 2.0 * PI * f64::from(freq_hz) / f64::from(sample_rate);
-        let (z1r, z1i) = (w.cos(), -w.sin());
-        let (z2r, z2i) = ((2.0 * w).cos(), -(2.0 * w).sin());
-        let nr = self.b0 + self.b1 * z1r + self.b2 * z2r;
-        let ni = self.b1 * z1i + self.b2 * z2i;
-        let dr = 1.0 + self.a1 * z1r + self.a2 * z2r;
-        let di = self.a1 * z1i + self.a2 * z2i;
-        (10.0 * ((nr * nr + ni * ni) / (dr * dr + di * di)).log10()) as f32
+    /// The exact magnitude response in dB at `freq`: the design curve, for drawing and
+    /// for checking measurements against.
+    pub fn magnitude_db(&self, sample_rate: f32, freq: f32) -> f32 {
+        let w = 2.0 * PI * f64::from(freq) / f64::from(sample_rate);
+        let (s1, c1) = w.sin_cos();
+        let (s2, c2) = (2.0 * w).sin_cos();
+        let c = |x: f32| f64::from(x);
+        let num_re = c(self.b0) + c(self.b1) * c1 + c(self.b2) * c2;
+        let num_im = -(c(self.b1) * s1 + c(self.b2) * s2);
+        let den_re = 1.0 + c(self.a1) * c1 + c(self.a2) * c2;
+        let den_im = -(c(self.a1) * s1 + c(self.a2) * s2);
+        let power = (num_re * num_re + num_im * num_im) / (den_re * den_re + den_im * den_im);
+        (10.0 * power.max(1e-30).log10()) as f32
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct Biquad {
-    c: Coefficients,
-    s1: f64,
-    s2: f64,
+/// State below this is inaudible (-240 dB) and is dropped.
+const SETTLED: f32 = 1e-12;
+
+/// One channel's two state values.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct State {
+    s1: f32,
+    s2: f32,
 }
 
-impl Default for Biquad {
-    fn default() -> Biquad {
-        Biquad::new(Coefficients::IDENTITY)
-    }
-}
-
-impl Biquad {
-    pub fn new(c: Coefficients) -> Biquad {
-        Biquad {
-            c,
-            s1: 0.0,
-            s2: 0.0,
-        }
-    }
-
-    /// Keeps the state, so a sweep stays continuous.
-    pub fn set(&mut self, c: Coefficients) {
-        self.c = c;
+impl State {
+    #[inline]
+    pub fn process(&mut self, c: &Coefficients, x: f32) -> f32 {
+        let y = c.b0 * x + self.s1;
+        self.s1 = flush_denormal(c.b1 * x - c.a1 * y + self.s2);
+        self.s2 = flush_denormal(c.b2 * x - c.a2 * y);
+        y
     }
 
     pub fn reset(&mut self) {
-        self.s1 = 0.0;
-        self.s2 = 0.0;
+        *self = State::default();
     }
 
-    pub fn process(&mut self, x: f32) -> f32 {
-        let x = f64::from(x);
-        let y = self.c.b0 * x + self.s1;
-        self.s1 = self.c.b1 * x - self.c.a1 * y + self.s2;
-        self.s2 = self.c.b2 * x - self.c.a2 * y;
-        // A decaying tail would otherwise crawl through denormals.
-        if self.s1.abs() < 1e-30 {
-            self.s1 = 0.0;
+    /// Zeroes a state that has decayed below -240 dBFS. In f32 a decaying low, sharp
+    /// section can settle into a tiny limit cycle instead of reaching zero; this ends it,
+    /// so a strip fed silence really goes quiet (and idle).
+    pub fn settle(&mut self) {
+        if self.s1.abs() < SETTLED && self.s2.abs() < SETTLED {
+            self.reset();
         }
-        if self.s2.abs() < 1e-30 {
-            self.s2 = 0.0;
-        }
-        flush_denormal(y as f32)
+    }
+
+    pub fn is_silent(&self) -> bool {
+        self.s1 == 0.0 && self.s2 == 0.0
     }
 }
 
-/// A 4th-order Linkwitz-Riley low/high split: two Butterworth sections each side. The
-/// two outputs sum to an all-pass, flat in level, and are each -6 dB at the crossover.
+/// A stereo section: one set of coefficients, a state per side.
 #[derive(Clone, Debug)]
-pub struct Crossover {
-    low: [Biquad; 2],
-    high: [Biquad; 2],
+pub struct StereoBiquad {
+    pub coefficients: Coefficients,
+    left: State,
+    right: State,
 }
 
-impl Crossover {
-    pub fn new(sample_rate: f32, freq_hz: f32) -> Crossover {
-        let mut c = Crossover {
-            low: Default::default(),
-            high: Default::default(),
-        };
-        c.set_frequency(sample_rate, freq_hz);
-        c
+impl Default for StereoBiquad {
+    fn default() -> StereoBiquad {
+        StereoBiquad::new()
     }
+}
 
-    pub fn set_frequency(&mut self, sample_rate: f32, freq_hz: f32) {
-        let q = FRAC_1_SQRT_2 as f32;
-        let lp = Coefficients::design(Shape::Lowpass, sample_rate, freq_hz, q, 0.0);
-        let hp = Coefficients::design(Shape::Highpass, sample_rate, freq_hz, q, 0.0);
-        for f in &mut self.low {
-            f.set(lp);
-        }
-        for f in &mut self.high {
-            f.set(hp);
+impl StereoBiquad {
+    pub fn new() -> StereoBiquad {
+        StereoBiquad {
+            coefficients: Coefficients::IDENTITY,
+            left: State::default(),
+            right: State::default(),
         }
     }
 
     pub fn reset(&mut self) {
-        for f in self.low.iter_mut().chain(&mut self.high) {
-            f.reset();
-        }
+        self.left.reset();
+        self.right.reset();
     }
 
-    /// (low, high)
-    pub fn process(&mut self, x: f32) -> (f32, f32) {
-        let low = self.low[0].process(x);
-        let low = self.low[1].process(low);
-        let high = self.high[0].process(x);
-        let high = self.high[1].process(high);
-        (low, high)
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let c = self.coefficients;
+        for x in left.iter_mut() {
+            *x = self.left.process(&c, *x);
+        }
+        for x in right.iter_mut() {
+            *x = self.right.process(&c, *x);
+        }
+        self.left.settle();
+        self.right.settle();
+    }
+
+    pub fn is_silent(&self) -> bool {
+        self.left.is_silent() && self.right.is_silent()
     }
 }
 
@@ -223,61 +200,43 @@ impl Crossover {
 mod tests {
     use super::*;
 
-    const RATE: f32 = 48_000.0;
-
-    /// Gain of a steady sine through `f`, in dB (from RMS, measured after it settles).
-    fn measured_db(mut f: impl FnMut(f32) -> f32, freq: f32) -> f32 {
-        let n = RATE as usize / 2;
-        let (mut out, mut input) = (0.0f64, 0.0f64);
-        for i in 0..n {
-            let x = (std::f32::consts::TAU * freq * i as f32 / RATE).sin();
-            let y = f(x);
-            if i >= n / 2 {
-                out += f64::from(y * y);
-                input += f64::from(x * x);
-            }
-        }
-        (10.0 * (out / input).log10()) as f32
+    #[test]
+    fn designs_hit_their_defining_gains() {
+        let rate = 48_000.0;
+        let peak = Coefficients::design(Shape::Peak, rate, 1_000.0, 2.0, 9.0);
+        assert!((peak.magnitude_db(rate, 1_000.0) - 9.0).abs() < 1e-3);
+        assert!(peak.magnitude_db(rate, 20.0).abs() < 0.05);
+        let low = Coefficients::design(Shape::LowShelf, rate, 200.0, 0.707, -6.0);
+        assert!((low.magnitude_db(rate, 10.0) + 6.0).abs() < 0.05);
+        assert!((low.magnitude_db(rate, 200.0) + 3.0).abs() < 0.05);
+        assert!(low.magnitude_db(rate, 10_000.0).abs() < 0.05);
+        let high = Coefficients::design(Shape::HighShelf, rate, 5_000.0, 0.707, 4.0);
+        assert!((high.magnitude_db(rate, 23_000.0) - 4.0).abs() < 0.1);
+        let hp = Coefficients::design(
+            Shape::HighPass,
+            rate,
+            100.0,
+            std::f32::consts::FRAC_1_SQRT_2,
+            0.0,
+        );
+        assert!((hp.magnitude_db(rate, 100.0) + 3.01).abs() < 0.02);
+        assert!((hp.magnitude_db(rate, 25.0) + 24.1).abs() < 0.2);
+        let flat = Coefficients::design(Shape::Peak, rate, 1_000.0, 1.0, 0.0);
+        assert!(flat.magnitude_db(rate, 1_000.0).abs() < 1e-6);
     }
 
     #[test]
-    fn shelves_and_peaks_reach_their_gain_and_leave_the_rest_flat() {
-        let peak = Coefficients::design(Shape::Peak, RATE, 1_000.0, 1.0, 6.0);
-        assert!((peak.response_db(RATE, 1_000.0) - 6.0).abs() < 0.01);
-        assert!(peak.response_db(RATE, 50.0).abs() < 0.1);
-        assert!(peak.response_db(RATE, 15_000.0).abs() < 0.2);
-        let mut f = Biquad::new(peak);
-        assert!((measured_db(|x| f.process(x), 1_000.0) - 6.0).abs() < 0.05);
-
-        let low = Coefficients::design(Shape::LowShelf, RATE, 100.0, 0.707, -4.0);
-        assert!((low.response_db(RATE, 20.0) + 4.0).abs() < 0.2);
-        assert!((low.response_db(RATE, 100.0) + 2.0).abs() < 0.05);
-        assert!(low.response_db(RATE, 5_000.0).abs() < 0.05);
-
-        let high = Coefficients::design(Shape::HighShelf, RATE, 8_000.0, 0.707, 3.0);
-        assert!((high.response_db(RATE, 20_000.0) - 3.0).abs() < 0.3);
-        assert!(high.response_db(RATE, 200.0).abs() < 0.05);
-    }
-
-    #[test]
-    fn crossover_halves_sum_flat_and_split_at_the_frequency() {
-        let mut c = Crossover::new(RATE, 200.0);
-        for freq in [30.0, 200.0, 1_000.0, 8_000.0] {
-            c.reset();
-            let sum = measured_db(
-                |x| {
-                    let (l, h) = c.process(x);
-                    l + h
-                },
-                freq,
-            );
-            assert!(sum.abs() < 0.05, "{freq} Hz: {sum} dB");
+    fn state_snaps_to_exact_zero_after_the_signal_stops() {
+        let c = Coefficients::design(Shape::Peak, 48_000.0, 60.0, 4.0, 12.0);
+        let mut s = State::default();
+        for i in 0..48_000 {
+            s.process(&c, (i as f32 * 0.01).sin());
         }
-        c.reset();
-        let low = measured_db(|x| c.process(x).0, 200.0);
-        assert!((low + 6.02).abs() < 0.1, "{low}");
-        c.reset();
-        let high = measured_db(|x| c.process(x).1, 50.0);
-        assert!(high < -40.0, "{high}");
+        assert!(!s.is_silent());
+        for _ in 0..48_000 * 4 {
+            s.process(&c, 0.0);
+            s.settle();
+        }
+        assert!(s.is_silent(), "{s:?} {c:?}");
     }
 }

@@ -1,101 +1,173 @@
-//! A feed-forward, stereo-linked compressor with a soft knee.
+//! A feed-forward stereo compressor with a soft knee.
 //!
-//! The gain computer works in dB on the louder channel, so the stereo image never
-//! shifts; the gain reduction follows with separate attack and release times (a
-//! one-pole each way in the dB domain, which is how analog bus compressors move).
+//! The detector takes the louder side's peak each frame, so both sides get the same gain
+//! and the stereo image holds. The static curve is the quadratic soft knee of Giannoulis,
+//! Massberg and Reiss ("Digital Dynamic Range Compressor Design", JAES 2012); the gain
+//! reduction is smoothed in dB by a branching one-pole, so `attack` and `release` are the
+//! time constants (63 %) of the reduction's rise and fall.
 
 use super::smooth::Smoothed;
-use super::util::{db_to_gain, gain_to_db};
-
-/// Width of the soft knee around the threshold (dB).
-const KNEE_DB: f32 = 6.0;
+use super::util::{db_to_gain, fast_db_to_gain, fast_gain_to_db};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct CompressorParams {
+pub struct CompressorSettings {
     pub threshold_db: f32,
     pub ratio: f32,
     pub attack_ms: f32,
     pub release_ms: f32,
+    pub knee_db: f32,
     pub makeup_db: f32,
 }
 
+impl Default for CompressorSettings {
+    fn default() -> CompressorSettings {
+        CompressorSettings {
+            threshold_db: -18.0,
+            ratio: 4.0,
+            attack_ms: 10.0,
+            release_ms: 120.0,
+            knee_db: 6.0,
+            makeup_db: 0.0,
+        }
+    }
+}
+
+/// Reductions smaller than this are none: the envelope lands on exactly zero.
+const SETTLED_DB: f32 = 1e-6;
+const BYPASS_FADE_SECONDS: f32 = 0.01;
+
 pub struct Compressor {
     sample_rate: f32,
-    threshold_db: f32,
-    slope: f32,
+    settings: CompressorSettings,
+    /// Below this linear level the curve is a straight line: no reduction, no logarithm.
+    knee_start: f32,
     attack: f32,
     release: f32,
     makeup: Smoothed,
-    /// Current gain reduction (dB, >= 0).
+    /// 1 in circuit, 0 bypassed; crossfades between the two.
+    engaged: Smoothed,
     reduction_db: f32,
+    peak_reduction_db: f32,
 }
 
 impl Compressor {
-    pub fn new(sample_rate: f32, params: &CompressorParams) -> Compressor {
+    pub fn new(sample_rate: f32) -> Compressor {
         let mut c = Compressor {
             sample_rate,
-            threshold_db: 0.0,
-            slope: 0.0,
+            settings: CompressorSettings::default(),
+            knee_start: 0.0,
             attack: 0.0,
             release: 0.0,
-            makeup: Smoothed::new(sample_rate, 0.02, db_to_gain(params.makeup_db)),
+            makeup: Smoothed::new(sample_rate, 0.01, 1.0),
+            engaged: Smoothed::new(sample_rate, BYPASS_FADE_SECONDS, 1.0),
             reduction_db: 0.0,
+            peak_reduction_db: 0.0,
         };
-        c.set_params(params);
+        c.set(CompressorSettings::default());
+        c.makeup.snap(1.0);
         c
     }
 
-    /// Threshold and ratio changes reach the gain through the attack and release, the
-    /// make-up gain through a short ramp, so no change steps.
-    pub fn set_params(&mut self, p: &CompressorParams) {
+    /// Threshold, ratio and knee act through the smoothed reduction, so they change
+    /// without steps; make-up gain glides over 10 ms.
+    pub fn set(&mut self, settings: CompressorSettings) {
         let coefficient = |ms: f32| (-1.0 / (ms.max(0.01) * 0.001 * self.sample_rate)).exp();
-        self.threshold_db = p.threshold_db;
-        self.slope = 1.0 - 1.0 / p.ratio.max(1.0);
-        self.attack = coefficient(p.attack_ms);
-        self.release = coefficient(p.release_ms);
-        self.makeup.set_target(db_to_gain(p.makeup_db));
+        self.settings = CompressorSettings {
+            ratio: settings.ratio.max(1.0),
+            knee_db: settings.knee_db.max(0.0),
+            ..settings
+        };
+        self.knee_start = db_to_gain(settings.threshold_db - self.settings.knee_db / 2.0);
+        self.attack = coefficient(settings.attack_ms);
+        self.release = coefficient(settings.release_ms);
+        self.makeup.set_target(db_to_gain(settings.makeup_db));
+    }
+
+    /// Takes the compressor out of circuit (or back in) with a 10 ms crossfade.
+    pub fn set_bypass(&mut self, bypass: bool, snap: bool) {
+        let target = if bypass { 0.0 } else { 1.0 };
+        if snap {
+            self.engaged.snap(target);
+            self.makeup.snap(db_to_gain(self.settings.makeup_db));
+        } else {
+            self.engaged.set_target(target);
+        }
     }
 
     pub fn reset(&mut self) {
         self.reduction_db = 0.0;
+        self.peak_reduction_db = 0.0;
     }
 
+    /// The static curve: output level for a steady input level, both in dB.
+    pub fn curve_db(&self, input_db: f32) -> f32 {
+        let CompressorSettings {
+            threshold_db: t,
+            ratio: r,
+            knee_db: w,
+            ..
+        } = self.settings;
+        let over = input_db - t;
+        if 2.0 * over < -w {
+            input_db
+        } else if 2.0 * over.abs() <= w && w > 0.0 {
+            input_db + (1.0 / r - 1.0) * (over + w / 2.0).powi(2) / (2.0 * w)
+        } else {
+            t + over / r
+        }
+    }
+
+    /// The gain reduction now, in dB (positive).
     pub fn gain_reduction_db(&self) -> f32 {
-        self.reduction_db
+        self.reduction_db * self.engaged.value()
     }
 
-    /// Static curve: how many dB a steady level `level_db` is turned down.
-    fn wanted_reduction(&self, level_db: f32) -> f32 {
-        let over = level_db - self.threshold_db;
-        if over <= -KNEE_DB / 2.0 {
-            0.0
-        } else if over >= KNEE_DB / 2.0 {
-            self.slope * over
-        } else {
-            let x = over + KNEE_DB / 2.0;
-            self.slope * x * x / (2.0 * KNEE_DB)
-        }
+    /// The most reduction since the last call, for a meter that must not miss a peak.
+    pub fn take_peak_reduction_db(&mut self) -> f32 {
+        std::mem::take(&mut self.peak_reduction_db)
     }
 
-    pub fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
-        let level_db = gain_to_db(left.abs().max(right.abs()));
-        let wanted = self.wanted_reduction(level_db);
-        let coefficient = if wanted > self.reduction_db {
-            self.attack
-        } else {
-            self.release
-        };
-        self.reduction_db = wanted + (self.reduction_db - wanted) * coefficient;
-        if self.reduction_db < 1e-6 {
+    /// Whether the compressor is out of circuit and has finished fading out.
+    pub fn is_idle(&self) -> bool {
+        self.engaged.value() == 0.0 && self.reduction_db == 0.0
+    }
+
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if self.engaged.value() == 0.0 && self.engaged.is_settled() {
             self.reduction_db = 0.0;
+            return;
         }
-        let makeup = self.makeup.next_value();
-        let gain = if self.reduction_db == 0.0 {
-            makeup
-        } else {
-            db_to_gain(-self.reduction_db) * makeup
-        };
-        (left * gain, right * gain)
+        let mut peak = self.peak_reduction_db;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let level = l.abs().max(r.abs());
+            let target = if level > self.knee_start {
+                let input_db = fast_gain_to_db(level);
+                (input_db - self.curve_db(input_db)).max(0.0)
+            } else {
+                0.0
+            };
+            let coefficient = if target > self.reduction_db {
+                self.attack
+            } else {
+                self.release
+            };
+            self.reduction_db = target + coefficient * (self.reduction_db - target);
+            if self.reduction_db < SETTLED_DB {
+                self.reduction_db = 0.0;
+            }
+            peak = peak.max(self.reduction_db);
+            let reduction = if self.reduction_db == 0.0 {
+                1.0
+            } else {
+                fast_db_to_gain(-self.reduction_db)
+            };
+            let wet = reduction * self.makeup.next_value();
+            let engaged = self.engaged.next_value();
+            let gain = 1.0 + engaged * (wet - 1.0);
+            *l *= gain;
+            *r *= gain;
+        }
+        self.peak_reduction_db = peak;
     }
 }
 
@@ -105,56 +177,145 @@ mod tests {
 
     const RATE: f32 = 48_000.0;
 
-    fn params(ratio: f32) -> CompressorParams {
-        CompressorParams {
-            threshold_db: -20.0,
-            ratio,
-            attack_ms: 5.0,
-            release_ms: 100.0,
-            makeup_db: 0.0,
-        }
+    fn compressor(settings: CompressorSettings) -> Compressor {
+        let mut c = Compressor::new(RATE);
+        c.set(settings);
+        c.set_bypass(false, true);
+        c
     }
 
-    /// Output level (dB) of a steady square wave at `level_db` (its level never dips
-    /// between crests, so the static curve shows alone) once the compressor settles.
-    fn steady_output_db(c: &mut Compressor, level_db: f32) -> f32 {
-        let amplitude = db_to_gain(level_db);
-        let mut peak = 0.0f32;
-        for i in 0..RATE as usize {
-            let x = if (i / 24) % 2 == 0 {
-                amplitude
-            } else {
-                -amplitude
+    /// A steady level: a square wave at Nyquist, whose peak never changes.
+    fn steady(level_db: f32, frames: usize) -> Vec<f32> {
+        let a = db_to_gain(level_db);
+        (0..frames)
+            .map(|i| if i % 2 == 0 { a } else { -a })
+            .collect()
+    }
+
+    fn level_db(x: f32) -> f32 {
+        20.0 * x.abs().log10()
+    }
+
+    #[test]
+    fn static_curve_matches_threshold_ratio_and_knee() {
+        for &(t, r, w) in &[(-20.0, 4.0, 0.0), (-30.0, 2.0, 10.0), (-10.0, 10.0, 6.0)] {
+            let settings = CompressorSettings {
+                threshold_db: t,
+                ratio: r,
+                knee_db: w,
+                attack_ms: 1.0,
+                release_ms: 10.0,
+                makeup_db: 0.0,
             };
-            let (y, _) = c.process(x, x);
-            if i > RATE as usize / 2 {
-                peak = peak.max(y.abs());
+            let mut input = -50.0;
+            while input <= 0.0 {
+                let mut c = compressor(settings);
+                let mut l = steady(input, 9_600);
+                let mut rr = l.clone();
+                c.process(&mut l, &mut rr);
+                let measured = level_db(*l.last().unwrap());
+                // The curve written out independently of the code under test.
+                let over = input - t;
+                let expected = if w > 0.0 && over.abs() <= w / 2.0 {
+                    input + (1.0 / r - 1.0) * (over + w / 2.0).powi(2) / (2.0 * w)
+                } else if over > 0.0 {
+                    t + over / r
+                } else {
+                    input
+                };
+                assert!(
+                    (measured - expected).abs() < 0.05,
+                    "T {t} R {r} W {w}: in {input} dB out {measured}, expected {expected}"
+                );
+                input += 2.5;
             }
         }
-        gain_to_db(peak)
+    }
+
+    /// Frames until the gain reduction has covered 63.2 % of a step from `from` to `to` dB.
+    fn time_constant_ms(settings: CompressorSettings, from: f32, to: f32) -> f32 {
+        let mut c = compressor(settings);
+        let mut l = steady(from, 48_000);
+        let mut r = l.clone();
+        c.process(&mut l, &mut r);
+        let start = c.gain_reduction_db();
+        let frames = 8 * 48_000;
+        let mut l = steady(to, frames);
+        let mut r = l.clone();
+        let input = l.clone();
+        c.process(&mut l, &mut r);
+        let end = level_db(input[frames - 1]) - level_db(l[frames - 1]);
+        assert!((end - (to - c.curve_db(to))).abs() < 0.01, "settled");
+        let goal = start + (end - start) * (1.0 - (-1.0f32).exp());
+        let frames = (0..frames)
+            .position(|i| {
+                let reduction = level_db(input[i]) - level_db(l[i]);
+                if end > start {
+                    reduction >= goal
+                } else {
+                    reduction <= goal
+                }
+            })
+            .unwrap();
+        frames as f32 / RATE * 1000.0
     }
 
     #[test]
-    fn above_the_knee_the_ratio_holds_and_below_it_nothing_changes() {
-        let mut c = Compressor::new(RATE, &params(4.0));
-        // 12 dB over the threshold comes out 3 dB over it.
-        let out = steady_output_db(&mut c, -8.0);
-        assert!((out + 17.0).abs() < 0.5, "{out}");
-        let mut c = Compressor::new(RATE, &params(4.0));
-        let out = steady_output_db(&mut c, -30.0);
-        assert!((out + 30.0).abs() < 0.01, "{out}");
-    }
-
-    #[test]
-    fn ratio_one_is_transparent_and_makeup_is_applied() {
-        let mut c = Compressor::new(RATE, &params(1.0));
-        for i in 0..1000 {
-            let x = (i as f32 * 0.1).sin();
-            assert_eq!(c.process(x, -x), (x, -x));
+    fn attack_and_release_times_are_within_20_percent() {
+        for &(attack, release) in &[(1.0, 50.0), (10.0, 120.0), (30.0, 600.0)] {
+            let settings = CompressorSettings {
+                threshold_db: -20.0,
+                ratio: 4.0,
+                knee_db: 0.0,
+                attack_ms: attack,
+                release_ms: release,
+                makeup_db: 0.0,
+            };
+            let measured = time_constant_ms(settings, -40.0, 0.0);
+            assert!(
+                (measured / attack - 1.0).abs() < 0.2,
+                "attack {attack} ms measured {measured}"
+            );
+            let measured = time_constant_ms(settings, 0.0, -40.0);
+            assert!(
+                (measured / release - 1.0).abs() < 0.2,
+                "release {release} ms measured {measured}"
+            );
         }
-        let mut p = params(1.0);
-        p.makeup_db = 6.0;
-        let mut c = Compressor::new(RATE, &p);
-        assert!((steady_output_db(&mut c, -20.0) + 14.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn reduction_is_metered_and_settles_to_exactly_zero_in_silence() {
+        let mut c = compressor(CompressorSettings::default());
+        let mut l = steady(0.0, 4_800);
+        let mut r = l.clone();
+        c.process(&mut l, &mut r);
+        assert!(c.take_peak_reduction_db() > 10.0);
+        let mut l = vec![0.0; 48_000 * 2];
+        let mut r = l.clone();
+        c.process(&mut l, &mut r);
+        assert_eq!(c.gain_reduction_db(), 0.0);
+        assert!(l.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn bypass_crossfades_and_then_costs_nothing() {
+        let mut c = compressor(CompressorSettings {
+            makeup_db: 6.0,
+            ..CompressorSettings::default()
+        });
+        c.set_bypass(true, false);
+        let mut l = steady(-40.0, 4_800);
+        let mut r = l.clone();
+        c.process(&mut l, &mut r);
+        // From +6 dB make-up down to unity within the 10 ms fade, no step.
+        assert!(level_db(l[0]) > -34.5);
+        assert!((level_db(l[4_799]) + 40.0).abs() < 1e-3);
+        let worst_step = l
+            .windows(2)
+            .map(|w| (w[0].abs() - w[1].abs()).abs())
+            .fold(0.0f32, f32::max);
+        assert!(worst_step < 1e-4, "{worst_step}");
+        assert!(c.is_idle());
     }
 }

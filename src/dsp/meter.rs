@@ -5,7 +5,7 @@
 //! The integrated value is gated on a histogram of 0.1 LU bins (as libebur128's
 //! histogram mode does), so it is exact to within 0.05 LU however long playback runs.
 
-use super::biquad::{Biquad, Coefficients};
+use super::biquad::{Coefficients, State};
 use super::true_peak::TruePeakDetector;
 use super::util::gain_to_db;
 
@@ -45,6 +45,16 @@ impl Default for MeterReading {
     }
 }
 
+fn normalised(b: [f64; 3], a: [f64; 3]) -> Coefficients {
+    Coefficients {
+        b0: (b[0] / a[0]) as f32,
+        b1: (b[1] / a[0]) as f32,
+        b2: (b[2] / a[0]) as f32,
+        a1: (a[1] / a[0]) as f32,
+        a2: (a[2] / a[0]) as f32,
+    }
+}
+
 /// The K-weighting curve of BS.1770 for any sample rate (the formulas of libebur128).
 fn k_weighting(sample_rate: f32) -> (Coefficients, Coefficients) {
     let rate = f64::from(sample_rate);
@@ -52,7 +62,7 @@ fn k_weighting(sample_rate: f32) -> (Coefficients, Coefficients) {
     let k = (std::f64::consts::PI * f0 / rate).tan();
     let vh = 10f64.powf(gain / 20.0);
     let vb = vh.powf(0.4996667741545416);
-    let shelf = Coefficients::from_raw(
+    let shelf = normalised(
         [
             vh + vb * k / q + k * k,
             2.0 * (k * k - vh),
@@ -66,7 +76,7 @@ fn k_weighting(sample_rate: f32) -> (Coefficients, Coefficients) {
     );
     let (f0, q) = (38.13547087602444, 0.5003270373238773);
     let k = (std::f64::consts::PI * f0 / rate).tan();
-    let highpass = Coefficients::from_raw(
+    let highpass = normalised(
         [1.0, -2.0, 1.0],
         [
             1.0 + k / q + k * k,
@@ -94,7 +104,9 @@ fn reported(lufs: f64) -> f32 {
 }
 
 pub struct LoudnessMeter {
-    weighting: [[Biquad; 2]; 2],
+    shelf: Coefficients,
+    highpass: Coefficients,
+    weighting: [[State; 2]; 2],
     block_frames: usize,
     frames_in_block: usize,
     block_sum: f64,
@@ -116,9 +128,10 @@ pub struct LoudnessMeter {
 impl LoudnessMeter {
     pub fn new(sample_rate: f32) -> LoudnessMeter {
         let (shelf, highpass) = k_weighting(sample_rate);
-        let channel = || [Biquad::new(shelf), Biquad::new(highpass)];
         LoudnessMeter {
-            weighting: [channel(), channel()],
+            shelf,
+            highpass,
+            weighting: Default::default(),
             block_frames: (sample_rate / 10.0).round().max(1.0) as usize,
             frames_in_block: 0,
             block_sum: 0.0,
@@ -139,8 +152,8 @@ impl LoudnessMeter {
 
     /// Starts integrating afresh (e.g. when playback starts).
     pub fn reset(&mut self) {
-        for f in self.weighting.iter_mut().flatten() {
-            f.reset();
+        for s in self.weighting.iter_mut().flatten() {
+            s.reset();
         }
         self.frames_in_block = 0;
         self.block_sum = 0.0;
@@ -164,10 +177,10 @@ impl LoudnessMeter {
 
     pub fn process(&mut self, left: f32, right: f32) {
         let [wl, wr] = &mut self.weighting;
-        let l = wl[0].process(left);
-        let l = f64::from(wl[1].process(l));
-        let r = wr[0].process(right);
-        let r = f64::from(wr[1].process(r));
+        let l = wl[0].process(&self.shelf, left);
+        let l = f64::from(wl[1].process(&self.highpass, l));
+        let r = wr[0].process(&self.shelf, right);
+        let r = f64::from(wr[1].process(&self.highpass, r));
         self.block_sum += l * l + r * r;
         self.block_peak = self.block_peak.max(self.detector.process(left, right));
         let d = self.correlation_decay;

@@ -5,6 +5,7 @@ pub mod biquad;
 pub mod compressor;
 pub mod dither;
 pub mod env;
+pub mod eq;
 pub mod filter;
 pub mod interp;
 pub mod limiter;

@@ -99,6 +99,11 @@ pub struct Oscillator {
     /// The table level for `level_freq`: pitches move every few samples, not every one.
     level_freq: f32,
     level: usize,
+    // What `set` chose, so `next_sample` does no more than read a table.
+    waveform: Waveform,
+    increment: u32,
+    pulse_offset: u32,
+    table: &'static [f32],
 }
 
 impl Oscillator {
@@ -110,6 +115,10 @@ impl Oscillator {
             rng: Rng::new(seed),
             level_freq: -1.0,
             level: 0,
+            waveform: Waveform::Sine,
+            increment: 0,
+            pulse_offset: 0,
+            table: &tables().saw[LEVELS - 1],
         }
     }
 
@@ -131,22 +140,40 @@ impl Oscillator {
         self.level
     }
 
-    pub fn process(&mut self, waveform: Waveform, freq_hz: f32, pulse_width: f32) -> f32 {
-        let phase = self.phase;
+    /// Chooses the wave, pitch and pulse width that the following `next_sample` calls play.
+    pub fn set(&mut self, waveform: Waveform, freq_hz: f32, pulse_width: f32) {
         let increment = f64::from(freq_hz.abs().min(0.5 * self.sample_rate) / self.sample_rate);
-        self.phase = self.phase.wrapping_add((increment * CYCLE) as u32);
-        match waveform {
+        self.increment = (increment * CYCLE) as u32;
+        self.waveform = waveform;
+        self.table = match waveform {
             // The last level holds one harmonic: a sine, read ~130 dB clean.
-            Waveform::Sine => read(&tables().saw[LEVELS - 1], phase) * SINE_FROM_SAW,
+            Waveform::Sine | Waveform::Noise => &tables().saw[LEVELS - 1],
+            Waveform::Saw | Waveform::Pulse => &tables().saw[self.level(freq_hz)],
+            Waveform::Triangle => &tables().triangle[self.level(freq_hz)],
+        };
+        self.pulse_offset = (f64::from(pulse_width.clamp(0.05, 0.95)) * CYCLE) as u32;
+    }
+
+    /// The next sample of what `set` chose.
+    #[inline]
+    pub fn next_sample(&mut self) -> f32 {
+        let phase = self.phase;
+        self.phase = self.phase.wrapping_add(self.increment);
+        match self.waveform {
+            Waveform::Sine => read(self.table, phase) * SINE_FROM_SAW,
             Waveform::Noise => self.rng.next_bipolar(),
-            Waveform::Saw => read(&tables().saw[self.level(freq_hz)], phase),
-            Waveform::Triangle => read(&tables().triangle[self.level(freq_hz)], phase),
+            Waveform::Saw | Waveform::Triangle => read(self.table, phase),
             Waveform::Pulse => {
-                let table = &tables().saw[self.level(freq_hz)];
-                let width = (f64::from(pulse_width.clamp(0.05, 0.95)) * CYCLE) as u32;
-                read(table, phase) - read(table, phase.wrapping_add(width))
+                read(self.table, phase) - read(self.table, phase.wrapping_add(self.pulse_offset))
             }
         }
+    }
+
+    /// One sample of `waveform` at `freq_hz`: `set` then `next`, for signals whose pitch
+    /// moves every sample.
+    pub fn process(&mut self, waveform: Waveform, freq_hz: f32, pulse_width: f32) -> f32 {
+        self.set(waveform, freq_hz, pulse_width);
+        self.next_sample()
     }
 }
 

@@ -52,6 +52,15 @@ impl Smoothed {
     pub fn value(&self) -> f32 {
         self.value
     }
+
+    pub fn target(&self) -> f32 {
+        self.target
+    }
+
+    /// Whether the value has reached its target.
+    pub fn is_settled(&self) -> bool {
+        self.remaining == 0
+    }
 }
 
 #[cfg(test)]

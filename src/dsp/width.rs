@@ -4,8 +4,52 @@
 //! lows, mid and side both go through the same 4th-order Linkwitz-Riley split, so they
 //! keep the same phase; the low side is dropped and the mid is summed back whole.
 
-use super::biquad::Crossover;
+use super::biquad::{Coefficients, Shape, State};
 use super::smooth::Smoothed;
+
+/// A 4th-order Linkwitz-Riley low/high split: two Butterworth sections each side. The
+/// two outputs sum to an all-pass, flat in level, and are each -6 dB at the crossover.
+#[derive(Clone, Debug)]
+struct Crossover {
+    low_pass: Coefficients,
+    high_pass: Coefficients,
+    low: [State; 2],
+    high: [State; 2],
+}
+
+impl Crossover {
+    fn new(sample_rate: f32, freq_hz: f32) -> Crossover {
+        let mut c = Crossover {
+            low_pass: Coefficients::IDENTITY,
+            high_pass: Coefficients::IDENTITY,
+            low: Default::default(),
+            high: Default::default(),
+        };
+        c.set_frequency(sample_rate, freq_hz);
+        c
+    }
+
+    fn set_frequency(&mut self, sample_rate: f32, freq_hz: f32) {
+        let q = std::f32::consts::FRAC_1_SQRT_2;
+        self.low_pass = Coefficients::design(Shape::LowPass, sample_rate, freq_hz, q, 0.0);
+        self.high_pass = Coefficients::design(Shape::HighPass, sample_rate, freq_hz, q, 0.0);
+    }
+
+    fn reset(&mut self) {
+        for s in self.low.iter_mut().chain(&mut self.high) {
+            s.reset();
+        }
+    }
+
+    /// (low, high)
+    fn process(&mut self, x: f32) -> (f32, f32) {
+        let low = self.low[0].process(&self.low_pass, x);
+        let low = self.low[1].process(&self.low_pass, low);
+        let high = self.high[0].process(&self.high_pass, x);
+        let high = self.high[1].process(&self.high_pass, high);
+        (low, high)
+    }
+}
 
 const RAMP_SECONDS: f32 = 0.02;
 /// Crossover coefficients are recomputed this often while the frequency glides.
@@ -152,6 +196,43 @@ mod tests {
             (high / reference - 2.0).abs() < 0.02,
             "2 kHz at 200 %: {high}"
         );
+    }
+
+    /// Gain of a steady sine through `f`, in dB (from RMS, after it settles).
+    fn gain_db(mut f: impl FnMut(f32) -> f32, freq: f32) -> f32 {
+        let n = RATE as usize / 2;
+        let (mut out, mut input) = (0.0f64, 0.0f64);
+        for i in 0..n {
+            let x = (std::f32::consts::TAU * freq * i as f32 / RATE).sin();
+            let y = f(x);
+            if i >= n / 2 {
+                out += f64::from(y * y);
+                input += f64::from(x * x);
+            }
+        }
+        (10.0 * (out / input).log10()) as f32
+    }
+
+    #[test]
+    fn crossover_halves_sum_flat_and_split_at_the_frequency() {
+        let mut c = Crossover::new(RATE, 200.0);
+        for freq in [30.0, 200.0, 1_000.0, 8_000.0] {
+            c.reset();
+            let sum = gain_db(
+                |x| {
+                    let (l, h) = c.process(x);
+                    l + h
+                },
+                freq,
+            );
+            assert!(sum.abs() < 0.05, "{freq} Hz: {sum} dB");
+        }
+        c.reset();
+        let low = gain_db(|x| c.process(x).0, 200.0);
+        assert!((low + 6.02).abs() < 0.1, "{low}");
+        c.reset();
+        let high = gain_db(|x| c.process(x).1, 50.0);
+        assert!(high < -40.0, "{high}");
     }
 
     #[test]

@@ -7,18 +7,16 @@
 //! the limiter and set the loudness gain; `process` runs both halves, and the two ways
 //! give the same samples.
 
-use crate::dsp::biquad::{Biquad, Coefficients, Shape};
-use crate::dsp::compressor::{Compressor, CompressorParams};
+use crate::dsp::compressor::{Compressor, CompressorSettings};
+use crate::dsp::eq::{BandSettings, ParametricEq};
 use crate::dsp::limiter::{Limiter, LimiterParams};
 use crate::dsp::smooth::Smoothed;
 use crate::dsp::util::db_to_gain;
 use crate::dsp::width::StereoWidth;
-use crate::song::{EqBand, Master};
+use crate::song::Master;
 
 const BYPASS_FADE_SECONDS: f32 = 0.01;
 const GAIN_RAMP_SECONDS: f32 = 0.02;
-/// EQ coefficients follow a parameter glide this often (samples).
-const EQ_INTERVAL: u32 = 32;
 
 /// A cross-fade between a stage's input (0) and its output (1).
 struct Bypass(Smoothed);
@@ -53,82 +51,28 @@ impl Bypass {
     }
 }
 
-/// One EQ band on both channels, its settings gliding to new values.
-struct EqStage {
-    shape: Shape,
-    filters: [Biquad; 2],
-    freq: Smoothed,
-    gain_db: Smoothed,
-    q: Smoothed,
-    designed: (f32, f32, f32),
-}
-
-impl EqStage {
-    fn new(sample_rate: f32, shape: Shape, band: EqBand) -> EqStage {
-        let smoothed = |v| Smoothed::new(sample_rate, GAIN_RAMP_SECONDS, v);
-        let mut stage = EqStage {
-            shape,
-            filters: Default::default(),
-            freq: smoothed(band.freq_hz),
-            gain_db: smoothed(band.gain_db),
-            q: smoothed(band.q),
-            designed: (f32::NAN, f32::NAN, f32::NAN),
-        };
-        stage.redesign(sample_rate);
-        stage
-    }
-
-    fn set(&mut self, band: EqBand) {
-        self.freq.set_target(band.freq_hz);
-        self.gain_db.set_target(band.gain_db);
-        self.q.set_target(band.q);
-    }
-
-    /// Moves the glides on by `samples` and recomputes coefficients if they changed.
-    fn advance(&mut self, sample_rate: f32, samples: u32) {
-        for _ in 0..samples {
-            self.freq.next_value();
-            self.gain_db.next_value();
-            self.q.next_value();
-        }
-        self.redesign(sample_rate);
-    }
-
-    fn redesign(&mut self, sample_rate: f32) {
-        let now = (self.freq.value(), self.gain_db.value(), self.q.value());
-        if now != self.designed {
-            self.designed = now;
-            let c = Coefficients::design(self.shape, sample_rate, now.0, now.2, now.1);
-            for f in &mut self.filters {
-                f.set(c);
-            }
-        }
-    }
-
-    /// A band at 0 dB is exactly flat, so it is skipped rather than rounded through.
-    fn is_flat(&self) -> bool {
-        self.designed.1 == 0.0
-    }
-
-    fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
-        if self.is_flat() {
-            return (left, right);
-        }
-        (
-            self.filters[0].process(left),
-            self.filters[1].process(right),
-        )
-    }
-}
-
-fn compressor_params(m: &Master) -> CompressorParams {
+fn compressor_settings(m: &Master) -> CompressorSettings {
     let c = &m.compressor;
-    CompressorParams {
+    CompressorSettings {
         threshold_db: c.threshold_db,
         ratio: c.ratio,
         attack_ms: c.attack_ms,
         release_ms: c.release_ms,
+        knee_db: c.knee_db,
         makeup_db: c.makeup_db,
+    }
+}
+
+fn set_eq(eq: &mut ParametricEq, m: &Master) {
+    for (i, band) in m.eq.bands().into_iter().enumerate() {
+        eq.set_band(
+            i,
+            BandSettings {
+                freq: band.freq,
+                gain_db: band.gain_db,
+                q: band.q,
+            },
+        );
     }
 }
 
@@ -141,12 +85,9 @@ fn limiter_params(m: &Master) -> LimiterParams {
 }
 
 pub struct MasterChain {
-    sample_rate: f32,
     gain: Smoothed,
     eq_bypass: Bypass,
-    eq: [EqStage; 4],
-    eq_countdown: u32,
-    compressor_bypass: Bypass,
+    eq: ParametricEq,
     compressor: Compressor,
     width_bypass: Bypass,
     width: StereoWidth,
@@ -158,20 +99,17 @@ pub struct MasterChain {
 impl MasterChain {
     pub fn new(master: &Master, sample_rate: u32) -> MasterChain {
         let rate = sample_rate as f32;
-        let eq = &master.eq;
+        let mut eq = ParametricEq::new(rate);
+        set_eq(&mut eq, master);
+        eq.snap();
+        let mut compressor = Compressor::new(rate);
+        compressor.set(compressor_settings(master));
+        compressor.set_bypass(master.compressor.bypass, true);
         MasterChain {
-            sample_rate: rate,
             gain: Smoothed::new(rate, GAIN_RAMP_SECONDS, db_to_gain(master.gain_db)),
-            eq_bypass: Bypass::new(rate, eq.bypass),
-            eq: [
-                EqStage::new(rate, Shape::LowShelf, eq.low_shelf),
-                EqStage::new(rate, Shape::Peak, eq.peak1),
-                EqStage::new(rate, Shape::Peak, eq.peak2),
-                EqStage::new(rate, Shape::HighShelf, eq.high_shelf),
-            ],
-            eq_countdown: EQ_INTERVAL,
-            compressor_bypass: Bypass::new(rate, master.compressor.bypass),
-            compressor: Compressor::new(rate, &compressor_params(master)),
+            eq_bypass: Bypass::new(rate, master.eq.bypass),
+            eq,
+            compressor,
             width_bypass: Bypass::new(rate, master.width.bypass),
             width: StereoWidth::new(
                 rate,
@@ -189,11 +127,9 @@ impl MasterChain {
     pub fn set_params(&mut self, master: &Master) {
         self.gain.set_target(db_to_gain(master.gain_db));
         self.eq_bypass.set(master.eq.bypass);
-        for (stage, (_, band)) in self.eq.iter_mut().zip(master.eq.bands()) {
-            stage.set(band);
-        }
-        self.compressor_bypass.set(master.compressor.bypass);
-        self.compressor.set_params(&compressor_params(master));
+        set_eq(&mut self.eq, master);
+        self.compressor.set(compressor_settings(master));
+        self.compressor.set_bypass(master.compressor.bypass, false);
         self.width_bypass.set(master.width.bypass);
         self.width.set_params(
             master.width.width_percent / 100.0,
@@ -228,11 +164,7 @@ impl MasterChain {
     }
 
     pub fn reset(&mut self) {
-        for stage in &mut self.eq {
-            for f in &mut stage.filters {
-                f.reset();
-            }
-        }
+        self.eq.reset();
         self.compressor.reset();
         self.width.reset();
         self.limiter.reset();
@@ -242,22 +174,17 @@ impl MasterChain {
     pub fn pre_limiter(&mut self, left: f32, right: f32) -> (f32, f32) {
         let gain = self.gain.next_value();
         let frame = (left * gain, right * gain);
-        if self.eq_countdown == 0 {
-            self.eq_countdown = EQ_INTERVAL;
-            for stage in &mut self.eq {
-                stage.advance(self.sample_rate, EQ_INTERVAL);
-            }
-        }
-        self.eq_countdown -= 1;
+        // One frame at a time: the EQ and compressor then see the same calls whatever
+        // block sizes the engine is asked for, so the output stays bit-identical.
         let eq = &mut self.eq;
         let frame = self.eq_bypass.run(frame, |l, r| {
-            eq.iter_mut()
-                .fold((l, r), |(l, r), stage| stage.process(l, r))
+            let (mut l, mut r) = ([l], [r]);
+            eq.process(&mut l, &mut r);
+            (l[0], r[0])
         });
-        let compressor = &mut self.compressor;
-        let frame = self
-            .compressor_bypass
-            .run(frame, |l, r| compressor.process(l, r));
+        let (mut l, mut r) = ([frame.0], [frame.1]);
+        self.compressor.process(&mut l, &mut r);
+        let frame = (l[0], r[0]);
         let width = &mut self.width;
         self.width_bypass.run(frame, |l, r| width.process(l, r))
     }
@@ -310,7 +237,8 @@ mod tests {
     #[test]
     fn pre_limiter_then_limit_equals_process() {
         let mut master = Master::default();
-        master.eq.peak1.gain_db = 4.0;
+        master.eq.mid1.gain_db = 4.0;
+        master.compressor.bypass = false;
         master.compressor.ratio = 3.0;
         master.width.width_percent = 140.0;
         master.width.mono_below_hz = 100.0;
@@ -331,8 +259,8 @@ mod tests {
     #[test]
     fn toggling_a_bypass_while_playing_does_not_click() {
         let mut master = Master::default();
-        master.eq.low_shelf.gain_db = 12.0;
-        master.eq.low_shelf.freq_hz = 2_000.0;
+        master.eq.low.gain_db = 12.0;
+        master.eq.low.freq = 2_000.0;
         let mut chain = MasterChain::new(&master, RATE);
         let sine = |i: usize| 0.2 * (std::f32::consts::TAU * 440.0 * i as f32 / RATE as f32).sin();
         let mut last = 0.0f32;

@@ -82,8 +82,6 @@ pub struct Voice {
     // Synth.
     osc1: Osc,
     osc2: Osc,
-    freq1: f32,
-    freq2: f32,
     filter_env: EnvelopeGen,
     filter: Svf,
     // Sampler.
@@ -114,8 +112,6 @@ impl Voice {
             amp: EnvelopeGen::new(sample_rate),
             osc1: Osc::new(sample_rate, 1),
             osc2: Osc::new(sample_rate, 2),
-            freq1: 0.0,
-            freq2: 0.0,
             filter_env: EnvelopeGen::new(sample_rate),
             filter: Svf::new(sample_rate),
             position: 0.0,
@@ -238,13 +234,23 @@ impl Voice {
     ) {
         match &inst.source {
             Source::Synth(s) => {
-                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                    if !self.active {
-                        return;
+                let mut done = 0;
+                while done < left.len() && self.active {
+                    if self.counter.is_multiple_of(CONTROL_INTERVAL) {
+                        self.synth_control(s);
                     }
-                    let x = self.synth(s) * self.amplitude();
-                    *l += x;
-                    *r += x;
+                    let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
+                    let end = left.len().min(done + until_control as usize);
+                    for i in done..end {
+                        let x = self.synth_sample(s) * self.amplitude();
+                        left[i] += x;
+                        right[i] += x;
+                        if !self.active {
+                            break;
+                        }
+                    }
+                    self.counter = self.counter.wrapping_add((end - done) as u32);
+                    done = end;
                 }
             }
             Source::Sampler(s) => {
@@ -274,28 +280,31 @@ impl Voice {
         env * self.gain.next_value()
     }
 
-    fn synth(&mut self, s: &Synth) -> f32 {
-        let filter_env = self.filter_env.process();
-        if self.counter.is_multiple_of(CONTROL_INTERVAL) {
-            let pitch = self.current_pitch();
-            self.freq1 = note_to_hz(pitch + s.osc1.semitones as f32 + s.osc1.detune / 100.0);
-            self.freq2 = note_to_hz(pitch + s.osc2.semitones as f32 + s.osc2.detune / 100.0);
-            let octaves =
-                s.filter.env_amount * filter_env + s.filter.key_track * (pitch - 60.0) / 12.0;
-            let cutoff = (s.filter.cutoff * octaves.exp2()).clamp(20.0, 0.49 * self.sample_rate);
-            self.filter
-                .set(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
-        }
-        self.counter = self.counter.wrapping_add(1);
+    /// Moves pitch and filter on; runs every `CONTROL_INTERVAL` samples.
+    fn synth_control(&mut self, s: &Synth) {
+        let pitch = self.current_pitch();
+        let freq1 = note_to_hz(pitch + s.osc1.semitones as f32 + s.osc1.detune / 100.0);
+        let freq2 = note_to_hz(pitch + s.osc2.semitones as f32 + s.osc2.detune / 100.0);
+        self.osc1
+            .set(waveform(s.osc1.wave), freq1, s.osc1.pulse_width);
+        self.osc2
+            .set(waveform(s.osc2.wave), freq2, s.osc2.pulse_width);
+        let octaves = s.filter.env_amount * self.filter_env.level()
+            + s.filter.key_track * (pitch - 60.0) / 12.0;
+        let cutoff = (s.filter.cutoff * octaves.exp2()).clamp(20.0, 0.49 * self.sample_rate);
+        self.filter
+            .set(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
+    }
+
+    fn synth_sample(&mut self, s: &Synth) -> f32 {
+        self.filter_env.process();
         let a = if s.mix < 1.0 {
-            self.osc1
-                .process(waveform(s.osc1.wave), self.freq1, s.osc1.pulse_width)
+            self.osc1.next_sample()
         } else {
             0.0
         };
         let b = if s.mix > 0.0 {
-            self.osc2
-                .process(waveform(s.osc2.wave), self.freq2, s.osc2.pulse_width)
+            self.osc2.next_sample()
         } else {
             0.0
         };
@@ -354,6 +363,12 @@ impl Voice {
 fn read(data: &[f32], position: f64) -> f32 {
     let i = position.floor() as isize;
     let t = (position - i as f64) as f32;
+    if i >= 1 {
+        // Nearly every read is well inside the sample: one bounds check, not four.
+        if let Some(&[a, b, c, d]) = data.get(i as usize - 1..i as usize + 3) {
+            return hermite4(a, b, c, d, t);
+        }
+    }
     let at = |k: isize| -> f32 {
         if k < 0 {
             0.0

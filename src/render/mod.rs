@@ -4,6 +4,7 @@ pub mod album;
 pub mod kit;
 pub mod loudness;
 pub mod mastering;
+pub mod midi;
 
 use crate::dsp::dither::TpdfDither;
 use crate::engine::{Engine, sequencer};

@@ -1,8 +1,10 @@
 //! The master bus: the mastering chain's settings and the loudness the export aims for.
 //!
-//! Every stage has a `bypass` and neutral defaults, so a song written before the chain
+//! Every stage has a `bypass` and neutral defaults (the compressor starts bypassed), so
+//! a song written before the chain
 //! existed (`"master": {"gain_db": 0.0, "ceiling_db": -1.0}`) loads and sounds as it did.
 
+use super::mixer::{Compressor, Eq};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -15,7 +17,10 @@ pub struct Master {
     /// Integrated loudness a render is normalised to (LUFS); `None` leaves the level alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_lufs: Option<f32>,
-    pub eq: MasterEq,
+    /// The same four-band EQ as a channel strip's (flat by default).
+    pub eq: Eq,
+    /// The same compressor as a channel strip's, here as the glue compressor
+    /// (bypassed by default).
     pub compressor: Compressor,
     pub width: Width,
     pub limiter: Limiter,
@@ -27,7 +32,7 @@ impl Default for Master {
             gain_db: 0.0,
             ceiling_db: -1.0,
             target_lufs: None,
-            eq: MasterEq::default(),
+            eq: Eq::default(),
             compressor: Compressor::default(),
             width: Width::default(),
             limiter: Limiter::default(),
@@ -45,87 +50,6 @@ impl Master {
         m.width.bypass = true;
         m.limiter.bypass = true;
         m
-    }
-}
-
-/// Four bands in series: low shelf, two peaks, high shelf.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct MasterEq {
-    pub bypass: bool,
-    pub low_shelf: EqBand,
-    pub peak1: EqBand,
-    pub peak2: EqBand,
-    pub high_shelf: EqBand,
-}
-
-impl Default for MasterEq {
-    fn default() -> MasterEq {
-        MasterEq {
-            bypass: false,
-            low_shelf: EqBand::new(80.0, 0.707),
-            peak1: EqBand::new(400.0, 1.0),
-            peak2: EqBand::new(3_000.0, 1.0),
-            high_shelf: EqBand::new(10_000.0, 0.707),
-        }
-    }
-}
-
-impl MasterEq {
-    /// The bands with their names as they appear in the file.
-    pub fn bands(&self) -> [(&'static str, EqBand); 4] {
-        [
-            ("low_shelf", self.low_shelf),
-            ("peak1", self.peak1),
-            ("peak2", self.peak2),
-            ("high_shelf", self.high_shelf),
-        ]
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EqBand {
-    pub freq_hz: f32,
-    #[serde(default)]
-    pub gain_db: f32,
-    /// Bandwidth of a peak, steepness of a shelf (0.707 is the smoothest shelf).
-    pub q: f32,
-}
-
-impl EqBand {
-    const fn new(freq_hz: f32, q: f32) -> EqBand {
-        EqBand {
-            freq_hz,
-            gain_db: 0.0,
-            q,
-        }
-    }
-}
-
-/// A stereo-linked glue compressor with a soft knee.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Compressor {
-    pub bypass: bool,
-    pub threshold_db: f32,
-    /// 1 leaves the signal alone; 2 to 4 glues a mix together.
-    pub ratio: f32,
-    pub attack_ms: f32,
-    pub release_ms: f32,
-    pub makeup_db: f32,
-}
-
-impl Default for Compressor {
-    fn default() -> Compressor {
-        Compressor {
-            bypass: false,
-            threshold_db: -18.0,
-            ratio: 1.0,
-            attack_ms: 10.0,
-            release_ms: 150.0,
-            makeup_db: 0.0,
-        }
     }
 }
 
@@ -251,8 +175,8 @@ mod tests {
         assert_eq!(m.gain_db, -2.0);
         assert_eq!(m.ceiling_db, -0.5);
         assert_eq!(m.target_lufs, None);
-        assert_eq!(m.eq, MasterEq::default());
-        assert_eq!(m.compressor.ratio, 1.0);
+        assert_eq!(m.eq, Eq::default());
+        assert!(m.compressor.bypass);
         assert_eq!(m.width.width_percent, 100.0);
         assert!(!m.limiter.bypass);
     }
@@ -273,7 +197,7 @@ mod tests {
     #[test]
     fn a_full_master_section_round_trips() {
         let mut m = Master::default();
-        m.eq.peak2.gain_db = -2.5;
+        m.eq.mid2.gain_db = -2.5;
         m.compressor.ratio = 2.0;
         m.width.mono_below_hz = 120.0;
         m.target_lufs = Some(-14.0);

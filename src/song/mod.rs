@@ -7,6 +7,7 @@ mod cell;
 mod instrument;
 mod io;
 mod master;
+mod mixer;
 mod note;
 mod pattern;
 mod samples;
@@ -21,7 +22,11 @@ pub use instrument::{
 pub use io::{
     SongError, backup_path, from_json, load, parse, read_text, save, to_json, write_atomically,
 };
-pub use master::{Compressor, EqBand, Limiter, Master, MasterEq, Preset, Width};
+pub use master::{Limiter, Master, Preset, Width};
+pub use mixer::{
+    Band, BusReturn, ChannelStrip, Compressor, DelayBus, DelayTime, Eq, HighPass, HighPassSlope,
+    Input, Mixer, NoteKind, ReverbBus, SILENT_DB, Send, Sends,
+};
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};
 pub use samples::{SampleBank, SampleData, load_wav};
@@ -126,36 +131,6 @@ impl Default for RenderSettings {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Mixer {
-    /// One strip per channel of the pattern grid; their count is the song's channel count.
-    pub channels: Vec<ChannelStrip>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ChannelStrip {
-    pub name: String,
-    pub gain_db: f32,
-    /// -1 is hard left, 1 hard right.
-    pub pan: f32,
-    pub mute: bool,
-    pub solo: bool,
-}
-
-impl Default for ChannelStrip {
-    fn default() -> ChannelStrip {
-        ChannelStrip {
-            name: String::new(),
-            gain_db: 0.0,
-            pan: 0.0,
-            mute: false,
-            solo: false,
-        }
-    }
-}
-
 /// One line of the order list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -192,14 +167,7 @@ impl Song {
             key: Key::default(),
             render: RenderSettings::default(),
             instruments: Vec::new(),
-            mixer: Mixer {
-                channels: (1..=channels)
-                    .map(|i| ChannelStrip {
-                        name: format!("Ch {i}"),
-                        ..ChannelStrip::default()
-                    })
-                    .collect(),
-            },
+            mixer: Mixer::with_channels(channels),
             master: Master::default(),
             patterns: Vec::new(),
             arrangement: Vec::new(),

@@ -1,8 +1,9 @@
 //! Range and reference checks, each problem named by its place in the file
 //! (e.g. `instruments[2].synth.filter.cutoff`) and what is allowed there.
 
-use super::{Envelope, NoteField, SAMPLE_RATES, Song, Source};
-use super::{MAX_CHANNELS, Master, Oscillator};
+use super::{BusReturn, DelayTime, Envelope, Eq, NoteField, SAMPLE_RATES, Song, Source};
+use super::{ChannelStrip, SILENT_DB};
+use super::{Compressor, MAX_CHANNELS, Master, Oscillator};
 use std::ops::RangeInclusive;
 
 struct Problems(Vec<String>);
@@ -44,6 +45,91 @@ impl Problems {
             0.05..=0.95,
             "",
         );
+    }
+}
+
+/// The longest delay time the delay bus holds.
+pub const MAX_DELAY_MS: f32 = 4_000.0;
+pub const MAX_PRE_DELAY_MS: f32 = 250.0;
+pub const MIN_DECAY_S: f32 = 0.1;
+pub const MAX_DECAY_S: f32 = 30.0;
+
+impl Problems {
+    fn eq(&mut self, at: &str, eq: &Eq) {
+        let names = ["low", "mid1", "mid2", "high"];
+        for (name, band) in names.iter().zip(eq.bands()) {
+            let at = format!("{at}.{name}");
+            self.range(&format!("{at}.freq"), band.freq, 20.0..=20_000.0, " Hz");
+            self.range(&format!("{at}.gain_db"), band.gain_db, -24.0..=24.0, " dB");
+            self.range(&format!("{at}.q"), band.q, 0.1..=18.0, "");
+        }
+    }
+
+    fn strip(&mut self, at: &str, ch: &ChannelStrip) {
+        self.range(
+            &format!("{at}.gain_db"),
+            ch.gain_db,
+            SILENT_DB..=24.0,
+            " dB",
+        );
+        self.range(&format!("{at}.pan"), ch.pan, -1.0..=1.0, "");
+        self.range(
+            &format!("{at}.input.trim_db"),
+            ch.input.trim_db,
+            -24.0..=24.0,
+            " dB",
+        );
+        self.range(
+            &format!("{at}.high_pass.freq"),
+            ch.high_pass.freq,
+            10.0..=2_000.0,
+            " Hz",
+        );
+        self.eq(&format!("{at}.eq"), &ch.eq);
+        self.compressor(&format!("{at}.compressor"), &ch.compressor);
+        for (name, send) in [("reverb", ch.sends.reverb), ("delay", ch.sends.delay)] {
+            self.range(
+                &format!("{at}.sends.{name}.level_db"),
+                send.level_db,
+                SILENT_DB..=6.0,
+                " dB",
+            );
+        }
+    }
+
+    fn compressor(&mut self, at_c: &str, c: &Compressor) {
+        self.range(
+            &format!("{at_c}.threshold_db"),
+            c.threshold_db,
+            -60.0..=0.0,
+            " dB",
+        );
+        self.range(&format!("{at_c}.ratio"), c.ratio, 1.0..=20.0, "");
+        self.range(
+            &format!("{at_c}.attack_ms"),
+            c.attack_ms,
+            0.1..=200.0,
+            " ms",
+        );
+        self.range(
+            &format!("{at_c}.release_ms"),
+            c.release_ms,
+            5.0..=5_000.0,
+            " ms",
+        );
+        self.range(&format!("{at_c}.knee_db"), c.knee_db, 0.0..=24.0, " dB");
+        self.range(
+            &format!("{at_c}.makeup_db"),
+            c.makeup_db,
+            -24.0..=24.0,
+            " dB",
+        );
+    }
+
+    fn bus_return(&mut self, at: &str, r: &BusReturn) {
+        self.range(&format!("{at}.gain_db"), r.gain_db, SILENT_DB..=24.0, " dB");
+        self.range(&format!("{at}.pan"), r.pan, -1.0..=1.0, "");
+        self.eq(&format!("{at}.eq"), &r.eq);
     }
 }
 
@@ -162,9 +248,55 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
     }
     for (i, ch) in song.mixer.channels.iter().enumerate() {
         let at = format!("mixer.channels[{i}]");
-        p.range(&format!("{at}.gain_db"), ch.gain_db, -96.0..=24.0, " dB");
-        p.range(&format!("{at}.pan"), ch.pan, -1.0..=1.0, "");
+        p.strip(&at, ch);
     }
+    let reverb = &song.mixer.reverb;
+    p.range(
+        "mixer.reverb.pre_delay_ms",
+        reverb.pre_delay_ms,
+        0.0..=MAX_PRE_DELAY_MS,
+        " ms",
+    );
+    p.range("mixer.reverb.size", reverb.size, 0.0..=1.0, "");
+    p.range(
+        "mixer.reverb.decay_s",
+        reverb.decay_s,
+        MIN_DECAY_S..=MAX_DECAY_S,
+        " s",
+    );
+    p.range("mixer.reverb.damping", reverb.damping, 0.0..=1.0, "");
+    p.range("mixer.reverb.width", reverb.width, 0.0..=1.0, "");
+    p.range("mixer.reverb.mix", reverb.mix, 0.0..=1.0, "");
+    p.bus_return("mixer.reverb.return", &reverb.bus_return);
+    let delay = &song.mixer.delay;
+    if let DelayTime::Ms(ms) = delay.time {
+        p.range("mixer.delay.time", ms, 1.0..=MAX_DELAY_MS, " ms");
+    } else {
+        let seconds = delay.time.seconds(song.tempo);
+        if seconds * 1000.0 > MAX_DELAY_MS {
+            p.0.push(format!(
+                "mixer.delay.time: {} at {} BPM is {seconds:.2} s (allowed up to {} s)",
+                delay.time,
+                song.tempo,
+                MAX_DELAY_MS / 1000.0
+            ));
+        }
+    }
+    p.range("mixer.delay.feedback", delay.feedback, 0.0..=1.0, "");
+    p.range(
+        "mixer.delay.low_cut_hz",
+        delay.low_cut_hz,
+        10.0..=2_000.0,
+        " Hz",
+    );
+    p.range(
+        "mixer.delay.high_cut_hz",
+        delay.high_cut_hz,
+        500.0..=20_000.0,
+        " Hz",
+    );
+    p.range("mixer.delay.mix", delay.mix, 0.0..=1.0, "");
+    p.bus_return("mixer.delay.return", &delay.bus_return);
     master(&mut p, &song.master, "master.");
 
     if song.patterns.is_empty() {
@@ -234,7 +366,7 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
     p.0
 }
 
-/// The master chain's values; shared with the `master` command's chain files.
+/// The master section's values; shared with the `master` command's chain files.
 /// `prefix` names where the section sits in its file (`"master."` in a song).
 pub fn master_problems(master: &Master, prefix: &str) -> Vec<String> {
     let mut p = Problems(Vec::new());
@@ -258,48 +390,8 @@ fn master(p: &mut Problems, m: &Master, prefix: &str) {
             " LUFS",
         );
     }
-    for (name, band) in m.eq.bands() {
-        let at = format!("{prefix}eq.{name}");
-        p.range(
-            &format!("{at}.freq_hz"),
-            band.freq_hz,
-            20.0..=20_000.0,
-            " Hz",
-        );
-        p.range(&format!("{at}.gain_db"), band.gain_db, -18.0..=18.0, " dB");
-        p.range(&format!("{at}.q"), band.q, 0.1..=10.0, "");
-    }
-    let c = &m.compressor;
-    p.range(
-        &format!("{prefix}compressor.threshold_db"),
-        c.threshold_db,
-        -60.0..=0.0,
-        " dB",
-    );
-    p.range(
-        &format!("{prefix}compressor.ratio"),
-        c.ratio,
-        1.0..=20.0,
-        "",
-    );
-    p.range(
-        &format!("{prefix}compressor.attack_ms"),
-        c.attack_ms,
-        0.1..=200.0,
-        " ms",
-    );
-    p.range(
-        &format!("{prefix}compressor.release_ms"),
-        c.release_ms,
-        10.0..=2_000.0,
-        " ms",
-    );
-    p.range(
-        &format!("{prefix}compressor.makeup_db"),
-        c.makeup_db,
-        0.0..=24.0,
-        " dB",
-    );
+    p.eq(&format!("{prefix}eq"), &m.eq);
+    p.compressor(&format!("{prefix}compressor"), &m.compressor);
     p.range(
         &format!("{prefix}width.width_percent"),
         m.width.width_percent,

@@ -1,0 +1,524 @@
+//! The mixing desk: one strip per channel, a reverb bus and a delay bus.
+//!
+//! Every field has a default that leaves the sound untouched, and stages left at their
+//! defaults are not written out, so a song that does not use a stage reads as before.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mixer {
+    /// One strip per channel of the pattern grid; their count is the song's channel count.
+    pub channels: Vec<ChannelStrip>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub reverb: ReverbBus,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub delay: DelayBus,
+}
+
+/// A channel strip, in signal order: input, high-pass, EQ, compressor, sends (pre-fader),
+/// fader and pan, sends (post-fader).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelStrip {
+    pub name: String,
+    /// The fader.
+    pub gain_db: f32,
+    /// -1 is hard left, 1 hard right.
+    pub pan: f32,
+    pub mute: bool,
+    pub solo: bool,
+    #[serde(skip_serializing_if = "is_default")]
+    pub input: Input,
+    #[serde(skip_serializing_if = "is_default")]
+    pub high_pass: HighPass,
+    #[serde(skip_serializing_if = "is_default")]
+    pub eq: Eq,
+    #[serde(skip_serializing_if = "is_default")]
+    pub compressor: Compressor,
+    #[serde(skip_serializing_if = "is_default")]
+    pub sends: Sends,
+}
+
+impl Default for ChannelStrip {
+    fn default() -> ChannelStrip {
+        ChannelStrip {
+            name: String::new(),
+            gain_db: 0.0,
+            pan: 0.0,
+            mute: false,
+            solo: false,
+            input: Input::default(),
+            high_pass: HighPass::default(),
+            eq: Eq::default(),
+            compressor: Compressor::default(),
+            sends: Sends::default(),
+        }
+    }
+}
+
+/// Input trim and phase invert.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Input {
+    pub bypass: bool,
+    pub trim_db: f32,
+    pub invert: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HighPassSlope {
+    #[default]
+    #[serde(rename = "off")]
+    Off,
+    #[serde(rename = "12")]
+    Db12,
+    #[serde(rename = "24")]
+    Db24,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HighPass {
+    pub bypass: bool,
+    /// Off, 12 or 24 dB per octave (Butterworth).
+    pub slope: HighPassSlope,
+    pub freq: f32,
+}
+
+impl Default for HighPass {
+    fn default() -> HighPass {
+        HighPass {
+            bypass: false,
+            slope: HighPassSlope::Off,
+            freq: 80.0,
+        }
+    }
+}
+
+/// One EQ band: centre (or corner) frequency, gain and Q.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Band {
+    pub freq: f32,
+    pub gain_db: f32,
+    pub q: f32,
+}
+
+impl Band {
+    const fn new(freq: f32, q: f32) -> Band {
+        Band {
+            freq,
+            gain_db: 0.0,
+            q,
+        }
+    }
+}
+
+impl Default for Band {
+    fn default() -> Band {
+        Band::new(1_000.0, 1.0)
+    }
+}
+
+/// A four-band parametric EQ: low shelf, two peaking bands, high shelf. Flat by default.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Eq {
+    pub bypass: bool,
+    pub low: Band,
+    pub mid1: Band,
+    pub mid2: Band,
+    pub high: Band,
+}
+
+impl Default for Eq {
+    fn default() -> Eq {
+        Eq {
+            bypass: false,
+            low: Band::new(100.0, std::f32::consts::FRAC_1_SQRT_2),
+            mid1: Band::new(500.0, 1.0),
+            mid2: Band::new(2_500.0, 1.0),
+            high: Band::new(8_000.0, std::f32::consts::FRAC_1_SQRT_2),
+        }
+    }
+}
+
+impl Eq {
+    /// Whether the EQ changes the sound at all.
+    pub fn is_active(&self) -> bool {
+        !self.bypass && self.bands().iter().any(|b| b.gain_db != 0.0)
+    }
+
+    pub fn bands(&self) -> [Band; 4] {
+        [self.low, self.mid1, self.mid2, self.high]
+    }
+}
+
+/// A feed-forward compressor. Bypassed by default: compression is never neutral.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Compressor {
+    pub bypass: bool,
+    pub threshold_db: f32,
+    pub ratio: f32,
+    pub attack_ms: f32,
+    pub release_ms: f32,
+    /// Width of the soft knee, centred on the threshold.
+    pub knee_db: f32,
+    pub makeup_db: f32,
+}
+
+impl Default for Compressor {
+    fn default() -> Compressor {
+        Compressor {
+            bypass: true,
+            threshold_db: -18.0,
+            ratio: 4.0,
+            attack_ms: 10.0,
+            release_ms: 120.0,
+            knee_db: 6.0,
+            makeup_db: 0.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sends {
+    #[serde(skip_serializing_if = "is_default")]
+    pub reverb: Send,
+    #[serde(skip_serializing_if = "is_default")]
+    pub delay: Send,
+}
+
+/// The level at and below which a send (or fader) is silent.
+pub const SILENT_DB: f32 = -96.0;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Send {
+    /// -96 (the default) is off.
+    pub level_db: f32,
+    /// Taken before the fader and pan (after the compressor) rather than after them.
+    pub pre_fader: bool,
+}
+
+impl Default for Send {
+    fn default() -> Send {
+        Send {
+            level_db: SILENT_DB,
+            pre_fader: false,
+        }
+    }
+}
+
+impl Send {
+    pub fn is_on(&self) -> bool {
+        self.level_db > SILENT_DB
+    }
+}
+
+/// What every effect bus has on its way back into the master bus. Returns are solo-safe:
+/// soloing a channel never silences them.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusReturn {
+    pub gain_db: f32,
+    pub pan: f32,
+    pub mute: bool,
+    #[serde(skip_serializing_if = "is_default")]
+    pub eq: Eq,
+}
+
+impl Default for BusReturn {
+    fn default() -> BusReturn {
+        BusReturn {
+            gain_db: 0.0,
+            pan: 0.0,
+            mute: false,
+            eq: Eq::default(),
+        }
+    }
+}
+
+/// An algorithmic reverb (a feedback delay network).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReverbBus {
+    pub pre_delay_ms: f32,
+    /// 0 (a small room) to 1 (a hall): scales the network's delay lengths.
+    pub size: f32,
+    /// RT60: seconds for the tail to fall by 60 dB.
+    pub decay_s: f32,
+    /// 0 (bright) to 1 (dark): how much faster the highs die than the lows.
+    pub damping: f32,
+    /// 0 (mono) to 1 (full stereo).
+    pub width: f32,
+    /// Wet share of the bus output (the bus is fed by sends, so usually 1).
+    pub mix: f32,
+    #[serde(rename = "return", skip_serializing_if = "is_default")]
+    pub bus_return: BusReturn,
+}
+
+impl Default for ReverbBus {
+    fn default() -> ReverbBus {
+        ReverbBus {
+            pre_delay_ms: 20.0,
+            size: 0.7,
+            decay_s: 2.0,
+            damping: 0.5,
+            width: 1.0,
+            mix: 1.0,
+            bus_return: BusReturn::default(),
+        }
+    }
+}
+
+/// A stereo delay with a filtered feedback path.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DelayBus {
+    pub time: DelayTime,
+    /// 0 to 1 (1 repeats for as long as the feedback filter lets it).
+    pub feedback: f32,
+    /// Repeats alternate between left and right.
+    pub ping_pong: bool,
+    /// The feedback path's high-pass corner: each repeat loses more lows.
+    pub low_cut_hz: f32,
+    /// The feedback path's low-pass corner: each repeat gets darker.
+    pub high_cut_hz: f32,
+    pub mix: f32,
+    #[serde(rename = "return", skip_serializing_if = "is_default")]
+    pub bus_return: BusReturn,
+}
+
+impl Default for DelayBus {
+    fn default() -> DelayBus {
+        DelayBus {
+            time: DelayTime::Note {
+                division: 8,
+                kind: NoteKind::Dotted,
+            },
+            feedback: 0.35,
+            ping_pong: true,
+            low_cut_hz: 120.0,
+            high_cut_hz: 6_000.0,
+            mix: 1.0,
+            bus_return: BusReturn::default(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteKind {
+    Straight,
+    /// One and a half times as long.
+    Dotted,
+    /// Two thirds as long.
+    Triplet,
+}
+
+/// A delay time: a note value that follows the tempo (`"1/8."`) or milliseconds (`"350ms"`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DelayTime {
+    Note { division: u8, kind: NoteKind },
+    Ms(f32),
+}
+
+impl DelayTime {
+    pub const ALLOWED: &str = "a note value 1/1 to 1/32, optionally dotted (1/8.) or triplet (1/8t), or milliseconds (350ms)";
+    pub const DIVISIONS: [u8; 6] = [1, 2, 4, 8, 16, 32];
+
+    /// Seconds at `tempo` BPM, a quarter note being one beat.
+    pub fn seconds(&self, tempo: f32) -> f32 {
+        match *self {
+            DelayTime::Ms(ms) => ms / 1000.0,
+            DelayTime::Note { division, kind } => {
+                let whole = 4.0 * 60.0 / tempo.max(1.0);
+                let straight = whole / f32::from(division.max(1));
+                match kind {
+                    NoteKind::Straight => straight,
+                    NoteKind::Dotted => straight * 1.5,
+                    NoteKind::Triplet => straight * 2.0 / 3.0,
+                }
+            }
+        }
+    }
+}
+
+impl std::str::FromStr for DelayTime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<DelayTime, String> {
+        let s = s.trim();
+        let bad = || {
+            format!(
+                "\"{s}\" is not a delay time (allowed: {})",
+                DelayTime::ALLOWED
+            )
+        };
+        if let Some(ms) = s.strip_suffix("ms") {
+            let ms: f32 = ms.trim().parse().map_err(|_| bad())?;
+            return Ok(DelayTime::Ms(ms));
+        }
+        let rest = s.strip_prefix("1/").ok_or_else(bad)?;
+        let (digits, kind) = if let Some(d) = rest.strip_suffix('.') {
+            (d, NoteKind::Dotted)
+        } else if let Some(d) = rest.strip_suffix('t') {
+            (d, NoteKind::Triplet)
+        } else {
+            (rest, NoteKind::Straight)
+        };
+        let division: u8 = digits.parse().map_err(|_| bad())?;
+        if !DelayTime::DIVISIONS.contains(&division) {
+            return Err(bad());
+        }
+        Ok(DelayTime::Note { division, kind })
+    }
+}
+
+impl fmt::Display for DelayTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            DelayTime::Ms(ms) => write!(f, "{ms}ms"),
+            DelayTime::Note { division, kind } => {
+                let suffix = match kind {
+                    NoteKind::Straight => "",
+                    NoteKind::Dotted => ".",
+                    NoteKind::Triplet => "t",
+                };
+                write!(f, "1/{division}{suffix}")
+            }
+        }
+    }
+}
+
+impl Serialize for DelayTime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for DelayTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<DelayTime, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl Mixer {
+    /// Strips named `Ch 1` .. `Ch n`, everything else at its default.
+    pub fn with_channels(channels: usize) -> Mixer {
+        Mixer {
+            channels: (1..=channels)
+                .map(|i| ChannelStrip {
+                    name: format!("Ch {i}"),
+                    ..ChannelStrip::default()
+                })
+                .collect(),
+            reverb: ReverbBus::default(),
+            delay: DelayBus::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delay_times_read_and_write_as_text() {
+        for text in ["1/4", "1/8.", "1/16t", "1/1", "350ms", "12.5ms"] {
+            let t: DelayTime = text.parse().unwrap();
+            assert_eq!(t.to_string(), text);
+        }
+        for bad in ["1/3", "1/8x", "quarter", "ms", "2/4"] {
+            let e = bad.parse::<DelayTime>().unwrap_err();
+            assert!(e.contains("not a delay time"), "{e}");
+        }
+        let at_120 = |s: &str| s.parse::<DelayTime>().unwrap().seconds(120.0);
+        assert!((at_120("1/4") - 0.5).abs() < 1e-6);
+        assert!((at_120("1/8.") - 0.375).abs() < 1e-6);
+        assert!((at_120("1/8t") - 0.5 / 3.0).abs() < 1e-6);
+        assert!((at_120("250ms") - 0.25).abs() < 1e-6);
+    }
+
+    #[test]
+    fn default_stages_are_not_written_and_old_strips_still_read() {
+        let strip: ChannelStrip =
+            serde_json::from_str(r#"{"name": "Kick", "gain_db": -1.0, "pan": 0.0}"#).unwrap();
+        assert_eq!(strip.eq, Eq::default());
+        assert!(strip.compressor.bypass);
+        assert!(!strip.sends.reverb.is_on());
+        let text = serde_json::to_string(&strip).unwrap();
+        assert_eq!(
+            text,
+            r#"{"name":"Kick","gain_db":-1.0,"pan":0.0,"mute":false,"solo":false}"#
+        );
+        let mut strip = strip;
+        strip.eq.low.gain_db = 3.0;
+        strip.sends.delay.level_db = -12.0;
+        let text = serde_json::to_string(&strip).unwrap();
+        assert!(text.contains(r#""sends":{"delay":{"level_db":-12.0,"pre_fader":false}}"#));
+        let back: ChannelStrip = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, strip);
+    }
+
+    #[test]
+    fn bad_mixer_values_are_named_by_their_place() {
+        let song = |mixer: &str| {
+            format!(
+                r#"{{"format": 1, "tempo": {tempo}, "instruments": [],
+                "mixer": {mixer},
+                "patterns": [{{"name": "P", "length": 16}}],
+                "arrangement": [{{"pattern": "P"}}]}}"#,
+                tempo = if mixer.contains("1/1.") { 60 } else { 120 }
+            )
+        };
+        let err = |mixer: &str| {
+            crate::song::parse(&song(mixer), std::path::Path::new("s.json"))
+                .unwrap_err()
+                .to_string()
+        };
+        let good = r#"{"channels": [{"name": "A", "eq": {"low": {"gain_db": 3}},
+            "compressor": {"bypass": false, "ratio": 3},
+            "sends": {"reverb": {"level_db": -10, "pre_fader": true}}}],
+            "reverb": {"decay_s": 3.5}, "delay": {"time": "1/16", "feedback": 1.0}}"#;
+        let parsed = crate::song::parse(&song(good), std::path::Path::new("s.json")).unwrap();
+        assert_eq!(parsed.mixer.channels[0].eq.low.gain_db, 3.0);
+        assert_eq!(parsed.mixer.reverb.decay_s, 3.5);
+        let e = err(&good.replace("\"gain_db\": 3", "\"gain_db\": 30"));
+        assert!(
+            e.contains(
+                "mixer.channels[0].eq.low.gain_db: 30 is out of range (allowed -24 to 24 dB)"
+            ),
+            "{e}"
+        );
+        let e = err(&good.replace("\"ratio\": 3", "\"ratio\": 0.5"));
+        assert!(e.contains("mixer.channels[0].compressor.ratio"), "{e}");
+        let e = err(&good.replace("\"decay_s\": 3.5", "\"decay_s\": 99"));
+        assert!(e.contains("mixer.reverb.decay_s: 99"), "{e}");
+        let e = err(&good.replace("1/16", "1/7"));
+        assert!(
+            e.contains("mixer.delay.time") && e.contains("not a delay time"),
+            "{e}"
+        );
+        let e = err(&good.replace("1/16", "1/1."));
+        assert!(
+            e.contains("mixer.delay.time: 1/1. at 60 BPM is 6.00 s"),
+            "{e}"
+        );
+        let e = err(&good.replace("\"time\": \"1/16\"", "\"time\": \"9000ms\""));
+        assert!(e.contains("mixer.delay.time: 9000 is out of range"), "{e}");
+        let e = err(&good.replace("\"feedback\": 1.0", "\"feedback\": 1.5"));
+        assert!(e.contains("mixer.delay.feedback: 1.5"), "{e}");
+        let e = err(&good.replace("\"ratio\": 3", "\"ratoi\": 3"));
+        assert!(e.contains("unknown field"), "{e}");
+    }
+}
