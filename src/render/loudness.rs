@@ -190,7 +190,8 @@ pub struct Mastered {
     pub audio: Vec<f32>,
     /// The gain into the limiter (dB).
     pub loudness_gain_db: f32,
-    /// The integrated loudness the search reached (before word-length reduction).
+    /// The integrated loudness the search reached (before word-length reduction);
+    /// NaN when there was no target to search for.
     pub integrated_lufs: f64,
     pub passes: usize,
 }
@@ -252,11 +253,10 @@ pub fn reach_target(
         (integrated_lufs(&audio, sample_rate), audio)
     };
     let Some(target) = target_lufs.map(f64::from) else {
-        let (integrated, audio) = pass(0.0);
         return Mastered {
-            audio,
+            audio: limit(pre, master, sample_rate, 0.0, fades),
             loudness_gain_db: 0.0,
-            integrated_lufs: integrated,
+            integrated_lufs: f64::NAN,
             passes: 1,
         };
     };

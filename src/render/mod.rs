@@ -426,3 +426,67 @@ pub fn info_command(song_path: &Path) -> Result<(), Box<dyn std::error::Error>> 
     println!("song ends: {}", format_time(seconds(song_frames)));
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::song::{Instrument, OrderEntry, Pattern, Synth};
+
+    fn short_song() -> Song {
+        let mut s = Song::new(2);
+        s.tempo = 140.0;
+        s.render.tail = 0.3;
+        s.instruments
+            .push(Instrument::synth("saw", Synth::default()));
+        let mut p = Pattern::new("P", 16, 2);
+        *p.cell_mut(0, 0) = "C-4 01 40".parse().unwrap();
+        *p.cell_mut(4, 1) = "G-3 01 30".parse().unwrap();
+        *p.cell_mut(8, 0) = "D#4 01 40".parse().unwrap();
+        s.mixer.channels[1].pan = 0.6;
+        s.patterns = vec![p];
+        s.arrangement = vec![OrderEntry {
+            pattern: "P".into(),
+            section: "verse".into(),
+            repeat: 1,
+        }];
+        s.master.gain_db = 9.0;
+        s.master.eq.mid1.gain_db = 3.0;
+        s.master.compressor.bypass = false;
+        s.master.width.width_percent = 130.0;
+        s.master.width.mono_below_hz = 150.0;
+        s
+    }
+
+    #[test]
+    fn the_offline_master_is_the_live_engine_output() {
+        // Rendering the mix once and running the chain over it (as exports do) gives the
+        // very samples the engine plays with the same settings.
+        let song = short_song();
+        let bank = SampleBank::default();
+        let live = render_to_vec(&song, &bank, 48_000, 333);
+        let mut offline = render_mix(&song, &bank, 48_000, 512, &mut |_, _| {});
+        loudness::pre_limiter(&mut offline, &song.master, 48_000);
+        let mastered = loudness::limit(&offline, &song.master, 48_000, 0.0, Fades::default());
+        assert_eq!(mastered.len(), live.len());
+        assert!(mastered == live, "offline and live masters differ");
+        assert!(live.iter().any(|x| x.abs() > 0.5));
+    }
+
+    #[test]
+    fn loudness_options_override_the_song_and_are_checked() {
+        let master = Master::default();
+        let o = LoudnessOptions {
+            preset: Some(Preset::Club),
+            target_lufs: None,
+            ceiling_dbtp: Some(-0.5),
+        };
+        let m = o.apply(&master).unwrap();
+        assert_eq!((m.target_lufs, m.ceiling_db), (Some(-8.0), -0.5));
+        let bad = LoudnessOptions {
+            target_lufs: Some(5.0),
+            ..LoudnessOptions::default()
+        };
+        let e = bad.apply(&master).unwrap_err().to_string();
+        assert!(e.contains("--target-lufs: 5 is out of range"), "{e}");
+    }
+}
