@@ -46,11 +46,14 @@ impl ChainOptions {
         if let Some(f) = self.mono_below_hz {
             m.width.mono_below_hz = f;
         }
+        // Giving a compressor setting on the command line means wanting it in circuit.
         if let Some(t) = self.compressor_threshold_db {
             m.compressor.threshold_db = t;
+            m.compressor.bypass = false;
         }
         if let Some(r) = self.compressor_ratio {
             m.compressor.ratio = r;
+            m.compressor.bypass = false;
         }
         let problems = song::master_problems(&m, "");
         if problems.is_empty() {
