@@ -134,7 +134,7 @@ impl Limiter {
         let clean = |x: f32| if x.is_finite() { x } else { 0.0 };
         let (left, right) = (clean(left), clean(right));
         // The peak around the frame `true_peak::DELAY` back; the delay line covers both.
-        let peak = self.detector.process(left, right);
+        let peak = self.detector.process_above(left, right, self.ceiling);
         let needed = if peak > self.ceiling {
             self.ceiling / peak
         } else {

@@ -77,18 +77,27 @@ impl Channel {
         }
     }
 
-    fn push(&mut self, x: f32, phases: &Phases) -> f32 {
+    /// `bound` is the largest sum of absolute taps of any phase: no interpolated
+    /// value exceeds it times the largest sample in the window, so when that product
+    /// stays under `floor` the interpolation is skipped and the product stands in.
+    fn push(&mut self, x: f32, phases: &Phases, bound: f32, floor: f32) -> f32 {
         self.history[self.position] = x;
         self.history[self.position + TAPS] = x;
         self.position = (self.position + 1) % TAPS;
         // Oldest first: window[j] = x[n - TAPS + 1 + j], so the sample `DELAY` frames
         // back sits at index TAPS/2 - 1 and its successor right after it.
         let window = &self.history[self.position..self.position + TAPS];
-        let mut between = 0.0f32;
-        for phase in phases {
-            let y: f32 = phase.iter().zip(window).map(|(h, x)| h * x).sum();
-            between = between.max(y.abs());
-        }
+        let largest = window.iter().fold(0.0f32, |m, x| m.max(x.abs())) * bound;
+        let between = if largest <= floor {
+            largest
+        } else {
+            let mut between = 0.0f32;
+            for phase in phases {
+                let y: f32 = phase.iter().zip(window).map(|(h, x)| h * x).sum();
+                between = between.max(y.abs());
+            }
+            between
+        };
         let sample = window[TAPS / 2 - 1].abs();
         let peak = sample.max(between).max(self.previous_between);
         self.previous_between = between;
@@ -103,6 +112,7 @@ impl Channel {
 pub struct TruePeakDetector {
     channels: [Channel; 2],
     phases: &'static Phases,
+    bound: f32,
 }
 
 impl Default for TruePeakDetector {
@@ -113,9 +123,15 @@ impl Default for TruePeakDetector {
 
 impl TruePeakDetector {
     pub fn new() -> TruePeakDetector {
+        let phases = phases();
+        let bound = phases
+            .iter()
+            .map(|p| p.iter().map(|h| h.abs()).sum::<f32>())
+            .fold(0.0, f32::max);
         TruePeakDetector {
             channels: [Channel::new(), Channel::new()],
-            phases: phases(),
+            phases,
+            bound,
         }
     }
 
@@ -124,9 +140,17 @@ impl TruePeakDetector {
     }
 
     pub fn process(&mut self, left: f32, right: f32) -> f32 {
-        let phases = self.phases;
-        let l = self.channels[0].push(left, phases);
-        let r = self.channels[1].push(right, phases);
+        self.process_above(left, right, 0.0)
+    }
+
+    /// Like `process` for a caller that only cares about peaks over `floor` (a
+    /// limiter's ceiling): where the window cannot reach `floor`, the interpolation
+    /// is skipped and an upper bound of the true peak, itself under `floor`, comes
+    /// back instead. Above `floor` the result is exact.
+    pub fn process_above(&mut self, left: f32, right: f32, floor: f32) -> f32 {
+        let (phases, bound) = (self.phases, self.bound);
+        let l = self.channels[0].push(left, phases, bound, floor);
+        let r = self.channels[1].push(right, phases, bound, floor);
         l.max(r)
     }
 }
@@ -201,6 +225,26 @@ mod tests {
             let error = gain_to_db(detected) - gain_to_db(analytic as f32);
             assert!(error.abs() < 0.1, "{error} dB off");
         }
+    }
+
+    #[test]
+    fn skipping_under_the_floor_never_changes_a_peak_above_it() {
+        let mut rng = crate::dsp::rng::Rng::new(8);
+        let (mut exact, mut skipping) = (TruePeakDetector::new(), TruePeakDetector::new());
+        let mut skipped_under = 0;
+        for i in 0..20_000 {
+            let level = if (i / 500) % 3 == 0 { 1.0 } else { 0.05 };
+            let (l, r) = (level * rng.next_bipolar(), level * rng.next_bipolar());
+            let a = exact.process(l, r);
+            let b = skipping.process_above(l, r, 0.5);
+            if a > 0.5 {
+                assert_eq!(a, b);
+            } else {
+                assert!(b <= 0.5 && b >= a, "{b} must bound {a} and stay under 0.5");
+                skipped_under += usize::from(b != a);
+            }
+        }
+        assert!(skipped_under > 1000, "the quiet stretches were skipped");
     }
 
     #[test]
