@@ -143,6 +143,8 @@ pub fn render_blocks(
 ) -> io::Result<()> {
     let total = Engine::length(song, sample_rate);
     let mut engine = Engine::new(song, samples, sample_rate);
+    // Exports measure what they write; the live meter would only cost time here.
+    engine.set_metering(false);
     let mut skip = engine.latency() as u64;
     let mut buffer = vec![0.0f32; block_size.max(1) * 2];
     let mut done = 0u64;

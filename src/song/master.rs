@@ -1,8 +1,8 @@
 //! The master bus: the mastering chain's settings and the loudness the export aims for.
 //!
 //! Every stage has a `bypass` and neutral defaults (the compressor starts bypassed), so
-//! a song written before the chain
-//! existed (`"master": {"gain_db": 0.0, "ceiling_db": -1.0}`) loads and sounds as it did.
+//! a song written before the chain existed (`"master": {"gain_db": 0.0, "ceiling_db":
+//! -1.0}`) loads and sounds as it did.
 
 use super::mixer::{Compressor, Eq};
 use serde::{Deserialize, Serialize};
