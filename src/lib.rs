@@ -3,6 +3,7 @@
 //! The rooms, top to bottom (a room only uses rooms below it):
 //! `ui` → `audio` → `render` → `engine` → `dsp`, with `song` as the model everyone reads.
 
+pub mod audio;
 pub mod dsp;
 pub mod engine;
 pub mod render;

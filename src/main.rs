@@ -3,9 +3,10 @@
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use tracksmith::audio::{self, AudioOptions, PlayFrom};
 use tracksmith::render::mastering::ChainOptions;
 use tracksmith::render::{self, LoudnessOptions, RenderOptions, midi};
-use tracksmith::song::{self, BitDepth, Key, Preset, templates};
+use tracksmith::song::{self, BitDepth, Key, Preset};
 
 #[derive(Parser)]
 #[command(
@@ -17,6 +18,16 @@ use tracksmith::song::{self, BitDepth, Key, Preset, templates};
 struct Cli {
     /// Song to open in the editor (created if it does not exist).
     song: Option<PathBuf>,
+    /// List the audio devices (outputs, and inputs for later use) and exit.
+    #[arg(long)]
+    list_devices: bool,
+    /// Audio output device, by a name `--list-devices` shows (default: the system's).
+    #[arg(long, global = true, value_name = "NAME")]
+    device: Option<String>,
+    /// Frames per audio buffer: smaller is snappier, larger is safer (default 512).
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(16..=16384))]
+    buffer_size: Option<u32>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -43,6 +54,10 @@ enum Command {
         /// Also write the loudness report as JSON.
         #[arg(long, value_name = "FILE.json")]
         report: Option<PathBuf>,
+        /// Also write one WAV per channel (post-fader, with its share of the reverb and
+        /// delay) and one per bus return into this folder.
+        #[arg(long, value_name = "DIR")]
+        stems: Option<PathBuf>,
     },
     /// Master a finished mix (a mono or stereo WAV) through the master chain to a target.
     Master {
@@ -67,6 +82,16 @@ enum Command {
         /// Folder for the tracks, album.wav, album.cue and report.json (created if missing).
         #[arg(short, long)]
         output: PathBuf,
+    },
+    /// Play a song to the sound card with a status line, until its end or Ctrl+C.
+    Play {
+        song: PathBuf,
+        /// Order entry to start at (0 is the first).
+        #[arg(long, value_name = "ENTRY")]
+        from: Option<usize>,
+        /// Loop this pattern (by name) instead of playing the arrangement.
+        #[arg(long, value_name = "NAME", conflicts_with = "from")]
+        loop_pattern: Option<String>,
     },
     /// Print a song's settings, arrangement and duration.
     Info { song: PathBuf },
@@ -181,6 +206,13 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    let audio_options = AudioOptions {
+        device: cli.device.clone(),
+        buffer_size: cli.buffer_size,
+    };
+    if cli.list_devices {
+        return finish(list_devices());
+    }
     let result = match cli.command {
         Some(Command::Render {
             song,
@@ -190,6 +222,7 @@ fn main() -> ExitCode {
             block_size,
             loudness,
             report,
+            stems,
         }) => render::render_command(
             &song,
             &output,
@@ -198,6 +231,7 @@ fn main() -> ExitCode {
                 bit_depth,
                 block_size: block_size as usize,
                 loudness: loudness.options(),
+                stems,
             },
             report.as_deref(),
         ),
@@ -217,6 +251,18 @@ fn main() -> ExitCode {
             report.as_deref(),
         ),
         Some(Command::Album { album, output }) => render::album::album_command(&album, &output),
+        Some(Command::Play {
+            song,
+            from,
+            loop_pattern,
+        }) => audio::play_command(
+            &song,
+            &PlayFrom {
+                entry: from,
+                loop_pattern,
+            },
+            &audio_options,
+        ),
         Some(Command::Info { song }) => render::info_command(&song),
         Some(Command::New {
             song,
@@ -239,6 +285,10 @@ fn main() -> ExitCode {
             }
         },
     };
+    finish(result)
+}
+
+fn finish(result: Result<(), Box<dyn std::error::Error>>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -257,13 +307,33 @@ fn new_song(
     if path.exists() {
         return Err(format!("{}: already exists; not overwriting it", path.display()).into());
     }
-    let song = templates::starter(&templates::StarterOptions {
-        tempo,
-        key,
-        template,
-    })?;
+    let song = tracksmith::ui::starter_song(path, tempo, key, &template)?;
     song::save(&song, path)?;
-    println!("wrote {}", path.display());
+    let drums = match &song.instruments[0].source {
+        song::Source::Sampler(s) if template == "basic" => {
+            format!("drums from {}", s.path.trim_end_matches("/kick.wav"))
+        }
+        _ if template == "basic" => "synth drums (the sample kit was not found)".to_owned(),
+        _ => "no instruments".to_owned(),
+    };
+    println!(
+        "wrote {} ({drums}); open it with: tracksmith {}",
+        path.display(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn list_devices() -> Result<(), Box<dyn std::error::Error>> {
+    let devices = audio::list_devices()?;
+    let show = |d: &audio::DeviceInfo| {
+        let default = if d.default_output { " (default)" } else { "" };
+        println!("  {:<28} {}{default}", d.name, d.description);
+    };
+    println!("outputs (--device NAME):");
+    devices.iter().filter(|d| d.output).for_each(show);
+    println!("inputs (for recording, not used yet):");
+    devices.iter().filter(|d| d.input).for_each(show);
     Ok(())
 }
 

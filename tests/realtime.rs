@@ -5,21 +5,20 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tracksmith::engine::Engine;
 use tracksmith::song::{self, SampleBank};
 
 struct CountingAllocator;
 
-static FORBIDDEN_CALLS: AtomicUsize = AtomicUsize::new(0);
-
+// Per thread, so tests running side by side do not count each other's allocations.
 thread_local! {
     static ARMED: Cell<bool> = const { Cell::new(false) };
+    static FORBIDDEN_CALLS: Cell<usize> = const { Cell::new(0) };
 }
 
 fn note_call() {
     if ARMED.with(Cell::get) {
-        FORBIDDEN_CALLS.fetch_add(1, Ordering::SeqCst);
+        FORBIDDEN_CALLS.with(|c| c.set(c.get() + 1));
     }
 }
 
@@ -47,11 +46,11 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// Runs `f` with allocation counting armed on this thread; returns the calls it made.
 fn count_allocations(f: impl FnOnce()) -> usize {
-    let before = FORBIDDEN_CALLS.load(Ordering::SeqCst);
+    let before = FORBIDDEN_CALLS.with(Cell::get);
     ARMED.with(|a| a.set(true));
     f();
     ARMED.with(|a| a.set(false));
-    FORBIDDEN_CALLS.load(Ordering::SeqCst) - before
+    FORBIDDEN_CALLS.with(Cell::get) - before
 }
 
 #[test]
@@ -115,4 +114,150 @@ fn playing_every_demo_song_never_allocates() {
         played += 1;
     }
     assert!(played >= 3);
+}
+
+/// Every strip fully on (EQ, high-pass, compressor, both sends), both buses, stems
+/// captured and meters read after each block: still no allocation in the audio path.
+#[test]
+fn a_fully_loaded_mixer_with_stems_and_meters_never_allocates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let mut song = song::load(&path).unwrap();
+    let samples = SampleBank::load(&song, &path).unwrap();
+    for strip in &mut song.mixer.channels {
+        strip.high_pass.slope = song::HighPassSlope::Db12;
+        strip.eq.low.gain_db = 2.0;
+        strip.eq.mid1.gain_db = -2.0;
+        strip.eq.mid2.gain_db = 1.5;
+        strip.eq.high.gain_db = 1.0;
+        strip.compressor.bypass = false;
+        strip.sends.reverb.level_db = -12.0;
+        strip.sends.delay.level_db = -18.0;
+        strip.sends.delay.pre_fader = true;
+    }
+    song.arrangement.truncate(2);
+    let rate = 48_000;
+    let mut engine = Engine::new(&song, &samples, rate);
+    engine.capture_stems(256);
+    let mut meters = engine.new_meters();
+    let frames = Engine::length(&song, rate) as usize + engine.latency();
+    let mut block = vec![0.0f32; 2 * 256];
+    let mut rendered = 0;
+    let mut loudest = -200.0f32;
+    let calls = count_allocations(|| {
+        while rendered < frames {
+            engine.process(&mut block);
+            engine.read_meters(&mut meters);
+            loudest = loudest.max(meters.master.peak_db[0]);
+            rendered += 256;
+        }
+    });
+    assert_eq!(calls, 0, "the audio path allocated or freed");
+    assert!(
+        loudest > -30.0,
+        "the meters read the music ({loudest} dBFS)"
+    );
+    assert!(engine.stems().is_some());
+}
+
+/// The whole of what the cpal callback runs, `link::Callback::process`, through play,
+/// edits (notes, tempo, mute and solo, a channel added), a restart, stop and the end of a
+/// song: its queue pops and pushes, snapshot swaps and fades allocate and free nothing.
+#[test]
+fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
+    use tracksmith::audio::link::{Command, link};
+    use tracksmith::engine::{Snapshot, Start};
+
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let song = song::load(&path).unwrap();
+    let samples = SampleBank::load(&song, &path).unwrap();
+    let rate = 48_000;
+    let (mut control, mut callback) = link(rate);
+    let mut block = vec![0.0f32; 2 * 256];
+    let mut calls = 0;
+    let mut heard = 0.0f32;
+    let mut run = |callback: &mut tracksmith::audio::link::Callback, blocks: usize| {
+        for _ in 0..blocks {
+            calls += count_allocations(|| callback.process(&mut block));
+            heard = heard.max(block.iter().fold(0.0, |m, x| m.max(x.abs())));
+        }
+    };
+    let snapshot = |s: &song::Song, start| Box::new(Snapshot::new(s, &samples, rate, start));
+
+    let start = Start::Song { entry: 2, row: 0 };
+    control.send(Command::Play(Box::new(Engine::live(
+        &song, &samples, rate, start,
+    ))));
+    run(&mut callback, 100);
+
+    let mut edited = song.clone();
+    *edited.patterns[2].cell_mut(8, 0) = "C-5 01 40".parse().unwrap();
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    edited.tempo += 20.0;
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    edited.mixer.channels[0].mute = true;
+    edited.mixer.channels[1].solo = true;
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    edited.mixer.channels.push(Default::default());
+    let channels = edited.mixer.channels.len();
+    for p in &mut edited.patterns {
+        p.set_channels(channels);
+    }
+    control.send(Command::Update(snapshot(&edited, start)));
+    run(&mut callback, 50);
+    assert!(control.collect().unwrap().playing);
+
+    // Play again from elsewhere: the old engine fades out and comes back.
+    let looped = Start::LoopPattern { pattern: 1, row: 0 };
+    control.send(Command::Play(Box::new(Engine::live(
+        &edited, &samples, rate, looped,
+    ))));
+    run(&mut callback, 100);
+    control.send(Command::Update(snapshot(&song, looped)));
+    run(&mut callback, 20);
+    control.send(Command::Stop);
+    run(&mut callback, 20);
+    assert!(!control.collect().unwrap().playing);
+
+    // Notes played by hand, an edit of their instruments, and their release.
+    let jam = |text: &str| Command::Jam {
+        channel: 1,
+        cell: text.parse().unwrap(),
+    };
+    control.send(Command::Preview(Box::new(Engine::preview(
+        &song, &samples, rate, 4,
+    ))));
+    control.send(jam("C-4 02"));
+    run(&mut callback, 20);
+    let mut louder = song.clone();
+    louder.instruments[1].gain_db += 3.0;
+    control.send(Command::UpdatePreview(Box::new(Snapshot::preview(
+        &louder, &samples, rate, 4,
+    ))));
+    control.send(jam("E-4 02"));
+    run(&mut callback, 20);
+    control.send(Command::ReleaseJam);
+    run(&mut callback, 20);
+
+    // The last entry to its very end: the finished engine is handed back too.
+    let last = Start::Song {
+        entry: song.arrangement.len() - 1,
+        row: 0,
+    };
+    control.send(Command::Play(Box::new(Engine::live(
+        &song, &samples, rate, last,
+    ))));
+    let mut blocks = 0;
+    while control.collect().is_none_or(|r| r.playing) {
+        run(&mut callback, 100);
+        blocks += 100;
+        assert!(blocks < 20_000, "the song should end");
+    }
+    run(&mut callback, 10);
+
+    assert_eq!(calls, 0, "the audio callback allocated or freed");
+    assert!(heard > 0.1, "it played");
+    control.collect();
 }

@@ -3,6 +3,7 @@
 
 pub mod biquad;
 pub mod compressor;
+pub mod delay;
 pub mod dither;
 pub mod env;
 pub mod eq;
@@ -12,6 +13,7 @@ pub mod limiter;
 pub mod meter;
 pub mod osc;
 pub mod pan;
+pub mod reverb;
 pub mod rng;
 pub mod smooth;
 pub mod true_peak;

@@ -20,6 +20,8 @@ pub struct Slot {
 pub struct OrderList {
     pub slots: Vec<Slot>,
     pub entry_first_slot: Vec<usize>,
+    /// One pattern played over and over instead of the arrangement (live loop play).
+    pub looping: bool,
 }
 
 impl OrderList {
@@ -34,6 +36,50 @@ impl OrderList {
             }
         }
         list
+    }
+
+    /// Pattern `pattern` on its own, played until stopped: after its last row (or a jump
+    /// or break) it starts again.
+    pub fn pattern_loop(pattern: usize) -> OrderList {
+        OrderList {
+            slots: vec![Slot { entry: 0, pattern }],
+            entry_first_slot: Vec::new(),
+            looping: true,
+        }
+    }
+
+    /// The slot in this list that plays what `slot` of `old` played: the same repeat of
+    /// the nearest entry with the same pattern (an entry inserted or deleted before it
+    /// moves it), else of the entry with the same index; the end if there is none.
+    fn matching_slot(&self, old: &OrderList, slot: usize) -> usize {
+        if self.looping {
+            return 0;
+        }
+        let Some(&Slot { entry, pattern }) = old.slots.get(slot) else {
+            return self.slots.len();
+        };
+        let repeat = slot - old.entry_first_slot.get(entry).copied().unwrap_or(slot);
+        let plays = |e: usize| {
+            self.entry_first_slot
+                .get(e)
+                .and_then(|&first| self.slots.get(first))
+                .is_some_and(|s| s.entry == e && s.pattern == pattern)
+        };
+        let entries = self.entry_first_slot.len();
+        let entry = (0..entries.max(entry + 1))
+            .flat_map(|d| [entry.checked_add(d), entry.checked_sub(d)])
+            .flatten()
+            .find(|&e| plays(e))
+            .unwrap_or(entry);
+        let Some(&first) = self.entry_first_slot.get(entry) else {
+            return self.slots.len();
+        };
+        let next = self
+            .entry_first_slot
+            .get(entry + 1)
+            .copied()
+            .unwrap_or(self.slots.len());
+        first + repeat.min(next.saturating_sub(first + 1))
     }
 }
 
@@ -69,6 +115,8 @@ pub struct Sequencer {
     /// When the row last left ends; the song's end once `finished`.
     end_time: f64,
     finished: bool,
+    /// Slot and row of the tick `advance` returned last: what is being heard.
+    playing: Option<(usize, usize)>,
 }
 
 impl Sequencer {
@@ -90,6 +138,7 @@ impl Sequencer {
             pending_jump: None,
             end_time: 0.0,
             finished,
+            playing: None,
         }
     }
 
@@ -102,6 +151,118 @@ impl Sequencer {
 
     pub fn order(&self) -> &OrderList {
         &self.order
+    }
+
+    /// Slot and row of the tick played last, `None` before the first.
+    pub fn playing(&self) -> Option<(usize, usize)> {
+        self.playing
+    }
+
+    /// Plays `order` instead of the song's arrangement (set before the first tick).
+    pub fn set_order(&mut self, order: OrderList) {
+        self.finished = order.slots.is_empty();
+        self.order = order;
+    }
+
+    /// Moves to `row` of slot `slot` so that it starts at sample 0, with the tempo and
+    /// speed the song has reached there (the clock is run up to it, playing nothing).
+    /// A row past the pattern's end is its last row.
+    pub fn seek(&mut self, song: &Song, slot: usize, row: usize) {
+        let Some(length) = self
+            .order
+            .slots
+            .get(slot)
+            .map(|s| song.patterns[s.pattern].length())
+        else {
+            self.finished = true;
+            return;
+        };
+        let row = row.min(length.saturating_sub(1));
+        if !self.order.looping {
+            let mut probe = self.clone();
+            while !probe.finished && (probe.slot, probe.row, probe.tick) != (slot, row, 0) {
+                probe.advance(song);
+            }
+            if !probe.finished {
+                *self = probe;
+            }
+        }
+        // A row that playing never reaches (a jump skips it) starts with the song's timing.
+        self.slot = slot;
+        self.row = row;
+        self.tick = 0;
+        self.finished = false;
+        self.pending_jump = None;
+        self.playing = None;
+        self.anchor_time -= self.row_start();
+    }
+
+    /// Takes an edited song's order list (`order` gets the old one back) and its timing,
+    /// keeping the playhead: the same entry, repeat and row, or the next entry's top when
+    /// the row is gone. Nothing changes in timing unless the song's timing changed.
+    /// Allocates nothing, so the audio thread may call it between two blocks.
+    pub fn adopt(&mut self, old: &Song, new: &Song, order: &mut OrderList) {
+        std::mem::swap(&mut self.order, order);
+        if self.finished {
+            return;
+        }
+        let start = self.row_start();
+        let old_order = &*order;
+        let slots = self.order.slots.len();
+        let mut moved = false;
+        self.slot = self.order.matching_slot(old_order, self.slot);
+        self.pending_jump = self.pending_jump.map(|(slot, row)| {
+            if slot < old_order.slots.len() {
+                (self.order.matching_slot(old_order, slot), row)
+            } else {
+                (slot, row)
+            }
+        });
+        self.playing = self
+            .playing
+            .map(|(slot, row)| (self.order.matching_slot(old_order, slot), row))
+            .filter(|&(slot, _)| slot < slots);
+        if self.slot < slots {
+            let length = new.patterns[self.order.slots[self.slot].pattern].length();
+            if self.row >= length {
+                self.slot += 1;
+                if self.slot >= slots && self.order.looping {
+                    self.slot = 0;
+                }
+                self.row = 0;
+                self.tick = 0;
+                moved = true;
+            }
+        }
+        if self.slot >= slots {
+            if !self.finished {
+                self.finished = true;
+                self.end_time = start;
+            }
+            return;
+        }
+        self.finished = false;
+        let retimed = (old.tempo, old.speed, old.swing, old.rows_per_beat)
+            != (new.tempo, new.speed, new.swing, new.rows_per_beat);
+        if retimed {
+            // An Fxx tempo or speed in the pattern holds until the song's own value is edited.
+            if old.tempo != new.tempo {
+                self.tempo = f64::from(new.tempo);
+            }
+            if old.speed != new.speed {
+                self.speed = new.speed;
+            }
+            self.swing = f64::from(new.swing) / 100.0;
+            self.rows_per_beat = f64::from(new.rows_per_beat);
+        }
+        if retimed || moved {
+            // The current row keeps its start; the rest follow at the new timing.
+            self.anchor_time = start - self.swing_offset(self.row);
+            self.rows_since_anchor = 0;
+            if self.tick >= self.speed {
+                self.next_row(new);
+            }
+        }
     }
 
     pub fn is_finished(&self) -> bool {
@@ -165,6 +326,7 @@ impl Sequencer {
         if self.tick == 0 {
             self.read_row_commands(song, pattern);
         }
+        self.playing = Some((self.slot, self.row));
         let tick = Tick {
             slot: self.slot,
             pattern,
@@ -225,6 +387,11 @@ impl Sequencer {
                 (self.slot, self.row + 1)
             }
             None => (self.slot + 1, 0),
+        };
+        let slot = if slot >= self.order.slots.len() && self.order.looping {
+            0
+        } else {
+            slot
         };
         if slot >= self.order.slots.len() {
             self.finished = true;

@@ -197,6 +197,12 @@ impl Voice {
         self.amp.fast_release(FAST_RELEASE);
     }
 
+    /// Stops at once, without a fade (its instrument is gone).
+    pub fn silence(&mut self) {
+        self.active = false;
+        self.gated = false;
+    }
+
     pub fn set_pitch(&mut self, pitch: f32) {
         self.pitch = pitch;
     }

@@ -126,16 +126,12 @@ pub fn master_command(
     let written = write_wav(output, &mastered.audio, sample_rate, bit_depth)?;
     let elapsed = started.elapsed().as_secs_f64();
     let report = super::RenderReport {
-        output: output.to_owned(),
-        frames: written.frames,
-        sample_rate,
-        bit_depth: bit_depth.label(),
-        loudness: written.loudness,
         target_lufs: master.target_lufs,
         ceiling_dbtp: master.ceiling_db,
         loudness_gain_db: mastered.loudness_gain_db,
         elapsed_seconds: elapsed,
         realtime_factor: written.loudness.duration_seconds / elapsed.max(1e-9),
+        ..super::RenderReport::of(output, sample_rate, bit_depth, &written)
     };
     println!("{}", report.summary().replacen("rendered", "mastered", 1));
     if let Some(path) = report_path {

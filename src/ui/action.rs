@@ -1,0 +1,126 @@
+//! Everything a key can ask the editor to do. `update` applies one action to the `App`.
+
+/// The editor's views, in tab-bar order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    Pattern,
+    Arrangement,
+    Instruments,
+    Song,
+    Help,
+}
+
+impl View {
+    pub const ALL: [View; 5] = [
+        View::Pattern,
+        View::Arrangement,
+        View::Instruments,
+        View::Song,
+        View::Help,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            View::Pattern => "Pattern",
+            View::Arrangement => "Arrangement",
+            View::Instruments => "Instruments",
+            View::Song => "Song",
+            View::Help => "Help",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    // Everywhere.
+    Quit,
+    Save,
+    Undo,
+    Redo,
+    Show(View),
+    NextView,
+    PrevView,
+    CommandLine,
+    RenderPrompt,
+    /// Playback (live audio): reserved until an output is wired in.
+    PlayFromCursor,
+    PlayFromStart,
+    LoopPattern,
+    ToggleFollow,
+    ToggleEditMode,
+
+    // Moving around (each view reads them its own way).
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    Enter,
+
+    // Pattern editor.
+    NextChannel,
+    PrevChannel,
+    GotoRowPrompt,
+    /// A piano key: semitones above C of the current octave (0..=24).
+    Note(u8),
+    NoteOff,
+    ClearField,
+    InsertRow,
+    DeleteRow,
+    HexDigit(u8),
+    OctaveUp,
+    OctaveDown,
+    StepUp,
+    StepDown,
+    InstrumentNext,
+    InstrumentPrev,
+    SelectUp,
+    SelectDown,
+    SelectLeft,
+    SelectRight,
+    SelectChannel,
+    SelectPattern,
+    ClearSelection,
+    Copy,
+    Cut,
+    Paste,
+    MixPaste,
+    TransposeUp,
+    TransposeDown,
+    TransposeOctaveUp,
+    TransposeOctaveDown,
+    Interpolate,
+    NewPattern,
+    ClonePattern,
+    RenamePattern,
+    PatternLengthPrompt,
+    NextPattern,
+    PrevPattern,
+
+    // Arrangement.
+    OrderInsert,
+    OrderDelete,
+    OrderDuplicate,
+    OrderMoveUp,
+    OrderMoveDown,
+    OrderLabel,
+    OrderRepeatUp,
+    OrderRepeatDown,
+
+    // Instruments and Song settings: values.
+    Increase,
+    Decrease,
+    IncreaseCoarse,
+    DecreaseCoarse,
+    EditValue,
+    AddSynth,
+    AddSampler,
+    DeleteInstrument,
+    DuplicateInstrument,
+
+    // Help.
+    HelpSearch,
+}

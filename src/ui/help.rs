@@ -1,0 +1,115 @@
+//! Help: every key binding, listed from the key map the editor itself uses, and every
+//! command of the command line, filtered by a search.
+
+use super::app::App;
+use super::command::COMMANDS;
+use super::keymap::{Context, bindings};
+use super::theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+const CONTEXTS: [Context; 8] = [
+    Context::Global,
+    Context::Pattern,
+    Context::PatternNote,
+    Context::PatternDigit,
+    Context::Arrangement,
+    Context::Instruments,
+    Context::Song,
+    Context::Help,
+];
+
+/// One line of help: the section it belongs to, the keys, what they do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub section: &'static str,
+    pub keys: String,
+    pub description: String,
+}
+
+/// Every entry whose section, keys or description holds `filter` (any case).
+pub fn entries(filter: &str) -> Vec<Entry> {
+    let mut all = Vec::new();
+    for context in CONTEXTS {
+        for b in bindings().iter().filter(|b| b.context == context) {
+            let keys: Vec<String> = b.keys.iter().map(ToString::to_string).collect();
+            all.push(Entry {
+                section: context.title(),
+                keys: keys.join(" "),
+                description: b.description.clone(),
+            });
+        }
+    }
+    for (keys, description) in [
+        ("Enter", "Accept what was typed"),
+        ("Esc", "Cancel"),
+        ("Backspace", "Delete the last character"),
+    ] {
+        all.push(Entry {
+            section: "Typing a value, a path or a command",
+            keys: keys.to_owned(),
+            description: description.to_owned(),
+        });
+    }
+    for c in COMMANDS {
+        all.push(Entry {
+            section: "Commands (type : first)",
+            keys: format!(
+                ":{}{}{}",
+                c.name,
+                if c.args.is_empty() { "" } else { " " },
+                c.args
+            ),
+            description: c.description.to_owned(),
+        });
+    }
+    let needle = filter.to_lowercase();
+    all.retain(|e| {
+        needle.is_empty()
+            || e.section.to_lowercase().contains(&needle)
+            || e.keys.to_lowercase().contains(&needle)
+            || e.description.to_lowercase().contains(&needle)
+    });
+    all
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    let found = entries(&app.help_filter);
+    let mut lines = Vec::new();
+    let mut section = "";
+    for e in &found {
+        if e.section != section {
+            section = e.section;
+            lines.push(Line::styled(section.to_owned(), theme::TITLE));
+        }
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<22}", e.keys), theme::HEADER),
+            Span::raw(e.description.clone()),
+        ]));
+    }
+    if lines.is_empty() {
+        lines.push(Line::raw(format!(
+            "nothing matches \"{}\"",
+            app.help_filter
+        )));
+    }
+    let visible = usize::from(area.height.saturating_sub(2)).max(1);
+    let scroll = app.help_scroll.min(lines.len().saturating_sub(visible));
+    let title = if app.help_filter.is_empty() {
+        " help: type to search, Up/Down/PgUp/PgDn scroll ".to_owned()
+    } else {
+        format!(
+            " help: \"{}\" ({} found; Esc clears) ",
+            app.help_filter,
+            found.len()
+        )
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .scroll((scroll as u16, 0))
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}

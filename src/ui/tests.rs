@@ -1,0 +1,660 @@
+//! Key-sequence tests on the App (typed keys give exactly the expected song) and screen
+//! tests of every view on ratatui's TestBackend.
+
+use super::app::{App, Column, Mode};
+use super::{View, draw, help};
+use crate::song::{Cell, Song, templates};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::path::{Path, PathBuf};
+
+/// A starter song with synth drums (no files needed), at a path that is never written.
+fn starter() -> Song {
+    templates::starter(&templates::StarterOptions {
+        tempo: 120.0,
+        key: "A minor".parse().unwrap(),
+        template: "basic".into(),
+        title: "Test".into(),
+        kit: None,
+    })
+    .unwrap()
+}
+
+fn app() -> App {
+    App::new(starter(), PathBuf::from("/nonexistent/test.json"))
+}
+
+/// Keys written the way tmux names them: `z`, `Up`, `S-Down`, `C-c`, `M-v`, `F3`,
+/// `Enter`, `Space`; tokens are separated by spaces.
+fn press(app: &mut App, keys: &str) {
+    for token in keys.split_whitespace() {
+        app.handle_key(key_event(token));
+    }
+}
+
+/// Types text into a prompt, character by character.
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+}
+
+fn key_event(token: &str) -> KeyEvent {
+    let (mods, name) = match token.split_once('-') {
+        Some((m, rest)) if !rest.is_empty() && m.len() == 1 => {
+            let mods = match m {
+                "C" => KeyModifiers::CONTROL,
+                "S" => KeyModifiers::SHIFT,
+                "M" => KeyModifiers::ALT,
+                _ => panic!("modifier {m}"),
+            };
+            (mods, rest)
+        }
+        _ => (KeyModifiers::NONE, token),
+    };
+    let code = match name {
+        "Up" => KeyCode::Up,
+        "Down" => KeyCode::Down,
+        "Left" => KeyCode::Left,
+        "Right" => KeyCode::Right,
+        "PgUp" => KeyCode::PageUp,
+        "PgDn" => KeyCode::PageDown,
+        "Home" => KeyCode::Home,
+        "End" => KeyCode::End,
+        "Enter" => KeyCode::Enter,
+        "Tab" => KeyCode::Tab,
+        "BTab" => KeyCode::BackTab,
+        "Esc" => KeyCode::Esc,
+        "BSpace" => KeyCode::Backspace,
+        "DC" => KeyCode::Delete,
+        "IC" => KeyCode::Insert,
+        "Space" => KeyCode::Char(' '),
+        f if f.starts_with('F') && f.len() > 1 => KeyCode::F(f[1..].parse().unwrap()),
+        c if c.chars().count() == 1 => KeyCode::Char(c.chars().next().unwrap()),
+        other => panic!("key {other}"),
+    };
+    KeyEvent::new(code, mods)
+}
+
+fn cell(app: &App, row: usize, channel: usize) -> String {
+    app.pattern().cell(row, channel).to_string()
+}
+
+/// Every non-empty cell of the shown pattern, as (row, channel, text).
+fn filled(app: &App) -> Vec<(usize, usize, String)> {
+    let p = app.pattern();
+    let mut out = Vec::new();
+    for r in 0..p.length() {
+        for c in 0..p.channels() {
+            if !p.cell(r, c).is_empty() {
+                out.push((r, c, p.cell(r, c).to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn cells(list: &[(usize, usize, &str)]) -> Vec<(usize, usize, String)> {
+    list.iter().map(|&(r, c, t)| (r, c, t.to_owned())).collect()
+}
+
+#[test]
+fn piano_keys_write_a_melody_with_the_current_instrument() {
+    let mut app = app();
+    // Channel 10 (Lead, instrument 08): Tab nine times, pick instrument 8 with '-'.
+    press(&mut app, "BTab - z x c v q");
+    assert_eq!(app.cursor.channel, 9);
+    assert_eq!(
+        filled(&app),
+        cells(&[
+            (0, 9, "C-4 08 .. ..."),
+            (1, 9, "D-4 08 .. ..."),
+            (2, 9, "E-4 08 .. ..."),
+            (3, 9, "F-4 08 .. ..."),
+            (4, 9, "C-5 08 .. ..."),
+        ])
+    );
+    assert_eq!(app.cursor.row, 5);
+    assert!(app.dirty);
+}
+
+#[test]
+fn octave_step_note_off_and_delete() {
+    let mut app = app();
+    press(&mut app, "] } i 1 [ [ m");
+    // Octave 5 then step 2: I is the C two octaves up (C-7); note off two rows on;
+    // then octave 3: M is B-3.
+    assert_eq!(
+        filled(&app),
+        cells(&[
+            (0, 0, "C-7 01 .. ..."),
+            (2, 0, "OFF .. .. ..."),
+            (4, 0, "B-3 01 .. ...")
+        ])
+    );
+    press(&mut app, "Home DC");
+    assert_eq!(app.cursor.row, 2, "delete moves on by the edit step");
+    assert_eq!(cell(&app, 0, 0), "--- .. .. ...");
+}
+
+#[test]
+fn hex_digits_fill_instrument_volume_and_effect() {
+    let mut app = app();
+    press(
+        &mut app,
+        "z Up Right 0 3 Up Right Right 3 0 Up Right Right a 0 f",
+    );
+    assert_eq!(filled(&app), cells(&[(0, 0, "C-4 03 30 A0F")]));
+    // Instruments past the song's last are refused, volumes stop at 40.
+    press(&mut app, "Up Left Left Left Left 0 9");
+    assert!(app.message.as_ref().unwrap().error);
+    assert_eq!(cell(&app, 0, 0), "C-4 03 30 A0F");
+    press(&mut app, "Home Right Right Right 7 f");
+    assert_eq!(cell(&app, 0, 0), "C-4 03 40 A0F");
+    // An E command keeps a meaning: typing E gives a cut.
+    press(&mut app, "Home Home Right Right Right Right Right e");
+    assert_eq!(cell(&app, 0, 0), "C-4 03 40 ECF");
+}
+
+#[test]
+fn insert_and_delete_row_shift_only_the_channel() {
+    let mut app = app();
+    press(&mut app, "z x c Tab Home z");
+    press(&mut app, "BTab Home Down IC");
+    assert_eq!(
+        filled(&app),
+        cells(&[
+            (0, 0, "C-4 01 .. ..."),
+            (0, 1, "C-4 01 .. ..."),
+            (2, 0, "D-4 01 .. ..."),
+            (3, 0, "E-4 01 .. ..."),
+        ])
+    );
+    press(&mut app, "Home BSpace");
+    assert_eq!(
+        filled(&app),
+        cells(&[
+            (0, 1, "C-4 01 .. ..."),
+            (1, 0, "D-4 01 .. ..."),
+            (2, 0, "E-4 01 .. ...")
+        ])
+    );
+}
+
+#[test]
+fn copy_paste_mix_paste_and_cut() {
+    let mut app = app();
+    press(&mut app, "z x Up Up S-Down S-Right C-c");
+    assert_eq!(app.selection.unwrap().rect().rows, 2);
+    // Paste onto rows 8-9 of channels 1-2.
+    press(&mut app, "Esc Home Home PgDn C-v");
+    assert_eq!(app.cursor.row, 16);
+    assert_eq!(cell(&app, 16, 0), "C-4 01 .. ...");
+    assert_eq!(cell(&app, 17, 0), "D-4 01 .. ...");
+    // Mix-paste keeps what is under the empty fields: a volume set beforehand survives.
+    press(&mut app, "Down Down Down Down Right Right Right 2 0");
+    assert_eq!(cell(&app, 20, 0), "--- .. 20 ...");
+    press(&mut app, "Left Left Left Up M-v");
+    assert_eq!(cell(&app, 20, 0), "C-4 01 20 ...");
+    // Cut the first two rows.
+    press(&mut app, "Home S-Down C-x");
+    assert_eq!(cell(&app, 0, 0), "--- .. .. ...");
+    assert_eq!(cell(&app, 1, 0), "--- .. .. ...");
+    assert_eq!(filled(&app).len(), 4);
+}
+
+#[test]
+fn transpose_and_interpolate_the_selection() {
+    let mut app = app();
+    press(&mut app, "z x c Home S-Down S-Down M-Up");
+    let notes: Vec<String> = (0..3).map(|r| cell(&app, r, 0)[..3].to_owned()).collect();
+    assert_eq!(notes, ["C#4", "D#4", "F-4"]);
+    press(&mut app, "M-PgDn");
+    assert_eq!(&cell(&app, 0, 0)[..3], "C#3");
+    // Volumes 00 at row 0 and 40 at row 4: rows between get the straight line.
+    press(
+        &mut app,
+        "Esc Home Right Right Right 0 0 Down Down Down 4 0",
+    );
+    press(
+        &mut app,
+        "Home Home Right Right Right S-Down S-Down S-Down S-Down M-i",
+    );
+    let volumes: Vec<String> = (0..5).map(|r| cell(&app, r, 0)[7..9].to_owned()).collect();
+    assert_eq!(volumes, ["00", "10", "20", "30", "40"]);
+}
+
+#[test]
+fn undo_and_redo_round_trip_and_return_the_cursor() {
+    let mut app = app();
+    let original = app.song.clone();
+    press(
+        &mut app,
+        "z x c Tab v b S-Up S-Left C-c Down Down Down C-v M-Up ] q",
+    );
+    press(&mut app, "F3 i d s");
+    type_text(&mut app, "drop");
+    press(&mut app, "Enter F5 Right F2");
+    let edited = app.song.clone();
+    let steps = app.undo_len();
+    assert!(steps >= 10, "{steps} steps");
+    for _ in 0..steps {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(app.song, original);
+    assert_eq!(
+        (app.cursor.row, app.cursor.channel),
+        (0, 0),
+        "back where the first note went"
+    );
+    for _ in 0..steps {
+        press(&mut app, "C-y");
+    }
+    assert_eq!(app.song, edited);
+    // Ctrl+Shift+Z redoes too.
+    press(&mut app, "C-z");
+    assert_ne!(app.song, edited);
+    app.handle_key(KeyEvent::new(
+        KeyCode::Char('Z'),
+        KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+    ));
+    assert_eq!(app.song, edited);
+}
+
+#[test]
+fn a_thousand_edits_undo_to_the_start() {
+    let mut app = app();
+    let original = app.song.clone();
+    for _ in 0..1200 {
+        press(&mut app, "z");
+    }
+    assert_eq!(app.undo_len(), 1200);
+    for _ in 0..1200 {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(app.song, original);
+}
+
+#[test]
+fn undo_goes_back_to_the_view_and_place_of_the_edit() {
+    let mut app = app();
+    press(&mut app, "PgDn Tab Tab z F4");
+    assert_eq!(app.view, View::Instruments);
+    press(&mut app, "C-z");
+    assert_eq!(app.view, View::Pattern);
+    assert_eq!(
+        (app.cursor.row, app.cursor.channel, app.cursor.column),
+        (16, 2, Column::Note)
+    );
+}
+
+#[test]
+fn edit_mode_off_plays_without_writing() {
+    let mut app = app();
+    press(&mut app, "C-e z x");
+    assert!(filled(&app).is_empty());
+    assert!(!app.edit_mode);
+    press(&mut app, "C-e z");
+    assert_eq!(filled(&app).len(), 1);
+    press(&mut app, "Space");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("no audio output")
+    );
+}
+
+#[test]
+fn pattern_new_clone_rename_and_length() {
+    let mut app = app();
+    press(&mut app, "z C-d");
+    assert_eq!(app.song.patterns.len(), 2);
+    assert_eq!(app.pattern().name, "Loop 1 1");
+    assert_eq!(cell(&app, 0, 0), "C-4 01 .. ...");
+    press(&mut app, "M-r");
+    for _ in 0.."Loop 1 1".len() {
+        press(&mut app, "BSpace");
+    }
+    type_text(&mut app, "Chorus");
+    press(&mut app, "Enter C-n Enter");
+    assert_eq!(app.song.patterns[1].name, "Chorus");
+    assert_eq!(app.song.patterns[2].name, "Pattern 1");
+    assert_eq!(app.cursor.pattern, 2);
+    press(&mut app, ":");
+    type_text(&mut app, "len 64");
+    press(&mut app, "Enter");
+    assert_eq!(app.pattern().length(), 64);
+    press(&mut app, "< <");
+    assert_eq!(app.cursor.pattern, 0);
+    press(&mut app, "C-Right");
+    assert_eq!(app.pattern().name, "Chorus");
+    // Renaming a pattern the arrangement plays renames it there too.
+    press(&mut app, "C-Left M-r BSpace");
+    type_text(&mut app, "A");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.arrangement[0].pattern, "Loop A");
+    assert!(app.song.problems().is_empty());
+}
+
+#[test]
+fn arrangement_edits() {
+    let mut app = app();
+    press(&mut app, "C-d F3 i d Right s");
+    // Entry 2 (the duplicate of the inserted one) now plays the next pattern.
+    type_text(&mut app, "x");
+    press(&mut app, "BSpace BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "drop");
+    press(&mut app, "Enter = = S-Up");
+    let a: Vec<(String, String, u16)> = app
+        .song
+        .arrangement
+        .iter()
+        .map(|e| (e.pattern.clone(), e.section.clone(), e.repeat))
+        .collect();
+    assert_eq!(
+        a,
+        [
+            ("Loop 1".to_owned(), "loop".to_owned(), 1),
+            ("Loop 1 1".to_owned(), "drop".to_owned(), 3),
+            ("Loop 1".to_owned(), "loop".to_owned(), 1),
+        ]
+    );
+    assert_eq!(app.order, 1);
+    press(&mut app, "Enter");
+    assert_eq!(app.view, View::Pattern);
+    assert_eq!(app.pattern().name, "Loop 1 1");
+    press(&mut app, "F3 x x");
+    assert_eq!(app.song.arrangement.len(), 1);
+    press(&mut app, "x");
+    assert_eq!(app.song.arrangement.len(), 1, "the last entry stays");
+}
+
+#[test]
+fn instrument_parameters_by_keys_and_typed_values() {
+    let mut app = app();
+    press(&mut app, "F4 PgDn PgDn PgDn PgDn PgDn");
+    assert_eq!(app.song.instruments[app.instrument_index].name, "Bass");
+    // Down to the cutoff (the 17th parameter).
+    for _ in 0..16 {
+        press(&mut app, "Down");
+    }
+    let cutoff = |app: &App| match &app.song.instruments[5].source {
+        crate::song::Source::Synth(s) => s.filter.cutoff,
+        _ => unreachable!(),
+    };
+    press(&mut app, "S-Right");
+    assert!(
+        (cutoff(&app) - 1000.0).abs() < 0.01,
+        "an octave up: {}",
+        cutoff(&app)
+    );
+    press(&mut app, "Enter");
+    for _ in 0..10 {
+        press(&mut app, "BSpace");
+    }
+    type_text(&mut app, "250");
+    press(&mut app, "Enter");
+    assert_eq!(cutoff(&app), 250.0);
+    // 25000 Hz is past the top: refused, the value stays.
+    press(&mut app, "Enter");
+    type_text(&mut app, "00");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().error);
+    assert_eq!(cutoff(&app), 250.0);
+    // Osc 1 wave cycles.
+    for _ in 0..14 {
+        press(&mut app, "Up");
+    }
+    press(&mut app, "Right");
+    assert!(
+        matches!(&app.song.instruments[5].source, crate::song::Source::Synth(s) if s.osc1.wave == crate::song::Waveform::Pulse)
+    );
+    assert!(app.song.problems().is_empty());
+}
+
+#[test]
+fn deleting_an_instrument_renumbers_the_notes() {
+    let mut app = app();
+    press(&mut app, "= = z F4 PgUp x");
+    // Instrument 02 (Snare) is gone: the note played 03 and now plays 02.
+    assert_eq!(app.song.instruments.len(), 7);
+    assert_eq!(app.song.instruments[1].name, "Clap");
+    assert_eq!(app.song.patterns[0].cell(0, 0).to_string(), "C-4 02 .. ...");
+    press(&mut app, "a d");
+    assert_eq!(app.song.instruments.len(), 9);
+    assert_eq!(app.song.instruments[8].name, "Synth 8 copy");
+    assert!(app.song.problems().is_empty());
+}
+
+#[test]
+fn song_settings_and_commands() {
+    let mut app = app();
+    press(&mut app, "F5 Down Down Right S-Right");
+    assert_eq!(app.song.tempo, 131.0);
+    press(&mut app, ":");
+    type_text(&mut app, "bpm 140");
+    press(&mut app, "Enter :");
+    type_text(&mut app, "key D dorian");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.tempo, 140.0);
+    assert_eq!(app.song.key.to_string(), "D dorian");
+    press(&mut app, ":");
+    type_text(&mut app, "bpm 5000");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().text.contains("out of range"));
+    press(&mut app, ":");
+    type_text(&mut app, "channels 12");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.channel_count(), 12);
+    assert_eq!(app.pattern().channels(), 12);
+    assert!(app.song.problems().is_empty());
+}
+
+#[test]
+fn quitting_with_unsaved_changes_asks() {
+    let mut app = app();
+    press(&mut app, "C-q");
+    assert!(app.quit, "nothing to lose");
+    let mut app = self::app();
+    press(&mut app, "z C-q");
+    assert!(!app.quit);
+    assert!(matches!(app.mode, Mode::Confirm(_)));
+    press(&mut app, "n");
+    assert!(!app.quit);
+    press(&mut app, "C-q y");
+    assert!(app.quit);
+}
+
+#[test]
+fn save_writes_the_song_and_a_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.json");
+    crate::song::save(&starter(), &path).unwrap();
+    let mut app = App::new(crate::song::load(&path).unwrap(), path.clone());
+    press(&mut app, "z x C-s");
+    assert!(!app.dirty);
+    let saved = crate::song::load(&path).unwrap();
+    assert_eq!(saved, app.song);
+    assert!(crate::song::backup_path(&path).exists());
+    press(&mut app, "c :");
+    type_text(&mut app, "wq");
+    press(&mut app, "Enter");
+    assert!(app.quit);
+    assert_eq!(
+        crate::song::load(&path).unwrap().patterns[0]
+            .cell(2, 0)
+            .to_string(),
+        "E-4 01 .. ..."
+    );
+}
+
+#[test]
+fn rendering_from_the_editor_reports_loudness() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let mut song = starter();
+    song.patterns[0].set_length(8);
+    song.render.tail = 0.2;
+    crate::song::save(&song, &path).unwrap();
+    let mut app = App::new(song, path.clone());
+    press(&mut app, "BTab z C-r Enter");
+    assert!(app.render_job.is_some());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while app.render_job.is_some() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.tick();
+    }
+    let message = app.message.clone().unwrap();
+    assert!(!message.error, "{}", message.text);
+    assert!(
+        message.text.contains("LUFS") && message.text.contains("r.wav"),
+        "{}",
+        message.text
+    );
+    assert!(dir.path().join("r.wav").exists());
+}
+
+#[test]
+fn help_is_the_key_map_and_searchable() {
+    let found = help::entries("undo");
+    assert!(found.iter().any(|e| e.keys == "Ctrl+Z"), "{found:?}");
+    assert!(help::entries("").len() > 100);
+    let mut app = app();
+    press(&mut app, "F1 / c o p y Enter");
+    assert_eq!(app.help_filter, "copy");
+    assert!(help::entries(&app.help_filter).iter().all(|e| {
+        let text = format!("{} {} {}", e.section, e.keys, e.description).to_lowercase();
+        text.contains("copy")
+    }));
+}
+
+// ----- screens -----
+
+fn screen(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw(f, app)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..height {
+        for x in 0..width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The starter song with a few notes, the kit read from the repository's samples.
+fn demo_app(width: u16, height: u16) -> App {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/screen-test.json");
+    let song = templates::starter(&templates::StarterOptions {
+        tempo: 124.0,
+        key: "A minor".parse().unwrap(),
+        template: "basic".into(),
+        title: "Screen test".into(),
+        kit: Some("../samples".into()),
+    })
+    .unwrap();
+    let mut app = App::new(song, path);
+    app.screen = (width, height);
+    // Kick on every beat, a bass line, a lead note with volume and vibrato.
+    press(&mut app, "} } } z z z z { { {");
+    press(
+        &mut app,
+        "Home Tab Tab Tab Tab Tab [ [ = = = = = n Down n Down Down c Down Down e",
+    );
+    press(
+        &mut app,
+        "Home Tab Tab Tab Tab ] ] ] = = n Up Right Right Right 3 0 Up Right Right 4 4 4",
+    );
+    press(&mut app, "Left Left Left Left Left");
+    app.message = None;
+    app.dirty = false;
+    app
+}
+
+#[test]
+fn screens_of_every_view() {
+    for (width, height) in [(80, 24), (160, 50)] {
+        for (view, key) in [
+            (View::Pattern, "F2"),
+            (View::Arrangement, "F3"),
+            (View::Instruments, "F4"),
+            (View::Song, "F5"),
+            (View::Help, "F1"),
+        ] {
+            let mut app = demo_app(width, height);
+            press(&mut app, key);
+            assert_eq!(app.view, view);
+            let text = screen(&app, width, height);
+            insta::assert_snapshot!(
+                format!("{}_{width}x{height}", view.title().to_lowercase()),
+                text
+            );
+        }
+    }
+}
+
+#[test]
+fn sampler_screen_draws_the_waveform() {
+    let mut app = demo_app(80, 24);
+    press(
+        &mut app,
+        "F4 PgUp PgUp PgUp PgUp PgUp PgUp PgUp Down Down Down Down Down Right",
+    );
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("kick.wav"), "{text}");
+    assert!(text.contains("loop") && text.contains("forward"), "{text}");
+    insta::assert_snapshot!("instruments_sampler_80x24", text);
+}
+
+#[test]
+fn the_cursor_row_and_channel_stay_visible_in_a_big_song() {
+    let mut song = Song::new(80);
+    song.patterns[0].set_length(512);
+    let mut app = App::new(song, PathBuf::from("/nonexistent/big.json"));
+    press(&mut app, "End End");
+    assert_eq!((app.cursor.row, app.cursor.channel), (511, 79));
+    for (w, h) in [(80, 24), (200, 60), (40, 10)] {
+        app.screen = (w, h);
+        let text = screen(&app, w, h);
+        assert!(text.contains("511 │"), "{w}x{h}:\n{text}");
+        assert!(text.contains("80 Ch 80"), "{w}x{h}:\n{text}");
+    }
+    // Scrolling back left brings channel 1 into view.
+    press(&mut app, "Home Home");
+    assert!(screen(&app, 80, 24).contains(" 1 Ch 1"));
+}
+
+#[test]
+fn notes_outside_the_key_are_marked() {
+    let mut app = app();
+    press(&mut app, "z s");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| draw(f, &app)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let find = |text: &str| {
+        (0..24u16)
+            .flat_map(|y| (0..77u16).map(move |x| (x, y)))
+            .find(|&(x, y)| {
+                (0..3).all(|i| buffer[(x + i, y)].symbol() == &text[i as usize..=i as usize])
+            })
+            .unwrap()
+    };
+    let in_key = find("C-4");
+    let outside = find("C#4");
+    assert_ne!(buffer[in_key].style().fg, buffer[outside].style().fg);
+    assert_eq!(buffer[outside].style().fg, super::theme::OUT_OF_KEY.fg);
+}
+
+#[test]
+fn cells_written_match_the_file_form() {
+    let mut app = app();
+    press(&mut app, "z");
+    let json = crate::song::to_json(&app.song);
+    assert!(json.contains("\"0\": \"C-4 01 .. ...\""), "{json}");
+    let _: Cell = "C-4 01".parse().unwrap();
+}

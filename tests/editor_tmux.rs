@@ -1,0 +1,281 @@
+//! The editor in a real terminal: the binary runs in tmux (its own server socket, a fixed
+//! 80x24 window, a temporary folder); keys go in with send-keys and the screen comes back
+//! with capture-pane, polled until the expected text shows.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Starts `tracksmith ARGS` in a new 80x24 session on a private tmux server.
+    fn start(dir: &Path, args: &[&str]) -> Tmux {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let socket = format!(
+            "tracksmith-test-{}-{}",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let tmux = Tmux { socket };
+        // `exec` makes the pane's process the editor itself, so signals reach it directly.
+        let command = format!(
+            "exec {} {}",
+            env!("CARGO_BIN_EXE_tracksmith"),
+            args.iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let out = tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-c",
+            dir.to_str().unwrap(),
+            &command,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("tmux runs (install it: apt-get install tmux)")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            let out = self.run(&["send-keys", "-t", "0", key]);
+            assert!(out.status.success(), "send-keys {key}");
+        }
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "0"]).stdout).into_owned()
+    }
+
+    /// Waits until the screen shows `text`; panics with the screen after the timeout.
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "\"{text}\" never showed:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.run(&["has-session"]).status.success()
+    }
+
+    fn wait_for_exit(&self) {
+        let start = Instant::now();
+        while self.alive() {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "the editor did not quit:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        let out = self.run(&["list-panes", "-F", "#{pane_pid}"]);
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn tracksmith(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn new_song(dir: &Path) -> PathBuf {
+    let path = dir.join("tune.json");
+    let out = tracksmith(&[
+        "new",
+        path.to_str().unwrap(),
+        "--bpm",
+        "128",
+        "--key",
+        "A minor",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+#[test]
+fn type_a_melody_save_quit_and_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let song = new_song(dir.path());
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    // Channel 10 (Lead), instrument 08 (one back from 01), then A C E G A: n, q, e, b, u.
+    tmux.keys(&["BTab", "-"]);
+    tmux.wait_for("ins 08 Lead");
+    tmux.keys(&["n", "q", "e", "b", "]", "n"]);
+    tmux.wait_for("A-5 08");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("saved");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+
+    let saved = tracksmith::song::load(&song).unwrap();
+    let lead: Vec<String> = (0..6)
+        .map(|r| saved.patterns[0].cell(r, 9).to_string())
+        .collect();
+    assert_eq!(
+        lead,
+        [
+            "A-4 08 .. ...",
+            "C-5 08 .. ...",
+            "E-5 08 .. ...",
+            "G-4 08 .. ...",
+            "A-5 08 .. ...",
+            "--- .. .. ..."
+        ]
+    );
+    assert!(tracksmith::song::backup_path(&song).exists());
+
+    let wav = dir.path().join("tune.wav");
+    let out = tracksmith(&[
+        "render",
+        song.to_str().unwrap(),
+        "-o",
+        wav.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    let lufs: f64 = report
+        .split("loudness ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no loudness in: {report}"));
+    assert!(
+        lufs > -40.0 && lufs < 0.0,
+        "the melody is audible: {lufs} LUFS"
+    );
+}
+
+#[test]
+fn quitting_with_changes_asks_and_render_runs_inside() {
+    let dir = tempfile::tempdir().unwrap();
+    new_song(dir.path());
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    tmux.keys(&["z", "C-q"]);
+    tmux.wait_for("Quit anyway?");
+    tmux.keys(&["n"]);
+    tmux.wait_for("not quitting");
+    tmux.keys(&["C-r"]);
+    tmux.wait_for("Render to WAV file:");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("LUFS");
+    assert!(screen.contains("tune.wav"), "{screen}");
+    assert!(dir.path().join("tune.wav").exists());
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("Quit anyway?");
+    tmux.keys(&["y"]);
+    tmux.wait_for_exit();
+}
+
+#[test]
+fn a_hangup_leaves_a_recovery_file_that_the_next_start_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let song = new_song(dir.path());
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    tmux.keys(&["z", "x"]);
+    tmux.wait_for("[+]");
+    let pid = tmux.pid();
+    let out = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    tmux.wait_for_exit();
+
+    let recovery = dir.path().join("tune.json.recovery");
+    assert!(recovery.exists(), "no recovery file after SIGHUP");
+    let recovered = tracksmith::song::load(&recovery).unwrap();
+    assert_eq!(
+        recovered.patterns[0].cell(1, 0).to_string(),
+        "D-4 01 .. ..."
+    );
+    let saved = tracksmith::song::load(&song).unwrap();
+    assert!(
+        saved.patterns[0].cell(0, 0).is_empty(),
+        "the song file itself is untouched"
+    );
+
+    // The next start offers it; taking it and saving puts the notes in the song.
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Restore it? y/n");
+    tmux.keys(&["y"]);
+    tmux.wait_for("restored");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("saved");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+    let saved = tracksmith::song::load(&song).unwrap();
+    assert_eq!(saved.patterns[0].cell(1, 0).to_string(), "D-4 01 .. ...");
+    assert!(!recovery.exists(), "saving removes the recovery file");
+}
+
+#[test]
+fn opening_a_missing_file_creates_a_starter_song() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmux = Tmux::start(dir.path(), &["fresh.json"]);
+    tmux.wait_for("created");
+    tmux.keys(&[":", "q", "Enter"]);
+    tmux.wait_for_exit();
+    let song = tracksmith::song::load(&dir.path().join("fresh.json")).unwrap();
+    assert_eq!(song.instruments.len(), 8);
+    // The kit is found through the source tree and written relative to the song.
+    let samples = tracksmith::song::SampleBank::load(&song, &dir.path().join("fresh.json"));
+    assert!(samples.is_ok(), "{:?}", samples.err());
+}

@@ -1,0 +1,284 @@
+//! Live playback through a real cpal stream on ALSA, with no sound card: ALSA's `file`
+//! plugin (set up by an `.asoundrc` in a temporary HOME) writes what the stream plays to
+//! a raw file, which is compared with the offline render of the same song.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use tracksmith::engine::Engine;
+use tracksmith::song::{self, OrderEntry, SampleBank, Source};
+
+const RATE: u32 = 48_000;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+}
+
+/// Whether ALSA's configuration is installed; without it no stream can open at all.
+fn alsa_missing() -> bool {
+    let missing = !Path::new("/usr/share/alsa/alsa.conf").exists();
+    if missing {
+        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
+    }
+    missing
+}
+
+/// The binary run with `home` as HOME, so ALSA reads `home/.asoundrc` and nothing else.
+fn run_with_home(home: &Path, args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .env("HOME", home)
+        .env_remove("ALSA_CONFIG_PATH")
+        .env_remove("XDG_CONFIG_HOME")
+        .output()
+        .unwrap()
+}
+
+/// A few seconds of the house demo: its drop pattern cut to 4 bars, played once, so the
+/// test plays in real time quickly. Sample paths are made absolute to move the file.
+fn short_song(dir: &Path) -> PathBuf {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let mut s = song::load(&demo).unwrap();
+    let drop = s.pattern_index("Drop").unwrap();
+    s.patterns[drop].set_length(64);
+    s.arrangement = vec![OrderEntry {
+        pattern: "Drop".into(),
+        section: "drop".into(),
+        repeat: 1,
+    }];
+    s.render.tail = 0.5;
+    for inst in &mut s.instruments {
+        if let Source::Sampler(sampler) = &mut inst.source {
+            let path = demo.parent().unwrap().join(&sampler.path);
+            sampler.path = path.canonicalize().unwrap().to_string_lossy().into_owned();
+        }
+    }
+    let path = dir.join("short.json");
+    song::save(&s, &path).unwrap();
+    path
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    std::fs::read(path)
+        .unwrap()
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+#[test]
+fn what_is_played_is_what_is_rendered() {
+    if alsa_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let song_path = short_song(dir.path());
+    let captured = dir.path().join("played.raw");
+    // The plug converts nothing here: cpal is offered float stereo at 48 kHz and takes
+    // it, so the file holds the callback's samples bit for bit.
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{\n  type plug\n  slave {{ pcm \"capture\"; format FLOAT_LE; rate {RATE}; channels 2 }}\n}}\n\
+             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
+            captured.display()
+        ),
+    )
+    .unwrap();
+
+    let played = run_with_home(dir.path(), &["play", song_path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&played.stdout);
+    let stderr = String::from_utf8_lossy(&played.stderr);
+    assert!(played.status.success(), "play failed: {stdout}{stderr}");
+    assert!(stdout.contains("on default (48000 Hz"), "{stdout}");
+    assert!(stdout.contains(" 0 underruns"), "{stdout}");
+    let played: Vec<f64> = stdout
+        .trim_start_matches("played ")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .split(':')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let s = song::load(&song_path).unwrap();
+    let length = Engine::length(&s, RATE) as f64 / f64::from(RATE);
+    assert!(
+        (played[0] * 60.0 + played[1] - length).abs() < 0.02,
+        "the summary gives the song's length, {length} s: {stdout}"
+    );
+    assert!(!stderr.contains("ALSA"), "ALSA printed: {stderr}");
+
+    let rendered_path = dir.path().join("rendered.wav");
+    let rendered = bin()
+        .args(["render", song_path.to_str().unwrap(), "-o"])
+        .arg(&rendered_path)
+        .args(["--sample-rate", "48000", "--bit-depth", "32f"])
+        .output()
+        .unwrap();
+    assert!(rendered.status.success());
+    let reference: Vec<f32> = hound::WavReader::open(&rendered_path)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect();
+
+    // Live output starts at the engine's first sample; a render drops the limiter's
+    // look-ahead (silence) from its start.
+    let bank = SampleBank::load(&s, &song_path).unwrap();
+    let latency = 2 * Engine::new(&s, &bank, RATE).latency();
+    let live = read_f32(&captured);
+    assert!(
+        live.len() >= latency + reference.len(),
+        "captured {} samples, the render has {}",
+        live.len(),
+        reference.len()
+    );
+    assert!(live[..latency].iter().all(|&x| x == 0.0));
+    let played_song = &live[latency..latency + reference.len()];
+    let first_difference = played_song
+        .iter()
+        .zip(&reference)
+        .position(|(a, b)| a.to_bits() != b.to_bits());
+    assert_eq!(first_difference, None, "live and rendered samples differ");
+    assert!(
+        reference.iter().any(|x| x.abs() > 0.1),
+        "the song is audible"
+    );
+    assert!(
+        live[latency + reference.len()..].iter().all(|&x| x == 0.0),
+        "silence after the end"
+    );
+}
+
+/// stderr must be one line of ours: no "ALSA lib ..." lines around it.
+fn assert_one_clean_line(stderr: &str, expected: &str) {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr: {stderr}");
+    assert!(
+        lines[0].starts_with("tracksmith: ") && lines[0].contains(expected),
+        "stderr: {stderr}"
+    );
+    assert!(!stderr.contains("ALSA lib"), "ALSA printed: {stderr}");
+}
+
+#[test]
+fn without_a_usable_device_play_says_so_once_and_fails() {
+    if alsa_missing() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // alsa-lib itself prints "ALSA lib confmisc.c:...: Cannot get card index for
+    // NoSuchCard" on opening this; none of it may reach the terminal.
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        "pcm.!default { type hw; card \"NoSuchCard\" }\n",
+    )
+    .unwrap();
+    let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let out = run_with_home(home.path(), &["play", song.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_one_clean_line(&stderr, "no audio output");
+    assert!(
+        stderr.contains("NoSuchCard"),
+        "the cause is quoted: {stderr}"
+    );
+    assert!(stderr.contains("rendering to WAV still works"));
+
+    let unknown = run_with_home(
+        home.path(),
+        &["play", song.to_str().unwrap(), "--device", "nope"],
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert_one_clean_line(&stderr, "no audio output device named \"nope\"");
+    assert!(stderr.contains("null"), "the outputs are listed: {stderr}");
+
+    // A corrupt configuration makes the whole audio system unavailable: still a message.
+    std::fs::write(home.path().join(".asoundrc"), "pcm.!default {{{ oops\n").unwrap();
+    for args in [&["play", song.to_str().unwrap()][..], &["--list-devices"]] {
+        let broken = run_with_home(home.path(), args);
+        assert_eq!(broken.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&broken.stderr);
+        assert_one_clean_line(&stderr, "no audio output");
+        assert!(
+            stderr.contains(".asoundrc"),
+            "the culprit is named: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_device_failing_while_playing_stops_playback_with_a_message() {
+    if alsa_missing() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    // Writing to /dev/full fails once the stream runs: what an unplugged card looks like
+    // to the callback thread.
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        "pcm.!default {\n  type plug\n  slave { pcm \"broken\"; format FLOAT_LE; rate 48000; channels 2 }\n}\n\
+         pcm.broken {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/full\"\n  format \"raw\"\n}\n",
+    )
+    .unwrap();
+    let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let out = run_with_home(home.path(), &["play", song.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_one_clean_line(&stderr, "audio output stopped");
+}
+
+#[test]
+fn devices_are_listed_and_chosen_by_name() {
+    if alsa_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("out.raw");
+    // The default is unusable: only `--device tracksmith_test` can play.
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{ type hw; card \"NoSuchCard\" }}\n\
+             pcm.tracksmith_test {{\n  type plug\n  slave {{ pcm \"capture\"; format S16_LE; rate 44100; channels 2 }}\n}}\n\
+             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
+            captured.display()
+        ),
+    )
+    .unwrap();
+    let listed = run_with_home(dir.path(), &["--list-devices"]);
+    assert!(listed.status.success());
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    let outputs = stdout.split("inputs").next().unwrap();
+    assert!(outputs.contains("tracksmith_test"), "{stdout}");
+    assert!(stdout.contains("inputs (for recording"), "{stdout}");
+    assert!(listed.stderr.is_empty());
+
+    let song_path = short_song(dir.path());
+    let out = run_with_home(
+        dir.path(),
+        &[
+            "play",
+            song_path.to_str().unwrap(),
+            "--device",
+            "tracksmith_test",
+            "--buffer-size",
+            "256",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("on tracksmith_test (48000 Hz, 256 frames"),
+        "{stdout}"
+    );
+    let bytes = std::fs::metadata(&captured).unwrap().len();
+    let s = song::load(&song_path).unwrap();
+    let song_frames = Engine::length(&s, 44_100);
+    // The plug resamples 48 kHz to 44.1 kHz 16-bit stereo: 4 bytes a frame.
+    assert!(bytes >= 4 * song_frames, "{bytes} bytes captured");
+}
