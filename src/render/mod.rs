@@ -139,7 +139,7 @@ impl RenderReport {
         };
         format!(
             "wrote {}: {} ({} frames at {} Hz, {})\n\
-             integrated {:.1} LUFS, range {:.1} LU, short-term max {:.1} LUFS\n\
+             loudness {:.1} LUFS integrated, range {:.1} LU, short-term max {:.1} LUFS\n\
              true peak {:.2} dBTP (ceiling {:.1}), sample peak {:.2} dBFS; {target}\n\
              rendered in {:.2} s ({:.0}x realtime)",
             self.output.display(),
