@@ -16,6 +16,11 @@ struct Tmux {
 impl Tmux {
     /// Starts `tracksmith ARGS` in a new 80x24 session on a private tmux server.
     fn start(dir: &Path, args: &[&str]) -> Tmux {
+        Tmux::start_with(dir, args, &[])
+    }
+
+    /// Like `start`, with extra environment (`NAME=value`) for the editor.
+    fn start_with(dir: &Path, args: &[&str], env: &[&str]) -> Tmux {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
             "tracksmith-test-{}-{}",
@@ -32,7 +37,7 @@ impl Tmux {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        let out = tmux.run(&[
+        let mut args: Vec<&str> = vec![
             "-f",
             "/dev/null",
             "new-session",
@@ -41,10 +46,12 @@ impl Tmux {
             "80",
             "-y",
             "24",
-            "-c",
-            dir.to_str().unwrap(),
-            &command,
-        ]);
+        ];
+        for e in env {
+            args.extend(["-e", e]);
+        }
+        args.extend(["-c", dir.to_str().unwrap(), &command]);
+        let out = tmux.run(&args);
         assert!(
             out.status.success(),
             "tmux: {}",
@@ -63,7 +70,13 @@ impl Tmux {
             .expect("tmux runs (install it: apt-get install tmux)")
     }
 
+    /// Each item is one tmux key name; `["-l", TEXT]` sends TEXT literally.
     fn keys(&self, keys: &[&str]) {
+        if keys.first() == Some(&"-l") {
+            let out = self.run(&["send-keys", "-t", "0", "-l", keys[1]]);
+            assert!(out.status.success(), "send-keys -l {}", keys[1]);
+            return;
+        }
         for key in keys {
             let out = self.run(&["send-keys", "-t", "0", key]);
             assert!(out.status.success(), "send-keys {key}");
@@ -278,4 +291,77 @@ fn opening_a_missing_file_creates_a_starter_song() {
     // The kit is found through the source tree and written relative to the song.
     let samples = tracksmith::song::SampleBank::load(&song, &dir.path().join("fresh.json"));
     assert!(samples.is_ok(), "{:?}", samples.err());
+}
+
+#[test]
+fn a_crash_writes_the_recovery_file() {
+    // `:debug-panic` exists only in debug builds, which is what `cargo test` runs.
+    let dir = tempfile::tempdir().unwrap();
+    new_song(dir.path());
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    tmux.keys(&["c", ":"]);
+    tmux.keys(&["-l", "debug-panic"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_exit();
+    let recovery = dir.path().join("tune.json.recovery");
+    let recovered = tracksmith::song::load(&recovery).expect("a recovery file after the panic");
+    assert_eq!(
+        recovered.patterns[0].cell(0, 0).to_string(),
+        "E-4 01 .. ..."
+    );
+}
+
+#[test]
+fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
+    if !Path::new("/usr/share/alsa/alsa.conf").exists() {
+        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
+        return;
+    }
+    // ALSA's `file` plugin (set up in a temporary HOME) writes what is played to a file.
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("played.raw");
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{\n  type plug\n  slave {{ pcm \"capture\"; format FLOAT_LE; rate 48000; channels 2 }}\n}}\n\
+             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
+            captured.display()
+        ),
+    )
+    .unwrap();
+    new_song(dir.path());
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.wait_for("stop");
+    // Kick on the first beats, then loop the pattern.
+    tmux.keys(&["z", "Down", "Down", "Down", "z", "F7"]);
+    tmux.wait_for("PLAY");
+    // An edit while playing is taken without a hitch.
+    tmux.keys(&["Down", "Down", "Down", "z"]);
+    let start = Instant::now();
+    let loud = loop {
+        let bytes = std::fs::read(&captured).unwrap_or_default();
+        let peak = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).abs())
+            .fold(0.0f32, f32::max);
+        if peak > 0.1 {
+            break peak;
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "nothing audible was played:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(loud <= 1.0, "the limiter keeps the output in range: {loud}");
+    tmux.keys(&["Space"]);
+    tmux.wait_for("stop");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("Quit anyway?");
+    tmux.keys(&["y"]);
+    tmux.wait_for_exit();
 }

@@ -67,7 +67,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// (first row, first channel, rows, channels)
+    /// The block of cells it covers.
     pub fn rect(self) -> Rect {
         let (r0, r1) = min_max(self.anchor.0, self.head.0);
         let (c0, c1) = min_max(self.anchor.1, self.head.1);
@@ -172,6 +172,9 @@ pub enum Scope {
     Cells(usize, Rect),
     /// Anything but the patterns' cells (settings, instruments, arrangement).
     Settings,
+    /// The settings and one whole pattern, which may also be a new one added at the end
+    /// (new, clone, rename, length): far cheaper than the whole song on a big song.
+    Pattern(usize),
     Whole,
 }
 
@@ -182,6 +185,12 @@ enum Snapshot {
         cells: Vec<Cell>,
     },
     Settings(Box<Song>),
+    Pattern {
+        settings: Box<Song>,
+        index: usize,
+        pattern: Option<song::Pattern>,
+        count: usize,
+    },
     Whole(Box<Song>),
 }
 
@@ -199,6 +208,24 @@ pub struct Place {
 struct UndoStep {
     snapshot: Snapshot,
     place: Place,
+}
+
+/// What the play keys ask of the player.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlayRequest {
+    FromCursor,
+    FromStart,
+    LoopPattern,
+    Stop,
+}
+
+/// A note to sound at once: what a piano key played.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotePreview {
+    pub pitch: crate::song::Pitch,
+    /// 1-based; 0 when the song has no instruments.
+    pub instrument: u8,
+    pub channel: usize,
 }
 
 pub struct App {
@@ -233,6 +260,11 @@ pub struct App {
     pub dirty: bool,
     pub quit: bool,
     pub render_job: Option<RenderJob>,
+    /// A play key pressed, for the main loop to hand to the player.
+    pub play_request: Option<PlayRequest>,
+    pub audio: super::playback::AudioState,
+    /// The last piano key played (written or jammed), for a player to sound and clear.
+    pub preview: Option<NotePreview>,
     /// Decoded samples by path, for the waveform picture.
     pub samples: HashMap<String, Result<Arc<SampleData>, String>>,
     undo: VecDeque<UndoStep>,
@@ -273,6 +305,9 @@ impl App {
             dirty: false,
             quit: false,
             render_job: None,
+            preview: None,
+            play_request: None,
+            audio: Default::default(),
             samples: HashMap::new(),
             undo: VecDeque::new(),
             redo: Vec::new(),
@@ -473,7 +508,17 @@ impl App {
                 self.open_prompt(PromptKind::RenderPath, default.display().to_string());
             }
             Action::PlayFromCursor | Action::PlayFromStart | Action::LoopPattern => {
-                self.error("no audio output: playback is not available (render with Ctrl+R)")
+                if !self.audio.available {
+                    self.error("no audio output: playback is not available (render with Ctrl+R)");
+                } else if self.audio.playing && action == Action::PlayFromCursor {
+                    self.play_request = Some(PlayRequest::Stop);
+                } else {
+                    self.play_request = Some(match action {
+                        Action::PlayFromStart => PlayRequest::FromStart,
+                        Action::LoopPattern => PlayRequest::LoopPattern,
+                        _ => PlayRequest::FromCursor,
+                    });
+                }
             }
             Action::ToggleFollow => {
                 self.follow = !self.follow;
@@ -599,6 +644,17 @@ impl App {
                 self.song.patterns = patterns;
                 Snapshot::Settings(Box::new(copy))
             }
+            Scope::Pattern(index) => {
+                let Snapshot::Settings(settings) = self.capture(&Scope::Settings) else {
+                    unreachable!("settings capture gives settings")
+                };
+                Snapshot::Pattern {
+                    settings,
+                    index: *index,
+                    pattern: self.song.patterns.get(*index).cloned(),
+                    count: self.song.patterns.len(),
+                }
+            }
             Scope::Whole => Snapshot::Whole(Box::new(self.song.clone())),
         }
     }
@@ -626,6 +682,24 @@ impl App {
                 std::mem::swap(&mut self.song, &mut song);
                 self.song.patterns = patterns;
                 Snapshot::Settings(song)
+            }
+            Snapshot::Pattern {
+                settings,
+                index,
+                pattern,
+                count,
+            } => {
+                let inverse = self.capture(&Scope::Pattern(index));
+                self.restore(Snapshot::Settings(settings));
+                self.song.patterns.truncate(count);
+                if let Some(p) = pattern {
+                    if index < self.song.patterns.len() {
+                        self.song.patterns[index] = p;
+                    } else {
+                        self.song.patterns.push(p);
+                    }
+                }
+                inverse
             }
             Snapshot::Whole(mut song) => {
                 std::mem::swap(&mut self.song, &mut song);
