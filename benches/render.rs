@@ -5,8 +5,9 @@ mod common;
 use common::{RATE, demo_songs, stress_song};
 use std::hint::black_box;
 use std::time::Instant;
-use tracksmith::render::render_blocks;
-use tracksmith::song::{self, SampleBank, Song};
+use tracksmith::engine::master::MasterChain;
+use tracksmith::render::{loudness, render_blocks};
+use tracksmith::song::{self, Master, SampleBank, Song};
 
 /// Seconds this thread has spent on a CPU (Linux's schedstat), so the figure holds on a
 /// machine busy with other work; elsewhere, wall-clock seconds.
@@ -128,8 +129,66 @@ fn measure_mixer_alone() {
     );
 }
 
+/// The master chain alone (every stage in, a compressor working and a limiter pushed
+/// 6 dB) over 60 s of a noisy two-tone signal, and the loudness search over it.
+fn measure_master() {
+    let mut master = Master::default();
+    master.eq.mid1.gain_db = 2.0;
+    master.compressor.bypass = false;
+    master.compressor.ratio = 2.0;
+    master.width.width_percent = 120.0;
+    master.width.mono_below_hz = 120.0;
+    let frames = RATE as usize * 60;
+    let mut seed = 1u32;
+    let mix: Vec<f32> = (0..frames)
+        .flat_map(|i| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (seed >> 8) as f32 / (1u32 << 23) as f32 - 1.0;
+            let t = i as f32 / RATE as f32;
+            let x = 0.3 * (std::f32::consts::TAU * 110.0 * t).sin() + 0.2 * noise;
+            [x, 0.8 * x + 0.1 * noise]
+        })
+        .collect();
+    let mut best = (f64::INFINITY, f64::INFINITY);
+    for _ in 0..3 {
+        let started = Clock::start();
+        let mut chain = MasterChain::new(&master, RATE);
+        chain.snap_loudness_gain_db(6.0);
+        for f in mix.chunks_exact(2) {
+            black_box(chain.process(f[0], f[1]));
+        }
+        let chain_time = started.elapsed();
+        let started = Clock::start();
+        let mut pre = mix.clone();
+        loudness::pre_limiter(&mut pre, &master, RATE);
+        black_box(loudness::reach_target(
+            &pre,
+            &master,
+            RATE,
+            Some(-9.0),
+            loudness::Fades::default(),
+        ));
+        best = (best.0.min(chain_time), best.1.min(started.elapsed()));
+    }
+    println!(
+        "{:<28} {:>6.1} s of audio in {:>6.3} s: {:>6.0}x realtime",
+        "master chain",
+        60.0,
+        best.0,
+        60.0 / best.0
+    );
+    println!(
+        "{:<28} {:>6.1} s of audio in {:>6.3} s: {:>6.0}x realtime",
+        "loudness search to -9 LUFS",
+        60.0,
+        best.1,
+        60.0 / best.1
+    );
+}
+
 fn main() {
     println!("rendering at {RATE} Hz, 256-frame blocks, one core (CPU time of the thread)");
+    measure_master();
     measure(
         "stress (64 channels)",
         &stress_song(),

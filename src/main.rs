@@ -4,8 +4,9 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tracksmith::audio::{self, AudioOptions, PlayFrom};
-use tracksmith::render::{self, RenderOptions, midi};
-use tracksmith::song::{self, BitDepth, Key};
+use tracksmith::render::mastering::ChainOptions;
+use tracksmith::render::{self, LoudnessOptions, RenderOptions, midi};
+use tracksmith::song::{self, BitDepth, Key, Preset};
 
 #[derive(Parser)]
 #[command(
@@ -48,10 +49,39 @@ enum Command {
         /// Frames the engine renders per call; the output is the same for any size.
         #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
         block_size: u32,
+        #[command(flatten)]
+        loudness: LoudnessArgs,
+        /// Also write the loudness report as JSON.
+        #[arg(long, value_name = "FILE.json")]
+        report: Option<PathBuf>,
         /// Also write one WAV per channel (post-fader, with its share of the reverb and
         /// delay) and one per bus return into this folder.
         #[arg(long, value_name = "DIR")]
         stems: Option<PathBuf>,
+    },
+    /// Master a finished mix (a mono or stereo WAV) through the master chain to a target.
+    Master {
+        input: PathBuf,
+        /// Output WAV file (at the input's sample rate).
+        #[arg(short, long)]
+        output: PathBuf,
+        /// 16, 24 or 32f.
+        #[arg(long, default_value = "24", value_parser = parse_bit_depth)]
+        bit_depth: BitDepth,
+        #[command(flatten)]
+        loudness: LoudnessArgs,
+        #[command(flatten)]
+        chain: ChainArgs,
+        /// Also write the loudness report as JSON.
+        #[arg(long, value_name = "FILE.json")]
+        report: Option<PathBuf>,
+    },
+    /// Master an album: every track to WAV, the whole album as one WAV with a CUE sheet.
+    Album {
+        album: PathBuf,
+        /// Folder for the tracks, album.wav, album.cue and report.json (created if missing).
+        #[arg(short, long)]
+        output: PathBuf,
     },
     /// Play a song to the sound card with a status line, until its end or Ctrl+C.
     Play {
@@ -99,6 +129,68 @@ enum Command {
     },
 }
 
+#[derive(clap::Args)]
+struct LoudnessArgs {
+    /// streaming (-14 LUFS, -1 dBTP), club (-8, -0.3), broadcast (-23, -1),
+    /// podcast (-16, -1) or none.
+    #[arg(long, value_parser = parse_preset)]
+    preset: Option<Preset>,
+    /// Integrated loudness to reach (LUFS), over the preset's.
+    #[arg(long, allow_negative_numbers = true)]
+    target_lufs: Option<f32>,
+    /// True-peak ceiling (dBTP), over the preset's.
+    #[arg(long, allow_negative_numbers = true)]
+    ceiling: Option<f32>,
+}
+
+impl LoudnessArgs {
+    fn options(&self) -> LoudnessOptions {
+        LoudnessOptions {
+            preset: self.preset,
+            target_lufs: self.target_lufs,
+            ceiling_dbtp: self.ceiling,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct ChainArgs {
+    /// A JSON file holding a master section, as in a song's "master".
+    #[arg(long, value_name = "FILE.json")]
+    chain: Option<PathBuf>,
+    /// Gain into the chain (dB).
+    #[arg(long, allow_negative_numbers = true)]
+    gain: Option<f32>,
+    /// Stereo width in percent (0 mono, 100 unchanged, up to 200).
+    #[arg(long)]
+    width: Option<f32>,
+    /// Keep the lows mono below this frequency (Hz).
+    #[arg(long)]
+    mono_below: Option<f32>,
+    /// Glue compressor threshold (dB) and ratio.
+    #[arg(long, allow_negative_numbers = true)]
+    comp_threshold: Option<f32>,
+    #[arg(long)]
+    comp_ratio: Option<f32>,
+}
+
+impl ChainArgs {
+    fn options(&self) -> ChainOptions {
+        ChainOptions {
+            file: self.chain.clone(),
+            gain_db: self.gain,
+            width_percent: self.width,
+            mono_below_hz: self.mono_below,
+            compressor_threshold_db: self.comp_threshold,
+            compressor_ratio: self.comp_ratio,
+        }
+    }
+}
+
+fn parse_preset(s: &str) -> Result<Preset, String> {
+    Preset::parse(s).ok_or_else(|| format!("allowed: {}", Preset::ALLOWED))
+}
+
 fn parse_bit_depth(s: &str) -> Result<BitDepth, String> {
     BitDepth::parse(s).ok_or_else(|| format!("allowed: {}", BitDepth::ALLOWED))
 }
@@ -128,6 +220,8 @@ fn main() -> ExitCode {
             sample_rate,
             bit_depth,
             block_size,
+            loudness,
+            report,
             stems,
         }) => render::render_command(
             &song,
@@ -136,9 +230,27 @@ fn main() -> ExitCode {
                 sample_rate,
                 bit_depth,
                 block_size: block_size as usize,
+                loudness: loudness.options(),
                 stems,
             },
+            report.as_deref(),
         ),
+        Some(Command::Master {
+            input,
+            output,
+            bit_depth,
+            loudness,
+            chain,
+            report,
+        }) => render::mastering::master_command(
+            &input,
+            &output,
+            bit_depth,
+            &loudness.options(),
+            &chain.options(),
+            report.as_deref(),
+        ),
+        Some(Command::Album { album, output }) => render::album::album_command(&album, &output),
         Some(Command::Play {
             song,
             from,

@@ -1,5 +1,6 @@
 //! The audio path never allocates or frees: every demo song is played through
-//! `Engine::process` under an allocator that counts what the armed thread asks for.
+//! `Engine::process` (master chain and meter included, its settings changed halfway)
+//! under an allocator that counts what the armed thread asks for.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -73,13 +74,28 @@ fn playing_every_demo_song_never_allocates() {
         let samples = SampleBank::load(&song, &path).unwrap();
         let rate = 48_000;
         let mut engine = Engine::new(&song, &samples, rate);
+        engine.set_metering(true);
         let frames = Engine::length(&song, rate) as usize + engine.latency();
         let mut block = vec![0.0f32; 2 * 256];
         let mut rendered = 0;
+        // Halfway, every master stage changes, as when the Master view edits the chain.
+        let mut changed = song.master;
+        changed.eq.mid1.gain_db = 3.0;
+        changed.compressor.bypass = false;
+        changed.compressor.ratio = 3.0;
+        changed.width.width_percent = 150.0;
+        changed.width.mono_below_hz = 120.0;
+        changed.limiter.bypass = true;
+        let mut reading = None;
         let calls = count_allocations(|| {
             while rendered < frames {
+                if rendered == frames / 2 / 256 * 256 {
+                    engine.set_master(&changed);
+                    engine.set_loudness_gain_db(2.0);
+                }
                 engine.process(&mut block);
                 rendered += 256;
+                reading = Some(engine.meter());
             }
         });
         assert_eq!(
@@ -89,6 +105,12 @@ fn playing_every_demo_song_never_allocates() {
             path.display()
         );
         assert!(engine.is_finished());
+        let reading = reading.unwrap();
+        assert!(
+            reading.integrated_lufs > -40.0 && reading.integrated_lufs < 0.0,
+            "{}: the meter measured the song ({reading:?})",
+            path.display()
+        );
         played += 1;
     }
     assert!(played >= 3);

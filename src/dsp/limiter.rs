@@ -1,17 +1,51 @@
-//! A look-ahead brickwall peak limiter.
+//! A look-ahead brickwall true-peak limiter.
 //!
+//! Peaks are found between the samples too (4x oversampled, see `true_peak`), so the
+//! ceiling holds for the reconstructed waveform (dBTP), not just the sample values.
 //! The gain needed by each incoming sample is held as a running minimum over the
 //! look-ahead window, then averaged over the same window. Every sample in that average
 //! is at most the gain of the sample now leaving the delay line, so the output never
 //! passes the ceiling, and the gain curve is a smooth ramp rather than a step.
 
-const LOOKAHEAD_SECONDS: f32 = 0.0015;
-const RELEASE_SECONDS: f32 = 0.08;
+use super::true_peak::{self, TruePeakDetector};
 
-pub struct PeakLimiter {
+/// The limiter holds this far under its ceiling. Its own detector reads within 0.1 dB
+/// of the analytic peak, but meters' interpolators (libebur128's 4x, ffmpeg's) read
+/// dense, heavily limited material up to about 0.1 dB higher; with this margin they
+/// too read at or under the ceiling.
+pub const TRUE_PEAK_MARGIN_DB: f32 = 0.15;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LimiterParams {
+    pub ceiling_db: f32,
+    /// Fixed when the limiter is made: it sets the latency.
+    pub lookahead_ms: f32,
+    pub release_ms: f32,
+}
+
+impl Default for LimiterParams {
+    fn default() -> LimiterParams {
+        LimiterParams {
+            ceiling_db: -1.0,
+            lookahead_ms: 1.5,
+            release_ms: 80.0,
+        }
+    }
+}
+
+/// What leaves the limiter: the limited frame and the same frame unlimited (equally
+/// delayed), so a bypass can cross-fade between them without a jump in time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LimiterOutput {
+    pub limited: (f32, f32),
+    pub dry: (f32, f32),
+}
+
+pub struct Limiter {
+    sample_rate: f32,
     ceiling: f32,
-    window: usize,
-    /// Delayed input, a ring of `window` frames.
+    detector: TruePeakDetector,
+    /// Delayed input, a ring of the detector's delay plus `window` frames.
     delay: Vec<(f32, f32)>,
     delay_position: usize,
     /// Needed gains of the last `window + 1` inputs: every one the delayed frame
@@ -29,13 +63,14 @@ pub struct PeakLimiter {
     gain: f32,
 }
 
-impl PeakLimiter {
-    pub fn new(sample_rate: f32, ceiling_db: f32) -> PeakLimiter {
-        let window = ((LOOKAHEAD_SECONDS * sample_rate) as usize).max(1);
-        PeakLimiter {
-            ceiling: super::util::db_to_gain(ceiling_db),
-            window,
-            delay: vec![(0.0, 0.0); window],
+impl Limiter {
+    pub fn new(sample_rate: f32, params: &LimiterParams) -> Limiter {
+        let window = ((params.lookahead_ms * 0.001 * sample_rate) as usize).max(1);
+        let mut limiter = Limiter {
+            sample_rate,
+            ceiling: 1.0,
+            detector: TruePeakDetector::new(),
+            delay: vec![(0.0, 0.0); window + true_peak::DELAY],
             delay_position: 0,
             needed: vec![1.0; window + 1],
             held: vec![1.0; window + 1],
@@ -44,18 +79,24 @@ impl PeakLimiter {
             minimum: 1.0,
             minimum_age: 0,
             released: 1.0,
-            release_coefficient: (-1.0 / (RELEASE_SECONDS * sample_rate)).exp(),
+            release_coefficient: 0.0,
             gain: 1.0,
-        }
+        };
+        limiter.set_params(params);
+        limiter
     }
 
-    pub fn set_ceiling_db(&mut self, ceiling_db: f32) {
-        self.ceiling = super::util::db_to_gain(ceiling_db);
+    /// Ceiling and release apply at once (the gain still moves smoothly); the
+    /// look-ahead stays what it was made with.
+    pub fn set_params(&mut self, params: &LimiterParams) {
+        self.ceiling = super::util::db_to_gain(params.ceiling_db - TRUE_PEAK_MARGIN_DB);
+        self.release_coefficient =
+            (-1.0 / (params.release_ms.max(0.1) * 0.001 * self.sample_rate)).exp();
     }
 
     /// Frames between a sample going in and coming out.
     pub fn latency(&self) -> usize {
-        self.window
+        self.delay.len()
     }
 
     pub fn gain_reduction_db(&self) -> f32 {
@@ -63,6 +104,7 @@ impl PeakLimiter {
     }
 
     pub fn reset(&mut self) {
+        self.detector.reset();
         self.delay.fill((0.0, 0.0));
         self.delay_position = 0;
         self.needed.fill(1.0);
@@ -88,10 +130,11 @@ impl PeakLimiter {
         }
     }
 
-    pub fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
+    pub fn process(&mut self, left: f32, right: f32) -> LimiterOutput {
         let clean = |x: f32| if x.is_finite() { x } else { 0.0 };
         let (left, right) = (clean(left), clean(right));
-        let peak = left.abs().max(right.abs());
+        // The peak around the frame `true_peak::DELAY` back; the delay line covers both.
+        let peak = self.detector.process_above(left, right, self.ceiling);
         let needed = if peak > self.ceiling {
             self.ceiling / peak
         } else {
@@ -99,7 +142,7 @@ impl PeakLimiter {
         };
         let out = self.delay[self.delay_position];
         self.delay[self.delay_position] = (left, right);
-        self.delay_position = (self.delay_position + 1) % self.window;
+        self.delay_position = (self.delay_position + 1) % self.delay.len();
         let len = self.needed.len();
         self.needed[self.position] = needed;
         // Rescan only when the smallest gain leaves the window: while nothing is limited
@@ -125,7 +168,10 @@ impl PeakLimiter {
         self.gain = ((self.sum / len as f64) as f32).min(1.0);
         // Guards against the last bit of rounding in the running sum.
         let limit = |x: f32| (x * self.gain).clamp(-self.ceiling, self.ceiling);
-        (limit(out.0), limit(out.1))
+        LimiterOutput {
+            limited: (limit(out.0), limit(out.1)),
+            dry: out,
+        }
     }
 }
 
@@ -137,9 +183,19 @@ mod tests {
 
     const RATE: f32 = 48_000.0;
 
+    fn limiter(ceiling_db: f32) -> Limiter {
+        Limiter::new(
+            RATE,
+            &LimiterParams {
+                ceiling_db,
+                ..LimiterParams::default()
+            },
+        )
+    }
+
     #[test]
     fn nothing_passes_the_ceiling_even_20_db_over() {
-        let mut l = PeakLimiter::new(RATE, -1.0);
+        let mut l = limiter(-1.0);
         let ceiling = db_to_gain(-1.0);
         let mut rng = Rng::new(9);
         let mut last_gain = 1.0f32;
@@ -147,40 +203,90 @@ mod tests {
         for i in 0..RATE as usize * 5 {
             let burst = if (i / 5000) % 2 == 0 { 10.0 } else { 0.3 };
             let (a, b) = (rng.next_bipolar() * burst, rng.next_bipolar() * burst);
-            let (x, y) = l.process(a, b);
+            let (x, y) = l.process(a, b).limited;
             assert!(x.abs() <= ceiling && y.abs() <= ceiling);
             steepest = steepest.max((l.gain - last_gain).abs());
             last_gain = l.gain;
         }
         // The gain is an average over the window, so it moves at most 1/(window+1) a sample.
         assert!(
-            steepest <= 1.0 / (l.window + 1) as f32 + 1e-6,
+            steepest <= 1.0 / (l.latency() - true_peak::DELAY + 1) as f32 + 1e-6,
             "gain step {steepest}"
         );
-        assert!(l.process(f32::NAN, f32::INFINITY).0.is_finite());
+        assert!(l.process(f32::NAN, f32::INFINITY).limited.0.is_finite());
+    }
+
+    /// The true peak of the output as an independent meter (libebur128's algorithm)
+    /// measures it, in dBTP.
+    fn measured_true_peak_db(frames: &[f32]) -> f64 {
+        let mut meter = ebur128::EbuR128::new(2, RATE as u32, ebur128::Mode::TRUE_PEAK).unwrap();
+        meter.add_frames_f32(frames).unwrap();
+        let peak = (0..2)
+            .map(|c| meter.true_peak(c).unwrap())
+            .fold(0.0, f64::max);
+        20.0 * peak.log10()
+    }
+
+    #[test]
+    fn inter_sample_peaks_stay_under_the_ceiling() {
+        // Bright material driven 12 dB into the limiter: near-Nyquist sines whose
+        // sample values understate their peaks by up to 3 dB, and noise bursts.
+        let mut l = limiter(-1.0);
+        let mut rng = Rng::new(3);
+        let mut out = Vec::new();
+        let mut sample_peak_in = 0.0f32;
+        for i in 0..RATE as usize * 2 {
+            let t = i as f32 / RATE;
+            let sines = (std::f32::consts::TAU * 12_000.0 * t + 0.8).sin()
+                + 0.7 * (std::f32::consts::TAU * 17_500.0 * t).sin();
+            let noise = if (i / 7000) % 2 == 0 {
+                rng.next_bipolar()
+            } else {
+                0.0
+            };
+            let x = 2.0 * (sines + noise);
+            sample_peak_in = sample_peak_in.max(x.abs());
+            let (a, b) = l.process(x, -0.8 * x).limited;
+            out.extend_from_slice(&[a, b]);
+        }
+        assert!(sample_peak_in > 4.0);
+        let tp = measured_true_peak_db(&out[2 * l.latency()..]);
+        assert!(
+            tp <= -1.0 + 0.1,
+            "true peak {tp:.2} dBTP over a -1 dBTP ceiling"
+        );
+        assert!(
+            tp > -2.5,
+            "the limiter should not pull down far below the ceiling: {tp}"
+        );
     }
 
     #[test]
     fn quiet_signals_pass_untouched_after_the_latency() {
-        let mut l = PeakLimiter::new(RATE, -1.0);
+        let mut l = limiter(-1.0);
         let input: Vec<f32> = (0..4800).map(|i| 0.5 * (i as f32 * 0.05).sin()).collect();
-        let output: Vec<f32> = input.iter().map(|&x| l.process(x, x).0).collect();
+        let output: Vec<LimiterOutput> = input.iter().map(|&x| l.process(x, x)).collect();
         let lat = l.latency();
         for i in lat..input.len() {
-            assert_eq!(output[i], input[i - lat]);
+            assert_eq!(output[i].limited.0, input[i - lat]);
+            assert_eq!(output[i].dry.0, input[i - lat]);
         }
     }
 
     #[test]
-    fn gain_comes_back_after_a_transient() {
-        let mut l = PeakLimiter::new(RATE, 0.0);
+    fn gain_comes_back_smoothly_after_a_transient() {
+        let mut l = limiter(0.0);
         l.process(4.0, 4.0);
         for _ in 0..l.latency() + 10 {
             l.process(0.1, 0.1);
         }
         assert!(l.gain_reduction_db() > 6.0);
-        for _ in 0..(RELEASE_SECONDS * RATE * 8.0) as usize {
+        let mut last = l.gain_reduction_db();
+        for _ in 0..(0.08 * RATE * 8.0) as usize {
             l.process(0.1, 0.1);
+            let now = l.gain_reduction_db();
+            assert!(now <= last + 1e-6, "the release never turns back down");
+            last = now;
         }
         assert!(l.gain_reduction_db() < 0.01, "{}", l.gain_reduction_db());
     }

@@ -1,5 +1,13 @@
-//! Level metering: sample peak since the last reading and RMS over a 300 ms window.
+//! Metering: `StereoMeter` gives sample peak since the last reading and RMS over a
+//! 300 ms window (a channel strip's meter); `LoudnessMeter` gives EBU R128 / ITU-R
+//! BS.1770-4 loudness (momentary 400 ms, short-term 3 s, gated integrated), true peak
+//! and stereo correlation (the master's meter).
+//!
+//! Both are made for the audio thread: fixed-size state only, so metering never
+//! allocates.
 
+use super::biquad::{Coefficients, State};
+use super::true_peak::TruePeakDetector;
 use super::util::gain_to_db;
 
 const RMS_SECONDS: f32 = 0.3;
@@ -79,5 +87,333 @@ mod tests {
         let silence = vec![0.0; 48_000 * 24];
         m.process(&silence, &silence);
         assert_eq!(m.rms_db(), [-200.0, -200.0], "silence reads as silence");
+    }
+}
+
+// The integrated value of `LoudnessMeter` is gated on a histogram of 0.1 LU bins (as
+// libebur128's histogram mode does), so it is exact to within 0.05 LU however long
+// playback runs.
+
+/// Blocks of 100 ms; momentary loudness spans 4 of them, short-term 30.
+const BLOCKS: usize = 30;
+const MOMENTARY_BLOCKS: usize = 4;
+const HISTOGRAM_FLOOR: f64 = -70.0;
+const HISTOGRAM_BINS: usize = 1000;
+const BIN_WIDTH: f64 = 0.1;
+/// Reported when there is nothing to measure yet (silence or under 400 ms).
+pub const SILENCE: f32 = -200.0;
+
+/// One moment's readings, cheap to copy to the UI thread.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MeterReading {
+    pub momentary_lufs: f32,
+    pub short_term_lufs: f32,
+    pub integrated_lufs: f32,
+    /// The highest true peak in the last 100 ms block (dBTP).
+    pub true_peak_dbtp: f32,
+    /// The highest true peak since the meter was reset (dBTP).
+    pub max_true_peak_dbtp: f32,
+    /// +1 mono, 0 unrelated channels, -1 out of phase (over about the last 300 ms).
+    pub correlation: f32,
+}
+
+impl Default for MeterReading {
+    fn default() -> MeterReading {
+        MeterReading {
+            momentary_lufs: SILENCE,
+            short_term_lufs: SILENCE,
+            integrated_lufs: SILENCE,
+            true_peak_dbtp: SILENCE,
+            max_true_peak_dbtp: SILENCE,
+            correlation: 0.0,
+        }
+    }
+}
+
+fn normalised(b: [f64; 3], a: [f64; 3]) -> Coefficients {
+    Coefficients {
+        b0: (b[0] / a[0]) as f32,
+        b1: (b[1] / a[0]) as f32,
+        b2: (b[2] / a[0]) as f32,
+        a1: (a[1] / a[0]) as f32,
+        a2: (a[2] / a[0]) as f32,
+    }
+}
+
+/// The K-weighting curve of BS.1770 for any sample rate (the formulas of libebur128).
+fn k_weighting(sample_rate: f32) -> (Coefficients, Coefficients) {
+    let rate = f64::from(sample_rate);
+    let (f0, gain, q) = (1681.974450955533, 3.999843853973347, 0.7071752369554196);
+    let k = (std::f64::consts::PI * f0 / rate).tan();
+    let vh = 10f64.powf(gain / 20.0);
+    let vb = vh.powf(0.4996667741545416);
+    let shelf = normalised(
+        [
+            vh + vb * k / q + k * k,
+            2.0 * (k * k - vh),
+            vh - vb * k / q + k * k,
+        ],
+        [
+            1.0 + k / q + k * k,
+            2.0 * (k * k - 1.0),
+            1.0 - k / q + k * k,
+        ],
+    );
+    let (f0, q) = (38.13547087602444, 0.5003270373238773);
+    let k = (std::f64::consts::PI * f0 / rate).tan();
+    let highpass = normalised(
+        [1.0, -2.0, 1.0],
+        [
+            1.0 + k / q + k * k,
+            2.0 * (k * k - 1.0),
+            1.0 - k / q + k * k,
+        ],
+    );
+    (shelf, highpass)
+}
+
+fn lufs(mean_square: f64) -> f64 {
+    if mean_square <= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        -0.691 + 10.0 * mean_square.log10()
+    }
+}
+
+fn reported(lufs: f64) -> f32 {
+    if lufs.is_finite() {
+        (lufs as f32).max(SILENCE)
+    } else {
+        SILENCE
+    }
+}
+
+pub struct LoudnessMeter {
+    shelf: Coefficients,
+    highpass: Coefficients,
+    weighting: [[State; 2]; 2],
+    block_frames: usize,
+    frames_in_block: usize,
+    block_sum: f64,
+    /// Mean square of the last `BLOCKS` blocks, a ring.
+    blocks: [f64; BLOCKS],
+    block_position: usize,
+    blocks_seen: usize,
+    histogram_count: [u32; HISTOGRAM_BINS],
+    histogram_energy: [f64; HISTOGRAM_BINS],
+    detector: TruePeakDetector,
+    block_peak: f32,
+    correlation_decay: f64,
+    lr: f64,
+    ll: f64,
+    rr: f64,
+    reading: MeterReading,
+}
+
+impl LoudnessMeter {
+    pub fn new(sample_rate: f32) -> LoudnessMeter {
+        let (shelf, highpass) = k_weighting(sample_rate);
+        LoudnessMeter {
+            shelf,
+            highpass,
+            weighting: Default::default(),
+            block_frames: (sample_rate / 10.0).round().max(1.0) as usize,
+            frames_in_block: 0,
+            block_sum: 0.0,
+            blocks: [0.0; BLOCKS],
+            block_position: 0,
+            blocks_seen: 0,
+            histogram_count: [0; HISTOGRAM_BINS],
+            histogram_energy: [0.0; HISTOGRAM_BINS],
+            detector: TruePeakDetector::new(),
+            block_peak: 0.0,
+            correlation_decay: (-1.0 / (0.3 * f64::from(sample_rate))).exp(),
+            lr: 0.0,
+            ll: 0.0,
+            rr: 0.0,
+            reading: MeterReading::default(),
+        }
+    }
+
+    /// Starts integrating afresh (e.g. when playback starts).
+    pub fn reset(&mut self) {
+        for s in self.weighting.iter_mut().flatten() {
+            s.reset();
+        }
+        self.frames_in_block = 0;
+        self.block_sum = 0.0;
+        self.blocks = [0.0; BLOCKS];
+        self.block_position = 0;
+        self.blocks_seen = 0;
+        self.histogram_count = [0; HISTOGRAM_BINS];
+        self.histogram_energy = [0.0; HISTOGRAM_BINS];
+        self.detector.reset();
+        self.block_peak = 0.0;
+        self.lr = 0.0;
+        self.ll = 0.0;
+        self.rr = 0.0;
+        self.reading = MeterReading::default();
+    }
+
+    /// The readings as of the last completed 100 ms block.
+    pub fn reading(&self) -> MeterReading {
+        self.reading
+    }
+
+    pub fn process(&mut self, left: f32, right: f32) {
+        let [wl, wr] = &mut self.weighting;
+        let l = wl[0].process(&self.shelf, left);
+        let l = f64::from(wl[1].process(&self.highpass, l));
+        let r = wr[0].process(&self.shelf, right);
+        let r = f64::from(wr[1].process(&self.highpass, r));
+        self.block_sum += l * l + r * r;
+        self.block_peak = self.block_peak.max(self.detector.process(left, right));
+        let d = self.correlation_decay;
+        let (x, y) = (f64::from(left), f64::from(right));
+        self.lr = self.lr * d + x * y;
+        self.ll = self.ll * d + x * x;
+        self.rr = self.rr * d + y * y;
+        self.frames_in_block += 1;
+        if self.frames_in_block == self.block_frames {
+            self.finish_block();
+        }
+    }
+
+    fn mean_of_last(&self, count: usize) -> f64 {
+        let count = count.min(self.blocks_seen);
+        let sum: f64 = (1..=count)
+            .map(|back| self.blocks[(self.block_position + BLOCKS - back) % BLOCKS])
+            .sum();
+        sum / count.max(1) as f64
+    }
+
+    fn finish_block(&mut self) {
+        self.blocks[self.block_position] = self.block_sum / self.block_frames as f64;
+        self.block_position = (self.block_position + 1) % BLOCKS;
+        self.blocks_seen += 1;
+        self.frames_in_block = 0;
+        self.block_sum = 0.0;
+
+        let momentary = if self.blocks_seen >= MOMENTARY_BLOCKS {
+            let energy = self.mean_of_last(MOMENTARY_BLOCKS);
+            let loudness = lufs(energy);
+            if loudness >= HISTOGRAM_FLOOR {
+                let bin =
+                    (((loudness - HISTOGRAM_FLOOR) / BIN_WIDTH) as usize).min(HISTOGRAM_BINS - 1);
+                self.histogram_count[bin] += 1;
+                self.histogram_energy[bin] += energy;
+            }
+            loudness
+        } else {
+            f64::NEG_INFINITY
+        };
+        let short_term = if self.blocks_seen >= MOMENTARY_BLOCKS {
+            lufs(self.mean_of_last(BLOCKS))
+        } else {
+            f64::NEG_INFINITY
+        };
+        let peak = gain_to_db(self.block_peak);
+        self.block_peak = 0.0;
+        let denominator = (self.ll * self.rr).sqrt();
+        self.reading = MeterReading {
+            momentary_lufs: reported(momentary),
+            short_term_lufs: reported(short_term),
+            integrated_lufs: reported(self.integrated()),
+            true_peak_dbtp: peak,
+            max_true_peak_dbtp: self.reading.max_true_peak_dbtp.max(peak),
+            correlation: if denominator > 1e-12 {
+                (self.lr / denominator).clamp(-1.0, 1.0) as f32
+            } else {
+                0.0
+            },
+        };
+    }
+
+    /// Gated integrated loudness over the histogram: the absolute gate at -70 LUFS
+    /// (the histogram's floor), then the relative gate 10 LU under the gated mean.
+    fn integrated(&self) -> f64 {
+        let gated_mean = |from_bin: usize| {
+            let count: u32 = self.histogram_count[from_bin..].iter().sum();
+            let energy: f64 = self.histogram_energy[from_bin..].iter().sum();
+            (count > 0).then(|| energy / f64::from(count))
+        };
+        let Some(mean) = gated_mean(0) else {
+            return f64::NEG_INFINITY;
+        };
+        let relative_gate = lufs(mean) - 10.0;
+        let from = ((relative_gate - HISTOGRAM_FLOOR) / BIN_WIDTH)
+            .ceil()
+            .max(0.0) as usize;
+        gated_mean(from.min(HISTOGRAM_BINS)).map_or(f64::NEG_INFINITY, lufs)
+    }
+}
+
+#[cfg(test)]
+mod loudness_tests {
+    use super::*;
+    use crate::dsp::rng::Rng;
+
+    const RATE: u32 = 48_000;
+
+    /// Runs the same stereo signal through this meter and libebur128.
+    fn compare(signal: &[f32]) -> (MeterReading, f64, f64) {
+        let mut m = LoudnessMeter::new(RATE as f32);
+        for f in signal.chunks_exact(2) {
+            m.process(f[0], f[1]);
+        }
+        let mut reference = ebur128::EbuR128::new(
+            2,
+            RATE,
+            ebur128::Mode::I | ebur128::Mode::S | ebur128::Mode::TRUE_PEAK,
+        )
+        .unwrap();
+        reference.add_frames_f32(signal).unwrap();
+        (
+            m.reading(),
+            reference.loudness_global().unwrap(),
+            reference.loudness_shortterm().unwrap(),
+        )
+    }
+
+    #[test]
+    fn agrees_with_libebur128_on_a_sine_and_on_varying_noise() {
+        // A 1 kHz sine at -20 dBFS in both channels reads -20 + 3.01 - 0.691 + 0.69 ≈ -17 LUFS.
+        let sine: Vec<f32> = (0..RATE as usize * 5)
+            .flat_map(|i| {
+                let x = 0.1 * (std::f32::consts::TAU * 1_000.0 * i as f32 / RATE as f32).sin();
+                [x, x]
+            })
+            .collect();
+        let (reading, integrated, short_term) = compare(&sine);
+        assert!((f64::from(reading.integrated_lufs) - integrated).abs() < 0.1);
+        assert!((f64::from(reading.short_term_lufs) - short_term).abs() < 0.05);
+        assert!((reading.correlation - 1.0).abs() < 1e-3);
+        assert!((reading.max_true_peak_dbtp + 20.0).abs() < 0.1);
+
+        // Loud and quiet passages, so both gates matter.
+        let mut rng = Rng::new(4);
+        let noise: Vec<f32> = (0..RATE as usize * 12)
+            .flat_map(|i| {
+                let level = [0.3, 0.02, 0.1, 0.001][(i / (RATE as usize * 3 / 2)) % 4];
+                [level * rng.next_bipolar(), level * rng.next_bipolar()]
+            })
+            .collect();
+        let (reading, integrated, _) = compare(&noise);
+        assert!(
+            (f64::from(reading.integrated_lufs) - integrated).abs() < 0.1,
+            "{} vs {integrated}",
+            reading.integrated_lufs
+        );
+        assert!(reading.correlation.abs() < 0.1, "{}", reading.correlation);
+    }
+
+    #[test]
+    fn silence_reads_as_silence() {
+        let mut m = LoudnessMeter::new(44_100.0);
+        for _ in 0..44_100 {
+            m.process(0.0, 0.0);
+        }
+        assert_eq!(m.reading().integrated_lufs, SILENCE);
+        assert_eq!(m.reading().correlation, 0.0);
     }
 }

@@ -16,4 +16,6 @@ pub mod pan;
 pub mod reverb;
 pub mod rng;
 pub mod smooth;
+pub mod true_peak;
 pub mod util;
+pub mod width;

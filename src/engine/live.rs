@@ -10,7 +10,6 @@ use super::channel::{Channel, Context};
 use super::mixer::Strips;
 use super::sequencer::OrderList;
 use super::{Engine, Stage, tail_frames};
-use crate::dsp::util::db_to_gain;
 use crate::song::{Cell, ChannelStrip, Mixer, Pattern, SampleBank, Song};
 
 /// Where live play starts.
@@ -191,8 +190,7 @@ impl Engine {
         }
         // A tail already ringing keeps the length it started with.
         self.tail_frames = tail_frames(&self.song, self.sample_rate);
-        self.master_gain = db_to_gain(self.song.master.gain_db);
-        self.limiter.set_ceiling_db(self.song.master.ceiling_db);
+        self.master.set_params(&self.song.master);
         self.mixer.adopt_strips(&mut next.strips);
         self.mixer.apply(&self.song.mixer, false);
     }

@@ -5,16 +5,17 @@
 
 mod channel;
 mod live;
+pub mod master;
 pub mod mixer;
 pub mod sequencer;
 mod voice;
 
 pub use live::{Playhead, Snapshot, Start};
 
-use crate::dsp::limiter::PeakLimiter;
-use crate::dsp::util::db_to_gain;
-use crate::song::{SampleBank, Song};
+use crate::dsp::meter::{LoudnessMeter, MeterReading};
+use crate::song::{Master, SampleBank, Song};
 use channel::{Channel, Context};
+use master::MasterChain;
 use mixer::{MixerGraph, MixerMeters, Stems};
 use sequencer::Sequencer;
 
@@ -44,8 +45,9 @@ pub struct Engine {
     tick_length: f64,
     tail_frames: u64,
     fade_frames: u64,
-    master_gain: f32,
-    limiter: PeakLimiter,
+    master: MasterChain,
+    meter: LoudnessMeter,
+    metering: bool,
     mix_left: Vec<f32>,
     mix_right: Vec<f32>,
     channel_left: Vec<f32>,
@@ -71,8 +73,9 @@ impl Engine {
             tick_length: 1.0,
             tail_frames: tail_frames(song, sample_rate),
             fade_frames: (END_FADE_SECONDS * f64::from(sample_rate)) as u64,
-            master_gain: db_to_gain(song.master.gain_db),
-            limiter: PeakLimiter::new(rate, song.master.ceiling_db),
+            master: MasterChain::new(&song.master, sample_rate),
+            meter: LoudnessMeter::new(rate),
+            metering: true,
             mix_left: vec![0.0; MAX_RUN],
             mix_right: vec![0.0; MAX_RUN],
             channel_left: vec![0.0; MAX_RUN],
@@ -86,7 +89,40 @@ impl Engine {
 
     /// Frames by which the output trails the song (the limiter's look-ahead).
     pub fn latency(&self) -> usize {
-        self.limiter.latency()
+        self.master.latency()
+    }
+
+    /// New master chain settings while playing; every change glides.
+    pub fn set_master(&mut self, master: &Master) {
+        self.song.master = *master;
+        self.master.set_params(master);
+    }
+
+    /// The gain into the limiter that brings the song to its loudness target (dB).
+    pub fn set_loudness_gain_db(&mut self, gain_db: f32) {
+        self.master.set_loudness_gain_db(gain_db);
+    }
+
+    /// The master meter (loudness, true peak, correlation of the output) is on unless
+    /// turned off here; offline renders measure their output themselves.
+    pub fn set_metering(&mut self, on: bool) {
+        self.metering = on;
+    }
+
+    pub fn meter(&self) -> MeterReading {
+        self.meter.reading()
+    }
+
+    pub fn reset_meter(&mut self) {
+        self.meter.reset();
+    }
+
+    /// Gain reduction (dB) of the master compressor and limiter, for their meters.
+    pub fn master_reduction_db(&self) -> (f32, f32) {
+        (
+            self.master.compressor_reduction_db(),
+            self.master.limiter_reduction_db(),
+        )
     }
 
     /// Frames from the start to the end of the tail, the length of a render.
@@ -204,10 +240,11 @@ impl Engine {
         }
         self.mixer.finish_run(mix_left, mix_right, offset);
         for (i, frame) in out.chunks_exact_mut(2).enumerate() {
-            let gain = self.master_gain * end_fade(self.stage, self.now, self.fade_frames);
-            let (l, r) = self
-                .limiter
-                .process(mix_left[i] * gain, mix_right[i] * gain);
+            let fade = end_fade(self.stage, self.now, self.fade_frames);
+            let (l, r) = self.master.process(mix_left[i] * fade, mix_right[i] * fade);
+            if self.metering {
+                self.meter.process(l, r);
+            }
             frame[0] = l;
             frame[1] = r;
             self.now += 1;

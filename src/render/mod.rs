@@ -1,13 +1,18 @@
 //! Offline rendering: song → WAV through the same `Engine::process` that plays live.
 
+pub mod album;
 pub mod kit;
+pub mod loudness;
+pub mod mastering;
 pub mod midi;
 
 use crate::dsp::dither::TpdfDither;
 use crate::engine::mixer::Stems;
 use crate::engine::{Engine, sequencer};
-use crate::song::{self, BitDepth, SAMPLE_RATES, SampleBank, Song, SongError};
-use std::io::{self, IsTerminal};
+use crate::song::{self, BitDepth, Master, Preset, SAMPLE_RATES, SampleBank, Song, SongError};
+use loudness::{Fades, LoudnessReport, Meter};
+use serde::Serialize;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -18,6 +23,7 @@ pub struct RenderOptions {
     pub bit_depth: Option<BitDepth>,
     /// Frames per `Engine::process` call; the output does not depend on it.
     pub block_size: usize,
+    pub loudness: LoudnessOptions,
     /// Also write one WAV per channel and per bus into this folder.
     pub stems: Option<PathBuf>,
 }
@@ -28,25 +34,129 @@ impl Default for RenderOptions {
             sample_rate: None,
             bit_depth: None,
             block_size: 512,
+            loudness: LoudnessOptions::default(),
             stems: None,
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Loudness settings given on the command line, over the song's own.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LoudnessOptions {
+    /// Sets both target and ceiling (a preset is a complete delivery spec).
+    pub preset: Option<Preset>,
+    pub target_lufs: Option<f32>,
+    pub ceiling_dbtp: Option<f32>,
+}
+
+impl LoudnessOptions {
+    /// `master` with these overrides applied, checked like a song's values.
+    pub fn apply(&self, master: &Master) -> Result<Master, RenderError> {
+        let mut m = *master;
+        if let Some(p) = self.preset {
+            p.apply(&mut m);
+        }
+        if let Some(t) = self.target_lufs {
+            m.target_lufs = Some(t);
+        }
+        if let Some(c) = self.ceiling_dbtp {
+            m.ceiling_db = c;
+        }
+        let problems = song::master_problems(&m, "master.");
+        if problems.is_empty() {
+            Ok(m)
+        } else {
+            Err(RenderError::Settings(
+                problems
+                    .join("; ")
+                    .replace("master.target_lufs", "--target-lufs")
+                    .replace("master.ceiling_db", "--ceiling"),
+            ))
+        }
+    }
+}
+
+/// What a render wrote and how loud it is; printed by the CLI, written by `--report`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RenderReport {
     pub output: PathBuf,
     pub frames: u64,
     pub sample_rate: u32,
-    pub bit_depth: BitDepth,
+    pub bit_depth: &'static str,
     pub duration_seconds: f64,
-    pub peak_dbfs: f64,
+    /// Integrated loudness (LUFS).
+    #[serde(rename = "integrated_lufs")]
     pub loudness_lufs: f64,
+    pub loudness_range_lu: f64,
+    pub short_term_max_lufs: f64,
     pub true_peak_dbtp: f64,
+    /// Sample peak (dBFS).
+    #[serde(rename = "sample_peak_dbfs")]
+    pub peak_dbfs: f64,
+    pub target_lufs: Option<f32>,
+    pub ceiling_dbtp: f32,
+    /// The gain into the limiter that reached the target (dB).
+    pub loudness_gain_db: f32,
     pub elapsed_seconds: f64,
     pub realtime_factor: f64,
     /// The stem files written, channels first, then the buses.
     pub stems: Vec<PathBuf>,
+}
+
+impl RenderReport {
+    /// A report of `written` to `output`; the caller fills in the rest.
+    pub fn of(output: &Path, sample_rate: u32, bit_depth: BitDepth, written: &Written) -> Self {
+        let l = &written.loudness;
+        RenderReport {
+            output: output.to_owned(),
+            frames: written.frames,
+            sample_rate,
+            bit_depth: bit_depth.label(),
+            duration_seconds: l.duration_seconds,
+            loudness_lufs: l.integrated_lufs,
+            loudness_range_lu: l.loudness_range_lu,
+            short_term_max_lufs: l.short_term_max_lufs,
+            true_peak_dbtp: l.true_peak_dbtp,
+            peak_dbfs: l.sample_peak_dbfs,
+            target_lufs: None,
+            ceiling_dbtp: 0.0,
+            loudness_gain_db: 0.0,
+            elapsed_seconds: 0.0,
+            realtime_factor: 0.0,
+            stems: Vec::new(),
+        }
+    }
+
+    /// The lines the CLI prints.
+    pub fn summary(&self) -> String {
+        let l = self;
+        let target = match self.target_lufs {
+            Some(t) => format!(
+                "target {t:.1} LUFS, {:+.2} dB into the limiter",
+                self.loudness_gain_db
+            ),
+            None => "no loudness target".to_owned(),
+        };
+        format!(
+            "wrote {}: {} ({} frames at {} Hz, {})\n\
+             loudness {:.1} LUFS integrated, range {:.1} LU, short-term max {:.1} LUFS\n\
+             true peak {:.2} dBTP (ceiling {:.1}), sample peak {:.2} dBFS; {target}\n\
+             rendered in {:.2} s ({:.0}x realtime)",
+            self.output.display(),
+            format_time(l.duration_seconds),
+            self.frames,
+            self.sample_rate,
+            self.bit_depth,
+            l.loudness_lufs,
+            l.loudness_range_lu,
+            l.short_term_max_lufs,
+            l.true_peak_dbtp,
+            self.ceiling_dbtp,
+            l.peak_dbfs,
+            self.elapsed_seconds,
+            self.realtime_factor
+        )
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +180,8 @@ pub fn render_blocks(
 ) -> io::Result<()> {
     let total = Engine::length(song, sample_rate);
     let mut engine = Engine::new(song, samples, sample_rate);
+    // Exports measure what they write; the live meter would only cost time here.
+    engine.set_metering(false);
     let mut skip = engine.latency() as u64;
     let mut buffer = vec![0.0f32; block_size.max(1) * 2];
     let mut done = 0u64;
@@ -117,17 +229,35 @@ fn check_sample_rate(rate: u32) -> Result<u32, RenderError> {
     }
 }
 
-/// Renders to a WAV file, written under a temporary name and renamed when complete.
-pub fn render_to_wav(
+/// The song's mix before the master chain (the limiter's look-ahead already removed).
+pub fn render_mix(
     song: &Song,
     samples: &SampleBank,
-    output: &Path,
-    options: &RenderOptions,
+    sample_rate: u32,
+    block_size: usize,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<RenderReport, RenderError> {
-    let sample_rate = check_sample_rate(options.sample_rate.unwrap_or(song.render.sample_rate))?;
-    let bit_depth = options.bit_depth.unwrap_or(song.render.bit_depth);
-    let spec = hound::WavSpec {
+) -> Vec<f32> {
+    let mut unmastered = song.clone();
+    unmastered.master = Master::transparent();
+    let mut out = Vec::with_capacity(2 * Engine::length(song, sample_rate) as usize);
+    render_blocks(
+        &unmastered,
+        samples,
+        sample_rate,
+        block_size,
+        |block, done, total| {
+            out.extend_from_slice(block);
+            progress(done, total);
+            Ok(())
+        },
+    )
+    .expect("rendering to memory cannot fail");
+    out
+}
+
+/// The WAV format of an export: stereo at the given rate and depth.
+fn wav_spec(sample_rate: u32, bit_depth: BitDepth) -> hound::WavSpec {
+    hound::WavSpec {
         channels: 2,
         sample_rate,
         bits_per_sample: match bit_depth {
@@ -139,7 +269,68 @@ pub fn render_to_wav(
             BitDepth::Float32 => hound::SampleFormat::Float,
             _ => hound::SampleFormat::Int,
         },
-    };
+    }
+}
+
+/// A finished master written to disk.
+pub struct Written {
+    pub frames: u64,
+    pub loudness: LoudnessReport,
+}
+
+/// Writes interleaved stereo as a WAV (16/24-bit TPDF-dithered, or 32-bit float) under
+/// a temporary name, renamed when complete, and measures what was written.
+pub fn write_wav(
+    output: &Path,
+    audio: &[f32],
+    sample_rate: u32,
+    bit_depth: BitDepth,
+) -> Result<Written, RenderError> {
+    let spec = wav_spec(sample_rate, bit_depth);
+    let mut meter = Meter::new(sample_rate);
+    let mut dither = TpdfDither::new(u32::from(spec.bits_per_sample), 0x7261_636b);
+    let scale = ((1i64 << (spec.bits_per_sample - 1)) - 1) as f32;
+    let mut written = vec![0.0f32; 2 * 4096];
+    song::write_atomically(output, |file| {
+        let mut wav = hound::WavWriter::new(io::BufWriter::new(file), spec).map_err(to_io)?;
+        for block in audio.chunks(2 * 4096) {
+            let written = &mut written[..block.len()];
+            for (&s, w) in block.iter().zip(written.iter_mut()) {
+                if bit_depth == BitDepth::Float32 {
+                    wav.write_sample(s).map_err(to_io)?;
+                    *w = s;
+                } else {
+                    let q = dither.quantize(s);
+                    wav.write_sample(q).map_err(to_io)?;
+                    *w = q as f32 / scale;
+                }
+            }
+            meter.add(written);
+        }
+        wav.finalize().map_err(to_io)
+    })
+    .map_err(|source| RenderError::Write {
+        path: output.to_owned(),
+        source,
+    })?;
+    Ok(Written {
+        frames: (audio.len() / 2) as u64,
+        loudness: meter.report(),
+    })
+}
+
+/// Renders to a WAV file through the master chain, at the loudness target if there is
+/// one: the mix is rendered once, and the limiter pass repeated until it lands.
+pub fn render_to_wav(
+    song: &Song,
+    samples: &SampleBank,
+    output: &Path,
+    options: &RenderOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<RenderReport, RenderError> {
+    let sample_rate = check_sample_rate(options.sample_rate.unwrap_or(song.render.sample_rate))?;
+    let bit_depth = options.bit_depth.unwrap_or(song.render.bit_depth);
+    let master = options.loudness.apply(&song.master)?;
     if let Some(dir) = &options.stems {
         // Before the mix, so a folder that cannot be made costs no render and leaves no mix.
         std::fs::create_dir_all(dir).map_err(|source| RenderError::Write {
@@ -148,63 +339,48 @@ pub fn render_to_wav(
         })?;
     }
     let started = Instant::now();
-    let mut meter =
-        ebur128::EbuR128::new(2, sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK)
-            .map_err(|e| RenderError::Settings(format!("loudness meter: {e}")))?;
-    let mut peak = 0.0f32;
-    let mut frames = 0;
-    let mut dither = TpdfDither::new(u32::from(spec.bits_per_sample), 0x7261_636b);
-    song::write_atomically(output, |file| {
-        let mut wav = hound::WavWriter::new(file, spec).map_err(to_io)?;
-        render_blocks(
+    let mut audio = render_mix(song, samples, sample_rate, options.block_size, progress);
+    loudness::pre_limiter(&mut audio, &master, sample_rate);
+    let mastered = loudness::reach_target(
+        &audio,
+        &master,
+        sample_rate,
+        master.target_lufs,
+        Fades::default(),
+    );
+    drop(audio);
+    let written = write_wav(output, &mastered.audio, sample_rate, bit_depth)?;
+    let stems = match &options.stems {
+        Some(dir) => write_stems(
             song,
             samples,
-            sample_rate,
+            dir,
+            wav_spec(sample_rate, bit_depth),
             options.block_size,
-            |block, done, total| {
-                meter
-                    .add_frames_f32(block)
-                    .map_err(|e| io::Error::other(e.to_string()))?;
-                for &s in block {
-                    peak = peak.max(s.abs());
-                    if bit_depth == BitDepth::Float32 {
-                        wav.write_sample(s).map_err(to_io)?;
-                    } else {
-                        wav.write_sample(dither.quantize(s)).map_err(to_io)?;
-                    }
-                }
-                frames = done;
-                progress(done, total);
-                Ok(())
-            },
-        )?;
-        wav.finalize().map_err(to_io)
-    })
-    .map_err(|source| RenderError::Write {
-        path: output.to_owned(),
-        source,
-    })?;
-    let stems = match &options.stems {
-        Some(dir) => write_stems(song, samples, dir, spec, options.block_size)?,
+        )?,
         None => Vec::new(),
     };
     let elapsed = started.elapsed().as_secs_f64();
-    let duration = frames as f64 / f64::from(sample_rate);
-    let true_peak = (0..2)
-        .filter_map(|ch| meter.true_peak(ch).ok())
-        .fold(0.0f64, f64::max);
     Ok(RenderReport {
-        output: output.to_owned(),
-        frames,
-        sample_rate,
-        bit_depth,
-        duration_seconds: duration,
-        peak_dbfs: to_db(f64::from(peak)),
-        loudness_lufs: meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
-        true_peak_dbtp: to_db(true_peak),
+        target_lufs: master.target_lufs,
+        ceiling_dbtp: master.ceiling_db,
+        loudness_gain_db: mastered.loudness_gain_db,
         elapsed_seconds: elapsed,
-        realtime_factor: duration / elapsed.max(1e-9),
+        realtime_factor: written.loudness.duration_seconds / elapsed.max(1e-9),
         stems,
+        ..RenderReport::of(output, sample_rate, bit_depth, &written)
+    })
+}
+
+/// Writes a report as pretty JSON (atomically).
+pub fn write_report(path: &Path, report: &impl Serialize) -> Result<(), RenderError> {
+    let mut text = serde_json::to_string_pretty(report).expect("reports always serialise");
+    text.push('\n');
+    song::write_atomically(path, |file| file.write_all(text.as_bytes())).map_err(|source| {
+        RenderError::Write {
+            path: path.to_owned(),
+            source,
+        }
     })
 }
 
@@ -342,14 +518,6 @@ fn to_io(e: hound::Error) -> io::Error {
     }
 }
 
-fn to_db(x: f64) -> f64 {
-    if x > 0.0 {
-        20.0 * x.log10()
-    } else {
-        f64::NEG_INFINITY
-    }
-}
-
 /// `m:ss.mmm`
 pub fn format_time(seconds: f64) -> String {
     let millis = (seconds * 1000.0).round() as u64;
@@ -367,14 +535,9 @@ fn load_with_samples(path: &Path) -> Result<(Song, SampleBank), SongError> {
     Ok((song, samples))
 }
 
-/// `tracksmith render`: renders with a progress bar on a terminal, then prints a summary.
-pub fn render_command(
-    song_path: &Path,
-    output: &Path,
-    options: &RenderOptions,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let (song, samples) = load_with_samples(song_path)?;
-    let bar = if io::stderr().is_terminal() {
+/// A progress bar on a terminal, nothing otherwise.
+pub fn progress_bar() -> indicatif::ProgressBar {
+    if io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
@@ -385,24 +548,27 @@ pub fn render_command(
         bar
     } else {
         indicatif::ProgressBar::hidden()
-    };
+    }
+}
+
+/// `tracksmith render`: renders with a progress bar on a terminal, then prints the report.
+pub fn render_command(
+    song_path: &Path,
+    output: &Path,
+    options: &RenderOptions,
+    report_path: Option<&Path>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (song, samples) = load_with_samples(song_path)?;
+    let bar = progress_bar();
     let report = render_to_wav(&song, &samples, output, options, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    println!(
-        "wrote {}: {} ({} frames at {} Hz, {})",
-        report.output.display(),
-        format_time(report.duration_seconds),
-        report.frames,
-        report.sample_rate,
-        report.bit_depth.label()
-    );
-    println!(
-        "peak {:.2} dBFS, true peak {:.2} dBTP, loudness {:.1} LUFS",
-        report.peak_dbfs, report.true_peak_dbtp, report.loudness_lufs
-    );
+    println!("{}", report.summary());
+    if let Some(path) = report_path {
+        write_report(path, &report)?;
+    }
     if let Some(dir) = &options.stems {
         println!(
             "wrote {} stems to {} (each channel with its share of the reverb and delay; the bus stems are those returns alone)",
@@ -410,10 +576,6 @@ pub fn render_command(
             dir.display()
         );
     }
-    println!(
-        "rendered in {:.2} s ({:.0}x realtime)",
-        report.elapsed_seconds, report.realtime_factor
-    );
     Ok(())
 }
 
@@ -505,6 +667,64 @@ mod tests {
         s.mixer.reverb.bus_return.eq.high.gain_db = -3.0;
         s.mixer.delay.bus_return.gain_db = -2.0;
         s
+    }
+
+    fn short_song() -> Song {
+        let mut s = Song::new(2);
+        s.tempo = 140.0;
+        s.render.tail = 0.3;
+        s.instruments
+            .push(Instrument::synth("saw", Synth::default()));
+        let mut p = Pattern::new("P", 16, 2);
+        *p.cell_mut(0, 0) = "C-4 01 40".parse().unwrap();
+        *p.cell_mut(4, 1) = "G-3 01 30".parse().unwrap();
+        *p.cell_mut(8, 0) = "D#4 01 40".parse().unwrap();
+        s.mixer.channels[1].pan = 0.6;
+        s.patterns = vec![p];
+        s.arrangement = vec![OrderEntry {
+            pattern: "P".into(),
+            section: "verse".into(),
+            repeat: 1,
+        }];
+        s.master.gain_db = 9.0;
+        s.master.eq.mid1.gain_db = 3.0;
+        s.master.compressor.bypass = false;
+        s.master.width.width_percent = 130.0;
+        s.master.width.mono_below_hz = 150.0;
+        s
+    }
+
+    #[test]
+    fn the_offline_master_is_the_live_engine_output() {
+        // Rendering the mix once and running the chain over it (as exports do) gives the
+        // very samples the engine plays with the same settings.
+        let song = short_song();
+        let bank = SampleBank::default();
+        let live = render_to_vec(&song, &bank, 48_000, 333);
+        let mut offline = render_mix(&song, &bank, 48_000, 512, &mut |_, _| {});
+        loudness::pre_limiter(&mut offline, &song.master, 48_000);
+        let mastered = loudness::limit(&offline, &song.master, 48_000, 0.0, Fades::default());
+        assert_eq!(mastered.len(), live.len());
+        assert!(mastered == live, "offline and live masters differ");
+        assert!(live.iter().any(|x| x.abs() > 0.5));
+    }
+
+    #[test]
+    fn loudness_options_override_the_song_and_are_checked() {
+        let master = Master::default();
+        let o = LoudnessOptions {
+            preset: Some(Preset::Club),
+            target_lufs: None,
+            ceiling_dbtp: Some(-0.5),
+        };
+        let m = o.apply(&master).unwrap();
+        assert_eq!((m.target_lufs, m.ceiling_db), (Some(-8.0), -0.5));
+        let bad = LoudnessOptions {
+            target_lufs: Some(5.0),
+            ..LoudnessOptions::default()
+        };
+        let e = bad.apply(&master).unwrap_err().to_string();
+        assert!(e.contains("--target-lufs: 5 is out of range"), "{e}");
     }
 
     #[test]

@@ -72,23 +72,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Song, SongError> {
             });
         }
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let mut song: Song = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let at = e.path().to_string();
-        let inner = e.into_inner();
-        SongError::Value {
-            file: file.to_owned(),
-            line: inner.line(),
-            column: inner.column(),
-            at,
-            message: inner
-                .to_string()
-                .split(" at line")
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-        }
-    })?;
+    let mut song: Song = from_json(text, file)?;
     let problems = validate::problems(&song);
     if !problems.is_empty() {
         return Err(SongError::Invalid {
@@ -100,12 +84,48 @@ pub fn parse(text: &str, file: &Path) -> Result<Song, SongError> {
     Ok(song)
 }
 
-pub fn load(path: &Path) -> Result<Song, SongError> {
-    let text = fs::read_to_string(path).map_err(|source| SongError::Read {
+/// Any JSON file tracksmith reads (a song, an album, a master chain), deserialised
+/// with errors that name the file, line, column and the path of the bad value.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, SongError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let at = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner
+            .to_string()
+            .split(" at line")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if inner.is_syntax() || inner.is_eof() {
+            SongError::Syntax {
+                file: file.to_owned(),
+                line: inner.line(),
+                column: inner.column(),
+                message,
+            }
+        } else {
+            SongError::Value {
+                file: file.to_owned(),
+                line: inner.line(),
+                column: inner.column(),
+                at,
+                message,
+            }
+        }
+    })
+}
+
+/// Reads a whole file, naming it if it cannot be read.
+pub fn read_text(path: &Path) -> Result<String, SongError> {
+    fs::read_to_string(path).map_err(|source| SongError::Read {
         file: path.to_owned(),
         source,
-    })?;
-    parse(&text, path)
+    })
+}
+
+pub fn load(path: &Path) -> Result<Song, SongError> {
+    parse(&read_text(path)?, path)
 }
 
 /// Where `save` keeps the version a save replaced.

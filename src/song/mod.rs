@@ -6,6 +6,7 @@
 mod cell;
 mod instrument;
 mod io;
+mod master;
 mod mixer;
 mod note;
 mod pattern;
@@ -19,7 +20,10 @@ pub use instrument::{
     Envelope, Filter, FilterMode, Instrument, LoopMode, Oscillator, PitchSweep, SampleLoop,
     Sampler, Source, Synth, Waveform,
 };
-pub use io::{SongError, backup_path, load, parse, save, to_json, write_atomically};
+pub use io::{
+    SongError, backup_path, from_json, load, parse, read_text, save, to_json, write_atomically,
+};
+pub use master::{Limiter, Master, Preset, Width};
 pub use mixer::{
     Band, BusReturn, ChannelStrip, Compressor, DelayBus, DelayTime, Eq, HighPass, HighPassSlope,
     Input, MAX_DECAY_S, MAX_DELAY_MS, MAX_PRE_DELAY_MS, MIN_DECAY_S, Mixer, NoteKind, ReverbBus,
@@ -28,6 +32,7 @@ pub use mixer::{
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};
 pub use samples::{SampleBank, SampleData, load_wav};
+pub use validate::master_problems;
 
 use serde::{Deserialize, Serialize};
 
@@ -124,23 +129,6 @@ impl Default for RenderSettings {
             sample_rate: 48_000,
             bit_depth: BitDepth::Int24,
             tail: 2.0,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Master {
-    pub gain_db: f32,
-    /// The limiter lets no sample past this level (dBFS).
-    pub ceiling_db: f32,
-}
-
-impl Default for Master {
-    fn default() -> Master {
-        Master {
-            gain_db: 0.0,
-            ceiling_db: -1.0,
         }
     }
 }

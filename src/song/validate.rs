@@ -4,7 +4,7 @@
 use super::mixer::{MAX_DECAY_S, MAX_DELAY_MS, MAX_PRE_DELAY_MS, MIN_DECAY_S};
 use super::{BusReturn, DelayTime, Envelope, Eq, NoteField, SAMPLE_RATES, Song, Source};
 use super::{ChannelStrip, SILENT_DB};
-use super::{MAX_CHANNELS, Oscillator};
+use super::{Compressor, MAX_CHANNELS, Master, Oscillator};
 use std::ops::RangeInclusive;
 
 struct Problems(Vec<String>);
@@ -81,8 +81,18 @@ impl Problems {
             " Hz",
         );
         self.eq(&format!("{at}.eq"), &ch.eq);
-        let c = &ch.compressor;
-        let at_c = format!("{at}.compressor");
+        self.compressor(&format!("{at}.compressor"), &ch.compressor);
+        for (name, send) in [("reverb", ch.sends.reverb), ("delay", ch.sends.delay)] {
+            self.range(
+                &format!("{at}.sends.{name}.level_db"),
+                send.level_db,
+                SILENT_DB..=6.0,
+                " dB",
+            );
+        }
+    }
+
+    fn compressor(&mut self, at_c: &str, c: &Compressor) {
         self.range(
             &format!("{at_c}.threshold_db"),
             c.threshold_db,
@@ -109,14 +119,6 @@ impl Problems {
             -24.0..=24.0,
             " dB",
         );
-        for (name, send) in [("reverb", ch.sends.reverb), ("delay", ch.sends.delay)] {
-            self.range(
-                &format!("{at}.sends.{name}.level_db"),
-                send.level_db,
-                SILENT_DB..=6.0,
-                " dB",
-            );
-        }
     }
 
     fn bus_return(&mut self, at: &str, r: &BusReturn) {
@@ -290,13 +292,7 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
     );
     p.range("mixer.delay.mix", delay.mix, 0.0..=1.0, "");
     p.bus_return("mixer.delay.return", &delay.bus_return);
-    p.range("master.gain_db", song.master.gain_db, -48.0..=24.0, " dB");
-    p.range(
-        "master.ceiling_db",
-        song.master.ceiling_db,
-        -24.0..=0.0,
-        " dBFS",
-    );
+    master(&mut p, &song.master, "master.");
 
     if song.patterns.is_empty() {
         p.0.push("patterns: the song needs at least one pattern".into());
@@ -363,4 +359,56 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
         );
     }
     p.0
+}
+
+/// The master section's values; shared with the `master` command's chain files.
+/// `prefix` names where the section sits in its file (`"master."` in a song).
+pub fn master_problems(master: &Master, prefix: &str) -> Vec<String> {
+    let mut p = Problems(Vec::new());
+    self::master(&mut p, master, prefix);
+    p.0
+}
+
+fn master(p: &mut Problems, m: &Master, prefix: &str) {
+    p.range(&format!("{prefix}gain_db"), m.gain_db, -48.0..=24.0, " dB");
+    p.range(
+        &format!("{prefix}ceiling_db"),
+        m.ceiling_db,
+        -24.0..=0.0,
+        " dBTP",
+    );
+    if let Some(target) = m.target_lufs {
+        p.range(
+            &format!("{prefix}target_lufs"),
+            target,
+            -40.0..=-3.0,
+            " LUFS",
+        );
+    }
+    p.eq(&format!("{prefix}eq"), &m.eq);
+    p.compressor(&format!("{prefix}compressor"), &m.compressor);
+    p.range(
+        &format!("{prefix}width.width_percent"),
+        m.width.width_percent,
+        0.0..=200.0,
+        " %",
+    );
+    let mono = m.width.mono_below_hz;
+    if !mono.is_finite() || !(mono == 0.0 || (20.0..=500.0).contains(&mono)) {
+        p.0.push(format!(
+            "{prefix}width.mono_below_hz: {mono} is out of range (allowed 0 for off, or 20 to 500 Hz)"
+        ));
+    }
+    p.range(
+        &format!("{prefix}limiter.lookahead_ms"),
+        m.limiter.lookahead_ms,
+        0.5..=10.0,
+        " ms",
+    );
+    p.range(
+        &format!("{prefix}limiter.release_ms"),
+        m.limiter.release_ms,
+        1.0..=1_000.0,
+        " ms",
+    );
 }

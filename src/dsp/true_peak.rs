@@ -1,0 +1,262 @@
+//! True-peak detection (ITU-R BS.1770-4, annex 2): the peaks a DAC's reconstruction
+//! makes between samples, found by oversampling with a polyphase windowed-sinc
+//! interpolator. The standard asks for at least 4x; at 4x, with a short filter, dense
+//! material near the ceiling still reads a few tenths of a dB low, so this uses 8x with
+//! 32 taps a phase: multi-tone signals up to 22 kHz (at 48 kHz) read within 0.1 dB
+//! of their analytic peak, where libebur128's 4x reads up to 0.45 dB low.
+
+use std::sync::OnceLock;
+
+/// Oversampling factor: three interpolated points between every two samples.
+pub const OVERSAMPLING: usize = 8;
+/// Taps per interpolation phase (half before, half after the point).
+const TAPS: usize = 32;
+/// Frames from a sample going in to its peak being reported.
+pub const DELAY: usize = TAPS / 2;
+
+type Phases = [[f32; TAPS]; OVERSAMPLING - 1];
+
+fn bessel_i0(x: f64) -> f64 {
+    let mut sum = 1.0;
+    let mut term = 1.0;
+    for k in 1..30 {
+        term *= (x / (2.0 * k as f64)).powi(2);
+        sum += term;
+    }
+    sum
+}
+
+/// Kaiser-windowed sinc for each fractional position 1/4, 2/4, 3/4, each phase
+/// normalised to unity gain at DC.
+fn phases() -> &'static Phases {
+    static PHASES: OnceLock<Phases> = OnceLock::new();
+    PHASES.get_or_init(|| {
+        let beta = 7.0;
+        let half = (TAPS / 2) as f64;
+        let mut phases = [[0.0f32; TAPS]; OVERSAMPLING - 1];
+        for (p, phase) in phases.iter_mut().enumerate() {
+            let t = (p + 1) as f64 / OVERSAMPLING as f64;
+            let mut taps = [0.0f64; TAPS];
+            for (j, tap) in taps.iter_mut().enumerate() {
+                // Tap j multiplies x[m + j - (half - 1)]; the point sits at m + t.
+                let u = j as f64 - (half - 1.0) - t;
+                let sinc = if u == 0.0 {
+                    1.0
+                } else {
+                    (std::f64::consts::PI * u).sin() / (std::f64::consts::PI * u)
+                };
+                let r = u / (half + 0.5);
+                let window = bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / bessel_i0(beta);
+                *tap = sinc * window;
+            }
+            let sum: f64 = taps.iter().sum();
+            for (out, tap) in phase.iter_mut().zip(taps) {
+                *out = (tap / sum) as f32;
+            }
+        }
+        phases
+    })
+}
+
+/// The true peak around each sample of one channel, reported `DELAY` frames late.
+#[derive(Clone, Debug)]
+struct Channel {
+    /// The last `TAPS` inputs, written twice so a window is always one contiguous slice.
+    history: [f32; 2 * TAPS],
+    position: usize,
+    /// The largest interpolated value between the previous two samples.
+    previous_between: f32,
+}
+
+impl Channel {
+    fn new() -> Channel {
+        Channel {
+            history: [0.0; 2 * TAPS],
+            position: 0,
+            previous_between: 0.0,
+        }
+    }
+
+    /// `bound` is the largest sum of absolute taps of any phase: no interpolated
+    /// value exceeds it times the largest sample in the window, so when that product
+    /// stays under `floor` the interpolation is skipped and the product stands in.
+    fn push(&mut self, x: f32, phases: &Phases, bound: f32, floor: f32) -> f32 {
+        self.history[self.position] = x;
+        self.history[self.position + TAPS] = x;
+        self.position = (self.position + 1) % TAPS;
+        // Oldest first: window[j] = x[n - TAPS + 1 + j], so the sample `DELAY` frames
+        // back sits at index TAPS/2 - 1 and its successor right after it.
+        let window = &self.history[self.position..self.position + TAPS];
+        let largest = window.iter().fold(0.0f32, |m, x| m.max(x.abs())) * bound;
+        let between = if largest <= floor {
+            largest
+        } else {
+            let mut between = 0.0f32;
+            for phase in phases {
+                let y: f32 = phase.iter().zip(window).map(|(h, x)| h * x).sum();
+                between = between.max(y.abs());
+            }
+            between
+        };
+        let sample = window[TAPS / 2 - 1].abs();
+        let peak = sample.max(between).max(self.previous_between);
+        self.previous_between = between;
+        peak
+    }
+}
+
+/// Stereo true-peak detector: for each frame in, the largest absolute value the
+/// reconstructed signal reaches within one sample either side of the frame `DELAY`
+/// frames back.
+#[derive(Clone, Debug)]
+pub struct TruePeakDetector {
+    channels: [Channel; 2],
+    phases: &'static Phases,
+    bound: f32,
+}
+
+impl Default for TruePeakDetector {
+    fn default() -> TruePeakDetector {
+        TruePeakDetector::new()
+    }
+}
+
+impl TruePeakDetector {
+    pub fn new() -> TruePeakDetector {
+        let phases = phases();
+        let bound = phases
+            .iter()
+            .map(|p| p.iter().map(|h| h.abs()).sum::<f32>())
+            .fold(0.0, f32::max);
+        TruePeakDetector {
+            channels: [Channel::new(), Channel::new()],
+            phases,
+            bound,
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.channels = [Channel::new(), Channel::new()];
+    }
+
+    pub fn process(&mut self, left: f32, right: f32) -> f32 {
+        self.process_above(left, right, 0.0)
+    }
+
+    /// Like `process` for a caller that only cares about peaks over `floor` (a
+    /// limiter's ceiling): where the window cannot reach `floor`, the interpolation
+    /// is skipped and an upper bound of the true peak, itself under `floor`, comes
+    /// back instead. Above `floor` the result is exact.
+    pub fn process_above(&mut self, left: f32, right: f32, floor: f32) -> f32 {
+        let (phases, bound) = (self.phases, self.bound);
+        let l = self.channels[0].push(left, phases, bound, floor);
+        let r = self.channels[1].push(right, phases, bound, floor);
+        l.max(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::util::gain_to_db;
+
+    fn detected_peak(freq_over_rate: f32, phase: f32) -> f32 {
+        let mut d = TruePeakDetector::new();
+        let mut peak = 0.0f32;
+        for i in 0..4000 {
+            let x = (std::f32::consts::TAU * freq_over_rate * i as f32 + phase).sin();
+            let p = d.process(x, 0.0);
+            if i > 100 {
+                peak = peak.max(p);
+            }
+        }
+        peak
+    }
+
+    #[test]
+    fn a_quarter_rate_sine_off_its_crest_reads_its_true_level() {
+        // Sampled at 45°, 135°, ...: every sample is at 0.707, the waveform reaches 1.
+        let p = detected_peak(0.25, std::f32::consts::FRAC_PI_4);
+        assert!(gain_to_db(p).abs() < 0.1, "{} dB", gain_to_db(p));
+    }
+
+    #[test]
+    fn sines_up_to_20_khz_at_48_khz_read_within_half_a_db() {
+        for freq in [100.0, 1_000.0, 5_000.0, 11_000.0, 15_000.0, 19_000.0] {
+            for phase in [0.0, 0.3, 0.7, 1.2] {
+                let p = gain_to_db(detected_peak(freq / 48_000.0, phase));
+                assert!(p < 0.2 && p > -0.5, "{freq} Hz phase {phase}: {p} dB");
+            }
+        }
+    }
+
+    #[test]
+    fn multi_tone_signals_read_within_a_tenth_of_a_db_of_their_analytic_peak() {
+        let mut rng = crate::dsp::rng::Rng::new(7);
+        for _ in 0..4 {
+            let tones: Vec<(f64, f64, f64)> = (0..12)
+                .map(|_| {
+                    let r = |rng: &mut crate::dsp::rng::Rng| f64::from(rng.next_f32());
+                    (
+                        0.3 * r(&mut rng),
+                        20.0 + 21_980.0 * r(&mut rng),
+                        std::f64::consts::TAU * r(&mut rng),
+                    )
+                })
+                .collect();
+            let x = |t: f64| -> f64 {
+                tones
+                    .iter()
+                    .map(|(a, f, p)| a * (std::f64::consts::TAU * f * t + p).sin())
+                    .sum()
+            };
+            let rate = 48_000.0;
+            let mut d = TruePeakDetector::new();
+            let mut detected = 0.0f32;
+            for i in 0..12_000 {
+                let p = d.process(x(f64::from(i) / rate) as f32, 0.0);
+                if i > 100 {
+                    detected = detected.max(p);
+                }
+            }
+            let analytic = (200 * 64..11_000 * 64)
+                .map(|i| x(f64::from(i) / (64.0 * rate)).abs())
+                .fold(0.0, f64::max);
+            let error = gain_to_db(detected) - gain_to_db(analytic as f32);
+            assert!(error.abs() < 0.1, "{error} dB off");
+        }
+    }
+
+    #[test]
+    fn skipping_under_the_floor_never_changes_a_peak_above_it() {
+        let mut rng = crate::dsp::rng::Rng::new(8);
+        let (mut exact, mut skipping) = (TruePeakDetector::new(), TruePeakDetector::new());
+        let mut skipped_under = 0;
+        for i in 0..20_000 {
+            let level = if (i / 500) % 3 == 0 { 1.0 } else { 0.05 };
+            let (l, r) = (level * rng.next_bipolar(), level * rng.next_bipolar());
+            let a = exact.process(l, r);
+            let b = skipping.process_above(l, r, 0.5);
+            if a > 0.5 {
+                assert_eq!(a, b);
+            } else {
+                assert!(b <= 0.5 && b >= a, "{b} must bound {a} and stay under 0.5");
+                skipped_under += usize::from(b != a);
+            }
+        }
+        assert!(skipped_under > 1000, "the quiet stretches were skipped");
+    }
+
+    #[test]
+    fn the_report_is_delayed_by_the_stated_frames() {
+        let mut d = TruePeakDetector::new();
+        let mut first = None;
+        for i in 0..64 {
+            let x = if i == 20 { 1.0 } else { 0.0 };
+            if d.process(x, x) >= 1.0 && first.is_none() {
+                first = Some(i);
+            }
+        }
+        assert_eq!(first, Some(20 + DELAY));
+    }
+}

@@ -1,0 +1,356 @@
+//! Loudness measurement (EBU R128 with the `ebur128` crate) and loudness targeting:
+//! the gain into the limiter is found so the master lands on its target.
+
+use crate::engine::master::MasterChain;
+use crate::song::Master;
+use serde::Serialize;
+
+/// How close to the target the search stops (LU); the promise is 0.5 LU.
+const TOLERANCE_LU: f64 = 0.05;
+const MAX_PASSES: usize = 10;
+/// The most the search will turn a mix up or down (dB).
+const MAX_GAIN_DB: f64 = 60.0;
+
+/// What a loudness meter says about a finished render.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct LoudnessReport {
+    pub integrated_lufs: f64,
+    pub loudness_range_lu: f64,
+    pub short_term_max_lufs: f64,
+    pub true_peak_dbtp: f64,
+    pub sample_peak_dbfs: f64,
+    pub duration_seconds: f64,
+}
+
+fn to_db(x: f64) -> f64 {
+    if x > 0.0 {
+        20.0 * x.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// Measures interleaved stereo fed to it block by block.
+pub struct Meter {
+    meter: ebur128::EbuR128,
+    sample_rate: u32,
+    frames: u64,
+    /// Frames since the short-term loudness was last read.
+    since_reading: usize,
+    short_term_max: f64,
+    sample_peak: f32,
+}
+
+impl Meter {
+    pub fn new(sample_rate: u32) -> Meter {
+        use ebur128::Mode;
+        Meter {
+            meter: ebur128::EbuR128::new(
+                2,
+                sample_rate,
+                Mode::I | Mode::LRA | Mode::S | Mode::TRUE_PEAK,
+            )
+            .expect("2 channels at an audio rate are always accepted"),
+            sample_rate,
+            frames: 0,
+            since_reading: 0,
+            short_term_max: f64::NEG_INFINITY,
+            sample_peak: 0.0,
+        }
+    }
+
+    pub fn add(&mut self, frames: &[f32]) {
+        // Read the short-term loudness every 100 ms, as a meter's display would.
+        let step = (self.sample_rate / 10) as usize;
+        let mut rest = frames;
+        while !rest.is_empty() {
+            let take = (step - self.since_reading).min(rest.len() / 2);
+            let (now, later) = rest.split_at(take * 2);
+            self.meter
+                .add_frames_f32(now)
+                .expect("frames are whole stereo pairs");
+            self.sample_peak = now.iter().fold(self.sample_peak, |m, x| m.max(x.abs()));
+            self.since_reading += take;
+            self.frames += take as u64;
+            if self.since_reading == step {
+                self.since_reading = 0;
+                if let Ok(s) = self.meter.loudness_shortterm()
+                    && s.is_finite()
+                {
+                    self.short_term_max = self.short_term_max.max(s);
+                }
+            }
+            rest = later;
+        }
+    }
+
+    pub fn report(&self) -> LoudnessReport {
+        let true_peak = (0..2)
+            .filter_map(|c| self.meter.true_peak(c).ok())
+            .fold(0.0f64, f64::max);
+        LoudnessReport {
+            integrated_lufs: self.meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
+            loudness_range_lu: self.meter.loudness_range().unwrap_or(0.0),
+            short_term_max_lufs: self.short_term_max,
+            true_peak_dbtp: to_db(true_peak),
+            sample_peak_dbfs: to_db(f64::from(self.sample_peak)),
+            duration_seconds: self.frames as f64 / f64::from(self.sample_rate),
+        }
+    }
+
+    /// The underlying meter, e.g. to gate several tracks together.
+    pub fn ebur128(&self) -> &ebur128::EbuR128 {
+        &self.meter
+    }
+}
+
+pub fn measure(frames: &[f32], sample_rate: u32) -> LoudnessReport {
+    let mut m = Meter::new(sample_rate);
+    m.add(frames);
+    m.report()
+}
+
+/// Integrated loudness alone (the cheap measurement the search repeats).
+pub fn integrated_lufs(frames: &[f32], sample_rate: u32) -> f64 {
+    let mut m = ebur128::EbuR128::new(2, sample_rate, ebur128::Mode::I)
+        .expect("2 channels at an audio rate are always accepted");
+    m.add_frames_f32(frames)
+        .expect("frames are whole stereo pairs");
+    m.loudness_global().unwrap_or(f64::NEG_INFINITY)
+}
+
+/// Fades on a finished track, applied after the limiter so they never raise a peak.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Fades {
+    pub in_frames: u64,
+    pub out_frames: u64,
+}
+
+impl Fades {
+    pub fn apply(&self, frames: &mut [f32]) {
+        let total = (frames.len() / 2) as u64;
+        for (i, frame) in frames.chunks_exact_mut(2).enumerate() {
+            let i = i as u64;
+            let mut gain = 1.0f64;
+            if i < self.in_frames {
+                gain *= i as f64 / self.in_frames as f64;
+            }
+            let left = total - i;
+            if left <= self.out_frames {
+                gain *= (left - 1) as f64 / self.out_frames as f64;
+            }
+            if gain < 1.0 {
+                frame[0] *= gain as f32;
+                frame[1] *= gain as f32;
+            }
+        }
+    }
+}
+
+/// The first half of the master chain over a whole mix: gain, EQ, compressor, width.
+pub fn pre_limiter(mix: &mut [f32], master: &Master, sample_rate: u32) {
+    let mut chain = MasterChain::new(master, sample_rate);
+    for frame in mix.chunks_exact_mut(2) {
+        let (l, r) = chain.pre_limiter(frame[0], frame[1]);
+        frame[0] = l;
+        frame[1] = r;
+    }
+}
+
+/// The loudness gain and limiter over `pre` (the output of `pre_limiter`), with the
+/// look-ahead removed, then the fades: the finished master.
+pub fn limit(
+    pre: &[f32],
+    master: &Master,
+    sample_rate: u32,
+    gain_db: f32,
+    fades: Fades,
+) -> Vec<f32> {
+    let mut chain = MasterChain::new(master, sample_rate);
+    chain.snap_loudness_gain_db(gain_db);
+    let latency = chain.latency();
+    let mut out = Vec::with_capacity(pre.len());
+    let zeros = std::iter::repeat_n(0.0, 2 * latency);
+    let mut input = pre.iter().copied().chain(zeros);
+    let mut skipped = 0;
+    while let (Some(l), Some(r)) = (input.next(), input.next()) {
+        let (a, b) = chain.limit(l, r);
+        if skipped < latency {
+            skipped += 1;
+        } else {
+            out.extend_from_slice(&[a, b]);
+        }
+    }
+    fades.apply(&mut out);
+    out
+}
+
+/// A finished master and how it got there.
+pub struct Mastered {
+    pub audio: Vec<f32>,
+    /// The gain into the limiter (dB).
+    pub loudness_gain_db: f32,
+    /// The integrated loudness the search reached (before word-length reduction);
+    /// NaN when there was no target to search for.
+    pub integrated_lufs: f64,
+    pub passes: usize,
+}
+
+/// Searches the gain (dB) into the limiter that brings the loudness `pass` measures to
+/// `target`, starting from the loudness going in (`incoming`, measured without limiter).
+///
+/// Each pass limits and measures; the next guess follows the secant through the last
+/// two passes (the limiter makes the loudness grow less than the gain). Returns the
+/// best pass: its gain, loudness, what it made, and the number of passes run.
+pub fn find_gain<T>(
+    target: f64,
+    incoming: f64,
+    mut pass: impl FnMut(f64) -> (f64, T),
+) -> (f64, f64, T, usize) {
+    let mut gain = if incoming.is_finite() {
+        (target - incoming).clamp(-MAX_GAIN_DB, MAX_GAIN_DB)
+    } else {
+        0.0
+    };
+    let mut previous: Option<(f64, f64)> = None;
+    let mut best: Option<(f64, f64, T)> = None;
+    for passes in 1..=MAX_PASSES {
+        let (loudness, made) = pass(gain);
+        let error = (loudness - target).abs();
+        if best
+            .as_ref()
+            .is_none_or(|(_, l, _)| error < (l - target).abs() || !l.is_finite())
+        {
+            best = Some((gain, loudness, made));
+        }
+        // Silence, or all under the gate, cannot be brought to a loudness.
+        if error <= TOLERANCE_LU || !loudness.is_finite() || passes == MAX_PASSES {
+            let (gain, loudness, made) = best.expect("set above");
+            return (gain, loudness, made, passes);
+        }
+        let slope = match previous {
+            Some((g, l)) if (gain - g).abs() > 1e-6 => {
+                ((loudness - l) / (gain - g)).clamp(0.05, 1.0)
+            }
+            _ => 1.0,
+        };
+        previous = Some((gain, loudness));
+        gain = (gain + (target - loudness) / slope).clamp(-MAX_GAIN_DB, MAX_GAIN_DB);
+    }
+    unreachable!("the last pass returns")
+}
+
+/// The limiter pass over `pre`, at the gain that reaches `target_lufs` if there is one.
+pub fn reach_target(
+    pre: &[f32],
+    master: &Master,
+    sample_rate: u32,
+    target_lufs: Option<f32>,
+    fades: Fades,
+) -> Mastered {
+    let pass = |gain: f64| {
+        let audio = limit(pre, master, sample_rate, gain as f32, fades);
+        (integrated_lufs(&audio, sample_rate), audio)
+    };
+    let Some(target) = target_lufs.map(f64::from) else {
+        return Mastered {
+            audio: limit(pre, master, sample_rate, 0.0, fades),
+            loudness_gain_db: 0.0,
+            integrated_lufs: f64::NAN,
+            passes: 1,
+        };
+    };
+    let mut faded = pre.to_vec();
+    fades.apply(&mut faded);
+    let incoming = integrated_lufs(&faded, sample_rate);
+    drop(faded);
+    let (gain, integrated, audio, passes) = find_gain(target, incoming, pass);
+    Mastered {
+        audio,
+        loudness_gain_db: gain as f32,
+        integrated_lufs: integrated,
+        passes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::rng::Rng;
+
+    const RATE: u32 = 48_000;
+
+    /// Drum-like material: noise bursts with a fast decay over a low sine.
+    fn drums(seconds: usize, level: f32) -> Vec<f32> {
+        let mut rng = Rng::new(21);
+        (0..RATE as usize * seconds)
+            .flat_map(|i| {
+                let beat = (i % 24_000) as f32 / RATE as f32;
+                let hit = (-beat * 30.0).exp() * rng.next_bipolar();
+                let bass = 0.3 * (std::f32::consts::TAU * 55.0 * i as f32 / RATE as f32).sin();
+                let x = level * (hit + bass);
+                [x, 0.9 * x]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_target_is_reached_under_the_ceiling() {
+        let mix = drums(6, 0.3);
+        for (target, ceiling) in [(-14.0, -1.0), (-8.0, -0.3), (-23.0, -1.0), (-16.0, -1.0)] {
+            let master = Master {
+                ceiling_db: ceiling,
+                ..Master::default()
+            };
+            let mut pre = mix.clone();
+            pre_limiter(&mut pre, &master, RATE);
+            let m = reach_target(&pre, &master, RATE, Some(target), Fades::default());
+            let report = measure(&m.audio, RATE);
+            assert!(
+                (report.integrated_lufs - f64::from(target)).abs() < 0.1,
+                "target {target}: {report:?} after {} passes",
+                m.passes
+            );
+            assert!(
+                report.true_peak_dbtp <= f64::from(ceiling) + 0.1,
+                "ceiling {ceiling}: {report:?}"
+            );
+            assert_eq!(m.audio.len(), mix.len());
+        }
+    }
+
+    #[test]
+    fn no_target_leaves_the_level_alone() {
+        let mix = drums(2, 0.1);
+        let master = Master::default();
+        let m = reach_target(&mix, &master, RATE, None, Fades::default());
+        assert_eq!(m.loudness_gain_db, 0.0);
+        assert_eq!(m.audio, mix);
+    }
+
+    #[test]
+    fn fades_start_and_end_at_silence() {
+        let mut frames = vec![1.0f32; 2 * 1000];
+        Fades {
+            in_frames: 100,
+            out_frames: 200,
+        }
+        .apply(&mut frames);
+        assert_eq!(frames[0], 0.0);
+        assert_eq!(frames[2 * 999], 0.0);
+        assert!((frames[2 * 50] - 0.5).abs() < 1e-6);
+        assert_eq!(frames[2 * 500], 1.0);
+    }
+
+    #[test]
+    fn the_short_term_maximum_is_the_loudest_three_seconds() {
+        let mut mix = drums(8, 0.05);
+        for x in &mut mix[2 * RATE as usize * 4..2 * RATE as usize * 7] {
+            *x *= 4.0;
+        }
+        let r = measure(&mix, RATE);
+        assert!(r.short_term_max_lufs > r.integrated_lufs + 3.0, "{r:?}");
+        assert!(r.loudness_range_lu > 5.0, "{r:?}");
+        assert!((r.duration_seconds - 8.0).abs() < 1e-9);
+    }
+}
