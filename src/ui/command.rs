@@ -19,7 +19,7 @@ const fn cmd(name: &'static str, args: &'static str, description: &'static str) 
     }
 }
 
-pub const COMMANDS: [Command; 16] = [
+pub const COMMANDS: [Command; 20] = [
     cmd("w", "[FILE]", "Save (to FILE: save as)"),
     cmd("q", "", "Quit (asks when there are unsaved changes)"),
     cmd("q!", "", "Quit without saving"),
@@ -36,6 +36,26 @@ pub const COMMANDS: [Command; 16] = [
     cmd("row", "N", "Go to row N"),
     cmd("channels", "N", "Channel count (1-128)"),
     cmd("render", "[FILE.wav]", "Render the song to a WAV file"),
+    cmd(
+        "lock",
+        "",
+        "Scale lock on/off: note entry snaps to the song's key",
+    ),
+    cmd(
+        "chord",
+        "[SHAPE] [INV]",
+        "Chord on the note under the cursor, across the channels to its right (triad, 7th, sus2, sus4, add9; inversion 0-3)",
+    ),
+    cmd(
+        "prog",
+        "CHORDS [RHYTHM] [arp DIR ROWS]",
+        "Fill the pattern from the cursor channel, a chord a bar, e.g. :prog vi-IV-I-V x...x... or :prog i-VI arp updown 2",
+    ),
+    cmd(
+        "rekey",
+        "ROOT SCALE [chromatic]",
+        "Move the song to another key, note by scale degree (or by semitones)",
+    ),
 ];
 
 /// Runs one command line (without the `:`).
@@ -156,6 +176,20 @@ pub fn run(app: &mut App, line: &str) {
                     arg.to_owned()
                 };
                 app.start_render(&out);
+            }
+            "lock" => {
+                app.scale_lock = !app.scale_lock;
+                let state = if app.scale_lock { "on" } else { "off" };
+                app.info(format!("scale lock {state} ({})", app.song.key));
+            }
+            "chord" => {
+                let (shape, inversion) = super::harmony::chord_args(arg)?;
+                app.write_chord(shape, inversion)?;
+            }
+            "prog" => app.fill_progression(arg)?,
+            "rekey" => {
+                let (key, how) = super::harmony::rekey_args(arg)?;
+                app.move_to_key(key, how)?;
             }
             // Lets the tests prove that a crash restores the terminal and keeps the work.
             "debug-panic" if cfg!(debug_assertions) => panic!("panic requested with :debug-panic"),

@@ -243,7 +243,7 @@ impl App {
     }
 
     /// Applies `f` to every cell of `rect` as one undoable edit.
-    fn edit_block(&mut self, rect: Rect, mut f: impl FnMut((usize, usize), &mut Cell)) {
+    pub(super) fn edit_block(&mut self, rect: Rect, mut f: impl FnMut((usize, usize), &mut Cell)) {
         let pattern = self.cursor.pattern;
         self.begin_edit(Scope::Cells(pattern, rect));
         let p = &mut self.song.patterns[pattern];
@@ -291,6 +291,11 @@ impl App {
         let Some(pitch) = Pitch::new(self.octave * 12 + semitones) else {
             self.error("that note is above B-9");
             return;
+        };
+        let pitch = if self.scale_lock {
+            self.song.key.snap(pitch)
+        } else {
+            pitch
         };
         self.preview = Some(NotePreview {
             pitch,
@@ -787,8 +792,7 @@ fn push_cell(
         NoteField::Off => theme::NOTE_OFF,
         NoteField::Empty => theme::EMPTY,
     };
-    let field_style = |range: std::ops::Range<usize>, filled: bool, kind: Style| -> Style {
-        let _ = range;
+    let field_style = |filled: bool, kind: Style| -> Style {
         if filled {
             base.patch(kind)
         } else {
@@ -799,16 +803,10 @@ fn push_cell(
         (0..3, base.patch(note_style)),
         (
             4..6,
-            field_style(4..6, cell.instrument.is_some(), theme::INSTRUMENT),
+            field_style(cell.instrument.is_some(), theme::INSTRUMENT),
         ),
-        (
-            7..9,
-            field_style(7..9, cell.volume.is_some(), theme::VOLUME),
-        ),
-        (
-            10..13,
-            field_style(10..13, cell.effect.is_some(), theme::EFFECT),
-        ),
+        (7..9, field_style(cell.volume.is_some(), theme::VOLUME)),
+        (10..13, field_style(cell.effect.is_some(), theme::EFFECT)),
     ];
     let cursor_span = cursor.map(|c| c.span());
     let mut at = 0;

@@ -748,3 +748,133 @@ fn autosave_waits_for_changes_and_thirty_seconds() {
         "saved: not dirty"
     );
 }
+
+#[test]
+fn play_keys_ask_the_player_and_start_where_the_cursor_is() {
+    use super::app::PlayRequest;
+    use super::playback::start_for;
+    use crate::engine::Start;
+    let mut app = app();
+    press(&mut app, "Space");
+    assert_eq!(app.play_request, None, "no output: nothing asked");
+    app.audio.available = true;
+    press(&mut app, "PgDn Down Space");
+    assert_eq!(app.play_request, Some(PlayRequest::FromCursor));
+    assert_eq!(
+        start_for(&app, PlayRequest::FromCursor),
+        Start::Song { entry: 0, row: 17 }
+    );
+    app.audio.playing = true;
+    press(&mut app, "Space");
+    assert_eq!(app.play_request, Some(PlayRequest::Stop));
+    press(&mut app, "F7");
+    assert_eq!(app.play_request, Some(PlayRequest::LoopPattern));
+    press(&mut app, "F6");
+    assert_eq!(app.play_request, Some(PlayRequest::FromStart));
+    // A pattern the arrangement does not play loops from the cursor.
+    press(&mut app, "C-n Enter");
+    assert_eq!(
+        start_for(&app, PlayRequest::FromCursor),
+        Start::LoopPattern {
+            pattern: 1,
+            row: 17
+        }
+    );
+}
+
+/// Runs one `:` command line.
+fn command(app: &mut App, line: &str) {
+    press(app, ":");
+    type_text(app, line);
+    press(app, "Enter");
+}
+
+#[test]
+fn scale_lock_snaps_entered_notes_into_the_key() {
+    let mut app = app();
+    // The starter is in A minor: C# (key `s`) is not in it.
+    press(&mut app, "s");
+    assert_eq!(&cell(&app, 0, 0)[..3], "C#4");
+    command(&mut app, "lock");
+    assert!(app.scale_lock);
+    press(&mut app, "s");
+    assert_eq!(&cell(&app, 1, 0)[..3], "C-4", "C# snaps down to C");
+    press(&mut app, "g");
+    assert_eq!(&cell(&app, 2, 0)[..3], "F-4", "F# snaps down to F");
+    command(&mut app, "lock");
+    assert!(!app.scale_lock);
+}
+
+#[test]
+fn a_chord_is_written_across_channels_and_undone_in_one_step() {
+    let mut app = app();
+    let before = app.song.clone();
+    // A-3 under the cursor on channel 6 (the bass), then a 7th chord on it.
+    press(&mut app, "Tab Tab Tab Tab Tab");
+    command(&mut app, "oct 3");
+    press(&mut app, "n Up");
+    command(&mut app, "chord 7th");
+    let row: Vec<String> = (5..9).map(|c| cell(&app, 0, c)[..3].to_owned()).collect();
+    assert_eq!(row, ["A-3", "C-4", "E-4", "G-4"]);
+    command(&mut app, "chord triad 1");
+    let row: Vec<String> = (5..8).map(|c| cell(&app, 0, c)[..3].to_owned()).collect();
+    assert_eq!(row, ["C-4", "E-4", "A-4"], "first inversion");
+    press(&mut app, "C-z C-z C-z");
+    assert_eq!(app.song, before);
+    // Off a note, or with too few channels, it says why and writes nothing.
+    press(&mut app, "Down");
+    command(&mut app, "chord");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("put the cursor on a note")
+    );
+    command(&mut app, "chord blah");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("not a chord shape")
+    );
+}
+
+#[test]
+fn a_progression_fills_the_pattern_and_the_song_moves_key() {
+    let mut app = app();
+    press(&mut app, "Tab Tab Tab Tab Tab Tab");
+    command(&mut app, "oct 3");
+    command(&mut app, "prog i-VI-III-VII x.......-.......");
+    let chord_at = |app: &App, row: usize| -> Vec<String> {
+        (6..9).map(|c| cell(app, row, c)[..3].to_owned()).collect()
+    };
+    assert_eq!(chord_at(&app, 0), ["A-3", "C-4", "E-4"]);
+    assert_eq!(chord_at(&app, 8), ["OFF", "OFF", "OFF"]);
+    assert_eq!(chord_at(&app, 16), ["F-4", "A-4", "C-5"]);
+    assert_eq!(chord_at(&app, 48), ["G-4", "B-4", "D-5"]);
+    assert_eq!(
+        chord_at(&app, 64),
+        chord_at(&app, 0),
+        "the progression repeats"
+    );
+    command(&mut app, "rekey C major");
+    assert_eq!(app.song.key.to_string(), "C major");
+    assert_eq!(
+        chord_at(&app, 0),
+        ["C-4", "E-4", "G-4"],
+        "degree for degree"
+    );
+    press(&mut app, "C-z");
+    assert_eq!(app.song.key.to_string(), "A minor");
+    assert_eq!(chord_at(&app, 0), ["A-3", "C-4", "E-4"]);
+    command(&mut app, "prog vi-IV-I-X");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("\"X\" is not a chord")
+    );
+}
