@@ -7,15 +7,17 @@ pub enum View {
     Arrangement,
     Instruments,
     Song,
+    Mixer,
     Help,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Pattern,
         View::Arrangement,
         View::Instruments,
         View::Song,
+        View::Mixer,
         View::Help,
     ];
 
@@ -25,6 +27,7 @@ impl View {
             View::Arrangement => "Arrangement",
             View::Instruments => "Instruments",
             View::Song => "Song",
+            View::Mixer => "Mixer",
             View::Help => "Help",
         }
     }
@@ -120,6 +123,11 @@ pub enum Action {
     AddSampler,
     DeleteInstrument,
     DuplicateInstrument,
+
+    // Mixer and Master.
+    ResetValue,
+    ToggleMute,
+    ToggleSolo,
 
     // Help.
     HelpSearch,
