@@ -1,43 +1,12 @@
 //! `cargo bench`: how many times faster than realtime songs render on one core.
 
+mod common;
+
+use common::{RATE, demo_songs, stress_song};
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Instant;
 use tracksmith::render::render_blocks;
-use tracksmith::song::{self, Instrument, OrderEntry, Pattern, SampleBank, Song, Synth, Waveform};
-
-const RATE: u32 = 48_000;
-
-/// 64 channels, every one playing a filtered two-saw synth note on every beat for 8 bars.
-fn stress_song() -> Song {
-    let channels = 64;
-    let mut s = Song::new(channels);
-    s.tempo = 128.0;
-    s.render.tail = 1.0;
-    let mut synth = Synth::default();
-    synth.osc2.wave = Waveform::Pulse;
-    synth.filter.cutoff = 1_200.0;
-    synth.filter.resonance = 0.3;
-    synth.filter.env_amount = 2.0;
-    synth.amp.sustain = 0.7;
-    s.instruments.push(Instrument::synth("stress", synth));
-    let mut p = Pattern::new("Stress", 128, channels);
-    for ch in 0..channels {
-        for row in (0..128).step_by(4) {
-            let note = 36 + (ch * 7 + row / 4) % 48;
-            *p.cell_mut(row, ch) = format!("{} 01 20", song::Pitch::new(note as u8).unwrap())
-                .parse()
-                .unwrap();
-        }
-    }
-    s.patterns = vec![p];
-    s.arrangement = vec![OrderEntry {
-        pattern: "Stress".into(),
-        section: "drop".into(),
-        repeat: 4,
-    }];
-    s
-}
+use tracksmith::song::{SampleBank, Song};
 
 fn measure(name: &str, song: &Song, samples: &SampleBank) {
     // Best of three, to keep the figure about the code rather than the machine's mood.
@@ -67,20 +36,7 @@ fn main() {
         &stress_song(),
         &SampleBank::default(),
     );
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let song = song::load(&path).unwrap();
-        let samples = SampleBank::load(&song, &path).unwrap();
-        measure(
-            &path.file_name().unwrap().to_string_lossy(),
-            &song,
-            &samples,
-        );
+    for (name, song, samples) in demo_songs() {
+        measure(&name, &song, &samples);
     }
 }

@@ -48,6 +48,10 @@ enum Command {
         /// Frames the engine renders per call; the output is the same for any size.
         #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=65536))]
         block_size: u32,
+        /// Also write one WAV per channel (post-fader, with its share of the reverb and
+        /// delay) and one per bus return into this folder.
+        #[arg(long, value_name = "DIR")]
+        stems: Option<PathBuf>,
     },
     /// Play a song to the sound card with a status line, until its end or Ctrl+C.
     Play {
@@ -124,6 +128,7 @@ fn main() -> ExitCode {
             sample_rate,
             bit_depth,
             block_size,
+            stems,
         }) => render::render_command(
             &song,
             &output,
@@ -131,6 +136,7 @@ fn main() -> ExitCode {
                 sample_rate,
                 bit_depth,
                 block_size: block_size as usize,
+                stems,
             },
         ),
         Some(Command::Play {

@@ -91,6 +91,20 @@ fn what_is_played_is_what_is_rendered() {
     assert!(played.status.success(), "play failed: {stdout}{stderr}");
     assert!(stdout.contains("on default (48000 Hz"), "{stdout}");
     assert!(stdout.contains(" 0 underruns"), "{stdout}");
+    let played: Vec<f64> = stdout
+        .trim_start_matches("played ")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .split(':')
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let s = song::load(&song_path).unwrap();
+    let length = Engine::length(&s, RATE) as f64 / f64::from(RATE);
+    assert!(
+        (played[0] * 60.0 + played[1] - length).abs() < 0.02,
+        "the summary gives the song's length, {length} s: {stdout}"
+    );
     assert!(!stderr.contains("ALSA"), "ALSA printed: {stderr}");
 
     let rendered_path = dir.path().join("rendered.wav");
@@ -109,7 +123,6 @@ fn what_is_played_is_what_is_rendered() {
 
     // Live output starts at the engine's first sample; a render drops the limiter's
     // look-ahead (silence) from its start.
-    let s = song::load(&song_path).unwrap();
     let bank = SampleBank::load(&s, &song_path).unwrap();
     let latency = 2 * Engine::new(&s, &bank, RATE).latency();
     let live = read_f32(&captured);
@@ -179,6 +192,19 @@ fn without_a_usable_device_play_says_so_once_and_fails() {
     let stderr = String::from_utf8_lossy(&unknown.stderr);
     assert_one_clean_line(&stderr, "no audio output device named \"nope\"");
     assert!(stderr.contains("null"), "the outputs are listed: {stderr}");
+
+    // A corrupt configuration makes the whole audio system unavailable: still a message.
+    std::fs::write(home.path().join(".asoundrc"), "pcm.!default {{{ oops\n").unwrap();
+    for args in [&["play", song.to_str().unwrap()][..], &["--list-devices"]] {
+        let broken = run_with_home(home.path(), args);
+        assert_eq!(broken.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&broken.stderr);
+        assert_one_clean_line(&stderr, "no audio output");
+        assert!(
+            stderr.contains(".asoundrc"),
+            "the culprit is named: {stderr}"
+        );
+    }
 }
 
 #[test]

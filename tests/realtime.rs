@@ -94,6 +94,49 @@ fn playing_every_demo_song_never_allocates() {
     assert!(played >= 3);
 }
 
+/// Every strip fully on (EQ, high-pass, compressor, both sends), both buses, stems
+/// captured and meters read after each block: still no allocation in the audio path.
+#[test]
+fn a_fully_loaded_mixer_with_stems_and_meters_never_allocates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let mut song = song::load(&path).unwrap();
+    let samples = SampleBank::load(&song, &path).unwrap();
+    for strip in &mut song.mixer.channels {
+        strip.high_pass.slope = song::HighPassSlope::Db12;
+        strip.eq.low.gain_db = 2.0;
+        strip.eq.mid1.gain_db = -2.0;
+        strip.eq.mid2.gain_db = 1.5;
+        strip.eq.high.gain_db = 1.0;
+        strip.compressor.bypass = false;
+        strip.sends.reverb.level_db = -12.0;
+        strip.sends.delay.level_db = -18.0;
+        strip.sends.delay.pre_fader = true;
+    }
+    song.arrangement.truncate(2);
+    let rate = 48_000;
+    let mut engine = Engine::new(&song, &samples, rate);
+    engine.capture_stems(256);
+    let mut meters = engine.new_meters();
+    let frames = Engine::length(&song, rate) as usize + engine.latency();
+    let mut block = vec![0.0f32; 2 * 256];
+    let mut rendered = 0;
+    let mut loudest = -200.0f32;
+    let calls = count_allocations(|| {
+        while rendered < frames {
+            engine.process(&mut block);
+            engine.read_meters(&mut meters);
+            loudest = loudest.max(meters.master.peak_db[0]);
+            rendered += 256;
+        }
+    });
+    assert_eq!(calls, 0, "the audio path allocated or freed");
+    assert!(
+        loudest > -30.0,
+        "the meters read the music ({loudest} dBFS)"
+    );
+    assert!(engine.stems().is_some());
+}
+
 /// The whole of what the cpal callback runs, `link::Callback::process`, through play,
 /// edits (notes, tempo, mute and solo, a channel added), a restart, stop and the end of a
 /// song: its queue pops and pushes, snapshot swaps and fades allocate and free nothing.
@@ -155,6 +198,26 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     control.send(Command::Stop);
     run(&mut callback, 20);
     assert!(!control.collect().unwrap().playing);
+
+    // Notes played by hand, an edit of their instruments, and their release.
+    let jam = |text: &str| Command::Jam {
+        channel: 1,
+        cell: text.parse().unwrap(),
+    };
+    control.send(Command::Preview(Box::new(Engine::preview(
+        &song, &samples, rate, 4,
+    ))));
+    control.send(jam("C-4 02"));
+    run(&mut callback, 20);
+    let mut louder = song.clone();
+    louder.instruments[1].gain_db += 3.0;
+    control.send(Command::UpdatePreview(Box::new(Snapshot::preview(
+        &louder, &samples, rate, 4,
+    ))));
+    control.send(jam("E-4 02"));
+    run(&mut callback, 20);
+    control.send(Command::ReleaseJam);
+    run(&mut callback, 20);
 
     // The last entry to its very end: the finished engine is handed back too.
     let last = Start::Song {

@@ -318,6 +318,68 @@ fn info_lists_the_arrangement_with_sections_and_times() {
 }
 
 #[test]
+fn stems_are_written_beside_the_mix_one_per_channel_and_bus() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/kick.wav"),
+        d.join("kick.wav"),
+    )
+    .unwrap();
+    let text = GOOD.replace(
+        r#"{"name": "A"}, {"name": "B"}"#,
+        r#"{"name": "Lead", "sends": {"reverb": {"level_db": -6}, "delay": {"level_db": -9}}},
+           {"name": "Kick", "compressor": {"bypass": false}}"#,
+    );
+    let song = bad_song(d, "mixed.json", &text);
+    let out = d.join("mix.wav");
+    let stems = d.join("stems");
+    let o = render(
+        &song,
+        &out,
+        &["--bit-depth", "32f", "--stems", stems.to_str().unwrap()],
+    );
+    assert!(stdout(&o).contains("wrote 4 stems"), "{}", stdout(&o));
+    let (_, mix) = read_float_wav(&out);
+    let mut names: Vec<String> = std::fs::read_dir(&stems)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "01-Lead.wav",
+            "02-Kick.wav",
+            "bus-delay.wav",
+            "bus-reverb.wav"
+        ]
+    );
+    for name in &names {
+        let (spec, samples) = read_float_wav(&stems.join(name));
+        assert_eq!(spec.channels, 2);
+        assert_eq!(samples.len(), mix.len(), "{name} is as long as the mix");
+        let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!(peak > 0.01, "{name} is not silent");
+    }
+
+    // A stems folder that cannot be made is an error, and leaves nothing behind.
+    let blocked = d.join("file");
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    let o = tracksmith(&[
+        "render",
+        song.to_str().unwrap(),
+        "-o",
+        d.join("again.wav").to_str().unwrap(),
+        "--stems",
+        blocked.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert!(!d.join("again.wav").exists(), "no mix without its stems");
+}
+
+#[test]
 fn make_kit_writes_the_bundled_samples_bit_for_bit() {
     let dir = tempfile::tempdir().unwrap();
     let o = tracksmith(&["make-kit", dir.path().to_str().unwrap()]);

@@ -10,6 +10,7 @@
 
 use crate::dsp::smooth::Smoothed;
 use crate::engine::{Engine, Playhead, Snapshot};
+use crate::song::Cell;
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 use std::collections::VecDeque;
@@ -21,8 +22,9 @@ const COMMAND_CAPACITY: usize = 16;
 /// of a fade and one for an engine that finished.
 const RETURNS_PER_BLOCK: usize = 3;
 const RETURN_CAPACITY: usize = COMMAND_CAPACITY + RETURNS_PER_BLOCK;
-/// About a second of reports at small buffers; the UI reads them far more often.
-const REPORT_CAPACITY: usize = 256;
+/// Seconds of reports at small buffers, though the UI reads them every few ms: enough
+/// even for devices with no clock (ALSA's `null`), which run as fast as the CPU.
+const REPORT_CAPACITY: usize = 4096;
 /// A stopped or replaced engine fades out over this long instead of being cut.
 const STOP_FADE_SECONDS: f32 = 0.01;
 /// Frames of the fading engine rendered at a time (its scratch buffer).
@@ -35,6 +37,14 @@ pub enum Command {
     Update(Box<Snapshot>),
     /// Fade out and stop.
     Stop,
+    /// The engine that plays notes by hand (`Engine::preview`), replacing any other.
+    Preview(Box<Engine>),
+    /// The song was edited: swap this (`Snapshot::preview`) into the preview engine.
+    UpdatePreview(Box<Snapshot>),
+    /// Play `cell` on the preview engine's `channel` now.
+    Jam { channel: usize, cell: Cell },
+    /// Release every note of the preview engine.
+    ReleaseJam,
 }
 
 enum Returned {
@@ -51,7 +61,7 @@ pub struct Report {
     pub plays: u32,
     /// An engine is playing (not stopped and not finished).
     pub playing: bool,
-    /// Anything is heard: a playing engine or one fading out.
+    /// Anything is heard: a playing engine, one fading out, or a note played by hand.
     pub sounding: bool,
     pub playhead: Option<Playhead>,
     /// Sample peak of the block's output, left and right.
@@ -73,6 +83,7 @@ pub struct Callback {
     sample_rate: u32,
     engine: Option<Box<Engine>>,
     fading: Option<Box<Engine>>,
+    preview: Option<Box<Engine>>,
     fade: Smoothed,
     scratch: Box<[f32]>,
     plays: u32,
@@ -108,6 +119,7 @@ pub fn link(sample_rate: u32) -> (Control, Callback) {
         sample_rate,
         engine: None,
         fading: None,
+        preview: None,
         fade: Smoothed::new(sample_rate as f32, STOP_FADE_SECONDS, 0.0),
         scratch: vec![0.0; 2 * SCRATCH_FRAMES].into_boxed_slice(),
         plays: 0,
@@ -133,6 +145,7 @@ impl Callback {
             None => out.fill(0.0),
         }
         self.mix_fading(out);
+        self.mix_preview(out);
         if self.engine.as_ref().is_some_and(|e| e.is_drained()) {
             let engine = self.engine.take();
             self.give_back(engine.map(Returned::Engine));
@@ -148,7 +161,7 @@ impl Callback {
         let report = Report {
             plays: self.plays,
             playing: self.engine.is_some(),
-            sounding: self.engine.is_some() || self.fading.is_some(),
+            sounding: self.engine.is_some() || self.fading.is_some() || peak != [0.0; 2],
             playhead: self.engine.as_ref().and_then(|e| e.playhead()),
             peak,
             load: started.elapsed().as_secs_f32() / block_seconds.max(f32::MIN_POSITIVE),
@@ -176,6 +189,39 @@ impl Callback {
             Command::Stop => {
                 let previous = self.engine.take();
                 self.fade_out(previous);
+            }
+            Command::Preview(engine) => {
+                let previous = self.preview.replace(engine);
+                self.give_back(previous.map(Returned::Engine));
+            }
+            Command::UpdatePreview(mut snapshot) => {
+                if let Some(preview) = &mut self.preview {
+                    preview.swap_snapshot(&mut snapshot);
+                }
+                self.give_back(Some(Returned::Snapshot(snapshot)));
+            }
+            Command::Jam { channel, cell } => {
+                if let Some(preview) = &mut self.preview {
+                    preview.trigger(channel, cell);
+                }
+            }
+            Command::ReleaseJam => {
+                if let Some(preview) = &mut self.preview {
+                    preview.release_all_notes();
+                }
+            }
+        }
+    }
+
+    fn mix_preview(&mut self, out: &mut [f32]) {
+        let Some(preview) = &mut self.preview else {
+            return;
+        };
+        for chunk in out.chunks_mut(2 * SCRATCH_FRAMES) {
+            let scratch = &mut self.scratch[..chunk.len()];
+            preview.process(scratch);
+            for (o, s) in chunk.iter_mut().zip(scratch.iter()) {
+                *o += s;
             }
         }
     }
@@ -235,6 +281,7 @@ pub struct Reading {
     /// Frames in the blocks reported (reports the queue had no room for are missing).
     pub frames: u64,
     pub stream_frames: u64,
+    /// The engine's position in the last report that had an engine playing.
     pub song_frames: u64,
 }
 
@@ -284,7 +331,9 @@ impl Control {
             r.max_load = r.max_load.max(report.load);
             r.frames += u64::from(report.frames);
             r.stream_frames = report.stream_frames;
-            r.song_frames = report.song_frames;
+            if report.song_frames > 0 {
+                r.song_frames = report.song_frames;
+            }
             r.mean_load = (busy_frames / r.frames.max(1) as f64) as f32;
         }
         reading
@@ -362,5 +411,31 @@ mod tests {
         assert!(control.backlog.is_empty());
         callback.process(&mut block);
         assert!(!control.collect().unwrap().playing, "the stop came last");
+    }
+
+    #[test]
+    fn notes_played_by_hand_sound_over_silence_and_are_released() {
+        let s = song();
+        let (mut control, mut callback) = link(RATE);
+        let preview = Engine::preview(&s, &SampleBank::default(), RATE, 2);
+        control.send(Command::Preview(Box::new(preview)));
+        control.send(Command::Jam {
+            channel: 0,
+            cell: "A-4 01".parse().unwrap(),
+        });
+        let mut block = vec![0.0; 2 * 256];
+        for _ in 0..10 {
+            callback.process(&mut block);
+        }
+        assert!(block.iter().any(|x| x.abs() > 0.01), "the note sounds");
+        let reading = control.collect().unwrap();
+        assert!(!reading.playing, "a note by hand is not song playback");
+        assert_eq!(reading.silent_frames, 0);
+        control.send(Command::ReleaseJam);
+        for _ in 0..200 {
+            callback.process(&mut block);
+        }
+        assert!(block.iter().all(|&x| x == 0.0), "released, it ends");
+        assert!(control.collect().unwrap().silent_frames > 0);
     }
 }

@@ -12,7 +12,7 @@ pub mod quiet;
 pub use play::{PlayFrom, play_command};
 
 use crate::engine::{Engine, Playhead, Snapshot, Start};
-use crate::song::{SampleBank, Song};
+use crate::song::{Cell, Instrument, NoteField, Pitch, SampleBank, Song};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
 use link::{Command, Control};
@@ -23,6 +23,8 @@ use std::sync::{Arc, Mutex};
 const CONVERT_FRAMES: usize = 1024;
 /// Buffer size asked for when none is given: about 11 ms at 48 kHz.
 const DEFAULT_BUFFER_FRAMES: u32 = 512;
+/// Notes played by hand that may ring at once (each on a channel of its own).
+const PREVIEW_CHANNELS: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AudioOptions {
@@ -100,6 +102,9 @@ pub struct Player {
     /// starts on the stream's first frame and an idle player costs nothing.
     running: bool,
     silent_frames: u64,
+    /// The instruments the preview engine has, once there is one.
+    preview_instruments: Option<Vec<Instrument>>,
+    next_preview_channel: usize,
 }
 
 impl Player {
@@ -108,7 +113,7 @@ impl Player {
     pub fn open(options: &AudioOptions) -> Result<Player, AudioError> {
         let alsa_messages = quiet::capture_on_this_thread();
         let explain = |fallback: String| alsa_messages.last_message().unwrap_or(fallback);
-        let host = cpal::default_host();
+        let host = host().map_err(|e| AudioError::NoOutput(explain(e)))?;
         let device = match &options.device {
             None => host
                 .default_output_device()
@@ -162,6 +167,8 @@ impl Player {
             start: Start::TOP,
             running: false,
             silent_frames: 0,
+            preview_instruments: None,
+            next_preview_channel: 0,
         })
     }
 
@@ -184,8 +191,12 @@ impl Player {
         self.start = start;
         self.control.send(Command::Play(Box::new(engine)));
         self.status.playing = true;
-        self.silent_frames = 0;
         self.status.song_frames = 0;
+        self.run_stream()
+    }
+
+    fn run_stream(&mut self) -> Result<(), AudioError> {
+        self.silent_frames = 0;
         if !self.running {
             self.stream.play().map_err(|e| AudioError::Open {
                 device: self.status.device.clone(),
@@ -194,6 +205,61 @@ impl Player {
             self.running = true;
         }
         Ok(())
+    }
+
+    /// Plays `pitch` on instrument `instrument` (index into `song.instruments`) at once,
+    /// over whatever plays, until `release_notes` or until the 8th note after it (a
+    /// terminal reports key presses, not releases). For previewing an entered note and
+    /// for jamming on the keyboard.
+    pub fn play_note(
+        &mut self,
+        song: &Song,
+        samples: &SampleBank,
+        instrument: usize,
+        pitch: Pitch,
+    ) -> Result<(), AudioError> {
+        if let Some(e) = self.failure() {
+            return Err(e);
+        }
+        let Ok(number) = u8::try_from(instrument + 1) else {
+            return Ok(());
+        };
+        if instrument >= song.instruments.len() {
+            return Ok(());
+        }
+        let rate = self.sample_rate();
+        match &self.preview_instruments {
+            None => {
+                let engine = Engine::preview(song, samples, rate, PREVIEW_CHANNELS);
+                self.control.send(Command::Preview(Box::new(engine)));
+            }
+            Some(known) if *known != song.instruments => {
+                let snapshot = Snapshot::preview(song, samples, rate, PREVIEW_CHANNELS);
+                self.control
+                    .send(Command::UpdatePreview(Box::new(snapshot)));
+            }
+            Some(_) => {}
+        }
+        if self.preview_instruments.as_ref() != Some(&song.instruments) {
+            self.preview_instruments = Some(song.instruments.clone());
+        }
+        let channel = self.next_preview_channel;
+        self.next_preview_channel = (channel + 1) % PREVIEW_CHANNELS;
+        let cell = Cell {
+            note: NoteField::On(pitch),
+            instrument: Some(number),
+            ..Cell::EMPTY
+        };
+        // The 8th note after this one takes its channel, which releases it (rings out).
+        self.control.send(Command::Jam { channel, cell });
+        self.run_stream()
+    }
+
+    /// Releases the notes `play_note` started; they ring out with their release.
+    pub fn release_notes(&mut self) {
+        if self.preview_instruments.is_some() {
+            self.control.send(Command::ReleaseJam);
+        }
     }
 
     /// Hands an edited song (notes, tempo, mute/solo, mixer, ...) to the playing engine:
@@ -317,6 +383,16 @@ where
     device.build_output_stream::<T, _, _>(*config, data, error, None)
 }
 
+/// The platform's audio host (ALSA on Linux). Unlike `cpal::default_host`, which
+/// panics, a broken audio system (a corrupt `~/.asoundrc`) is an error to report.
+fn host() -> Result<cpal::Host, String> {
+    let id = cpal::available_hosts()
+        .into_iter()
+        .next()
+        .ok_or("this system has no audio host")?;
+    cpal::host_from_id(id).map_err(|e| e.to_string())
+}
+
 fn device_id(device: &cpal::Device) -> String {
     device
         .id()
@@ -423,11 +499,12 @@ pub struct DeviceInfo {
 /// Every device the audio host knows, outputs and inputs, without printing ALSA noise.
 pub fn list_devices() -> Result<Vec<DeviceInfo>, AudioError> {
     let alsa_messages = quiet::capture_on_this_thread();
-    let host = cpal::default_host();
+    let explain = |fallback: String| alsa_messages.last_message().unwrap_or(fallback);
+    let host = host().map_err(|e| AudioError::NoOutput(explain(e)))?;
     let default = host.default_output_device().map(|d| device_id(&d));
     let devices = host
         .devices()
-        .map_err(|e| AudioError::NoOutput(alsa_messages.last_message().unwrap_or(e.to_string())))?;
+        .map_err(|e| AudioError::NoOutput(explain(e.to_string())))?;
     Ok(devices
         .map(|d| {
             let name = device_id(&d);

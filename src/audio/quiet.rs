@@ -31,12 +31,18 @@ pub fn capture_on_this_thread() -> Captured {
 }
 
 impl Captured {
-    /// The last message ("ALSA: Unknown PCM default"), without the C function's name.
+    /// The message that says most ("ALSA: Unknown PCM default"), without the C
+    /// function's name: one naming a configuration file if any (a broken `.asoundrc`),
+    /// else the last, which is where alsa-lib gives up.
     pub fn last_message(&self) -> Option<String> {
         #[cfg(target_os = "linux")]
         {
             let text = self.output.as_ref()?.borrow().to_string();
-            let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+            let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+            let line = lines
+                .clone()
+                .find(|l| l.contains("asoundrc") || l.contains(".conf"))
+                .or_else(|| lines.next_back())?;
             let message = line.split_once(": ").map_or(line, |(_, m)| m);
             Some(format!("ALSA: {}", message.trim()))
         }

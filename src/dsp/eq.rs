@@ -169,6 +169,12 @@ impl ParametricEq {
                 .any(|b| b.moving || b.current.gain_db != 0.0)
     }
 
+    /// Whether every section's state is exactly zero (it has rung out).
+    pub fn is_silent(&self) -> bool {
+        self.bands.iter().all(|b| b.section.is_silent())
+            && self.high_pass.iter().all(StereoBiquad::is_silent)
+    }
+
     /// The response the EQ is heading for at `freq`, in dB: the curve to draw.
     pub fn response_db(&self, freq: f32) -> f32 {
         let mut db = 0.0;

@@ -3,14 +3,17 @@
 
 pub mod biquad;
 pub mod compressor;
+pub mod delay;
 pub mod dither;
 pub mod env;
 pub mod eq;
 pub mod filter;
 pub mod interp;
 pub mod limiter;
+pub mod meter;
 pub mod osc;
 pub mod pan;
+pub mod reverb;
 pub mod rng;
 pub mod smooth;
 pub mod util;

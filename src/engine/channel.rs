@@ -3,8 +3,6 @@
 //! note rings out while the next one starts.
 
 use super::voice::{NoteStart, Voice};
-use crate::dsp::pan::constant_power;
-use crate::dsp::smooth::Smoothed;
 use crate::dsp::util::db_to_gain;
 use crate::song::{
     Cell, Effect, EffectKind, Instrument, MAX_VOLUME, NoteField, SampleBank, Source,
@@ -47,11 +45,6 @@ pub struct Channel {
     delayed: Option<Cell>,
     serial: u64,
     seed: u64,
-    fader: Smoothed,
-    strip_gain: f32,
-    pan: f32,
-    left: Smoothed,
-    right: Smoothed,
 }
 
 impl Channel {
@@ -74,28 +67,12 @@ impl Channel {
             delayed: None,
             serial: 0,
             seed: (index as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
-            fader: Smoothed::new(sample_rate, 0.01, 1.0),
-            strip_gain: 1.0,
-            pan: 0.0,
-            left: Smoothed::new(sample_rate, 0.01, std::f32::consts::FRAC_1_SQRT_2),
-            right: Smoothed::new(sample_rate, 0.01, std::f32::consts::FRAC_1_SQRT_2),
         }
     }
 
-    /// Sets the strip's level (linear, 0 when muted) and pan; changes glide over 10 ms.
-    pub fn set_strip(&mut self, gain: f32, pan: f32, snap: bool) {
-        self.strip_gain = gain;
-        self.pan = pan;
-        let (l, r) = constant_power((pan + self.note_pan).clamp(-1.0, 1.0));
-        if snap {
-            self.fader.snap(gain);
-            self.left.snap(l);
-            self.right.snap(r);
-        } else {
-            self.fader.set_target(gain);
-            self.left.set_target(l);
-            self.right.set_target(r);
-        }
+    /// The pan set by the `8xx` effect, added to the mixer strip's pan.
+    pub fn note_pan(&self) -> f32 {
+        self.note_pan
     }
 
     fn current_voice(&mut self) -> Option<&mut Voice> {
@@ -237,7 +214,6 @@ impl Channel {
             EffectKind::SetVolume => self.volume = fx.param.min(MAX_VOLUME),
             EffectKind::Pan => {
                 self.note_pan = (f32::from(fx.param) - 128.0) / 127.0;
-                self.set_strip(self.strip_gain, self.pan, false);
             }
             EffectKind::PortaUp | EffectKind::PortaDown if fx.param > 0 => {
                 self.porta_memory = fx.param;
@@ -358,8 +334,8 @@ impl Channel {
         }
     }
 
-    /// Renders the next `left.len()` frames of this channel after its strip, over
-    /// whatever `left` and `right` held.
+    /// Renders the next `left.len()` frames of this channel's voices (before its mixer
+    /// strip), over whatever `left` and `right` held.
     pub fn render(
         &mut self,
         instruments: &[Instrument],
@@ -374,11 +350,6 @@ impl Channel {
                 let sample = samples.get(v.instrument).map(|s| &**s);
                 v.render(&instruments[v.instrument], sample, left, right);
             }
-        }
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            let g = self.fader.next_value();
-            *l *= g * self.left.next_value();
-            *r *= g * self.right.next_value();
         }
     }
 }

@@ -6,11 +6,12 @@
 //! call it between two blocks, and the old song leaves in the snapshot to be freed
 //! elsewhere. Offline rendering never calls any of this and stays as it was.
 
-use super::channel::Channel;
+use super::channel::{Channel, Context};
+use super::mixer::Strips;
 use super::sequencer::OrderList;
 use super::{Engine, Stage, tail_frames};
 use crate::dsp::util::db_to_gain;
-use crate::song::{SampleBank, Song};
+use crate::song::{Cell, ChannelStrip, Mixer, Pattern, SampleBank, Song};
 
 /// Where live play starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +60,8 @@ pub struct Snapshot {
     /// Fresh strips for every channel of `song`; those that already play are swapped
     /// for the playing ones, so their voices ring on.
     channels: Vec<Channel>,
+    /// The same for the mixer strips.
+    strips: Strips,
 }
 
 impl Snapshot {
@@ -72,11 +75,77 @@ impl Snapshot {
             channels: (0..song.channel_count())
                 .map(|i| Channel::new(sample_rate as f32, i))
                 .collect(),
+            strips: Strips::new(&song.mixer, sample_rate as f32),
         }
     }
 }
 
+impl Snapshot {
+    /// A snapshot for an engine made by `Engine::preview` (same `channels`).
+    pub fn preview(
+        song: &Song,
+        samples: &SampleBank,
+        sample_rate: u32,
+        channels: usize,
+    ) -> Snapshot {
+        Snapshot::new(
+            &preview_song(song, channels),
+            samples,
+            sample_rate,
+            PREVIEW_START,
+        )
+    }
+}
+
+/// A one-row empty pattern, looped: the clock runs, the cells never interfere.
+const PREVIEW_START: Start = Start::LoopPattern { pattern: 0, row: 0 };
+
+/// `song`'s instruments, tempo and master on `channels` plain channels that play only
+/// what `Engine::trigger` gives them.
+fn preview_song(song: &Song, channels: usize) -> Song {
+    Song {
+        mixer: Mixer {
+            channels: vec![ChannelStrip::default(); channels],
+            ..song.mixer.clone()
+        },
+        patterns: vec![Pattern::new("preview", 1, channels)],
+        arrangement: Vec::new(),
+        ..song.clone()
+    }
+}
+
 impl Engine {
+    /// An engine for playing `song`'s instruments by hand (previews, jamming) on
+    /// `channels` channels of its own, through the song's master; it runs until dropped.
+    pub fn preview(song: &Song, samples: &SampleBank, sample_rate: u32, channels: usize) -> Engine {
+        Engine::live(
+            &preview_song(song, channels),
+            samples,
+            sample_rate,
+            PREVIEW_START,
+        )
+    }
+
+    /// Plays `cell` on `channel` now, as if the channel had just reached it (a note, an
+    /// `OFF`, a volume). Allocates nothing.
+    pub fn trigger(&mut self, channel: usize, cell: Cell) {
+        let ctx = Context {
+            instruments: &self.song.instruments,
+            ticks_per_row: self.sequencer.speed(),
+            tick_length: self.tick_length,
+        };
+        if let Some(c) = self.channels.get_mut(channel) {
+            c.start_row(cell, &ctx);
+        }
+    }
+
+    /// Releases every held note (they ring out with their release).
+    pub fn release_all_notes(&mut self) {
+        for c in &mut self.channels {
+            c.release_all();
+        }
+    }
+
     /// An engine that plays from `start`, with the tempo and speed the song has there.
     pub fn live(song: &Song, samples: &SampleBank, sample_rate: u32, start: Start) -> Engine {
         let mut engine = Engine::new(song, samples, sample_rate);
@@ -124,7 +193,8 @@ impl Engine {
         self.tail_frames = tail_frames(&self.song, self.sample_rate);
         self.master_gain = db_to_gain(self.song.master.gain_db);
         self.limiter.set_ceiling_db(self.song.master.ceiling_db);
-        self.apply_mixer(false);
+        self.mixer.adopt_strips(&mut next.strips);
+        self.mixer.apply(&self.song.mixer, false);
     }
 
     /// The row being played, `None` before the first and after the last.
@@ -383,5 +453,65 @@ mod tests {
             end.iter().all(|&x| x.abs() < 1e-4),
             "every channel is muted"
         );
+    }
+
+    #[test]
+    fn a_previewed_note_sounds_until_released_then_rings_out() {
+        let s = song();
+        let bank = SampleBank::default();
+        let mut engine = Engine::preview(&s, &bank, RATE, 4);
+        let silent = play(&mut engine, 256, RATE as usize / 10);
+        assert!(silent.iter().all(|&x| x == 0.0));
+        engine.trigger(2, "A-4 01".parse().unwrap());
+        let held = play(&mut engine, 256, RATE as usize);
+        let late = &held[held.len() / 2..];
+        assert!(late.iter().any(|x| x.abs() > 0.05), "the note is held");
+        engine.release_all_notes();
+        let after = play(&mut engine, 256, RATE as usize);
+        let end = &after[after.len() / 2..];
+        assert!(end.iter().all(|&x| x == 0.0), "released, it ends");
+        assert!(!engine.is_finished(), "the preview engine keeps running");
+    }
+
+    #[test]
+    fn cutting_the_playing_pattern_short_moves_on_to_the_next_entry() {
+        let s = song();
+        let bank = SampleBank::default();
+        let mut engine = Engine::live(&s, &bank, RATE, Start::Song { entry: 0, row: 12 });
+        rows_heard(&mut engine, 2048);
+        let mut edited = s.clone();
+        edited.patterns[0].set_length(8);
+        engine.swap_snapshot(&mut Snapshot::new(&edited, &bank, RATE, Start::TOP));
+        let heard = rows_heard(&mut engine, 4096);
+        assert_eq!(
+            heard[0],
+            Playhead {
+                entry: Some(1),
+                pattern: 1,
+                row: 0
+            }
+        );
+    }
+
+    #[test]
+    fn an_edit_while_looping_keeps_looping_the_same_pattern() {
+        let s = song();
+        let bank = SampleBank::default();
+        let start = Start::LoopPattern {
+            pattern: 0,
+            row: 15,
+        };
+        let mut engine = Engine::live(&s, &bank, RATE, start);
+        let mut edited = s.clone();
+        edited.tempo = 200.0;
+        edited.arrangement.clear();
+        engine.swap_snapshot(&mut Snapshot::new(&edited, &bank, RATE, start));
+        let rows: Vec<usize> = rows_heard(&mut engine, RATE as usize)
+            .iter()
+            .map(|p| p.row)
+            .take(3)
+            .collect();
+        assert_eq!(rows, [15, 0, 1]);
+        assert!(!engine.is_finished());
     }
 }

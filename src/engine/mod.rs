@@ -5,6 +5,7 @@
 
 mod channel;
 mod live;
+pub mod mixer;
 pub mod sequencer;
 mod voice;
 
@@ -14,6 +15,7 @@ use crate::dsp::limiter::PeakLimiter;
 use crate::dsp::util::db_to_gain;
 use crate::song::{SampleBank, Song};
 use channel::{Channel, Context};
+use mixer::{MixerGraph, MixerMeters, Stems};
 use sequencer::Sequencer;
 
 /// The final fade at the very end of the tail, so a render never stops on a click.
@@ -36,6 +38,7 @@ pub struct Engine {
     sample_rate: u32,
     sequencer: Sequencer,
     channels: Vec<Channel>,
+    mixer: MixerGraph,
     stage: Stage,
     now: u64,
     tick_length: f64,
@@ -54,7 +57,7 @@ impl Engine {
     pub fn new(song: &Song, samples: &SampleBank, sample_rate: u32) -> Engine {
         crate::dsp::osc::prepare();
         let rate = sample_rate as f32;
-        let mut engine = Engine {
+        Engine {
             song: song.clone(),
             samples: samples.clone(),
             sample_rate,
@@ -62,6 +65,7 @@ impl Engine {
             channels: (0..song.channel_count())
                 .map(|i| Channel::new(rate, i))
                 .collect(),
+            mixer: MixerGraph::new(&song.mixer, song.tempo, rate, MAX_RUN),
             stage: Stage::Playing,
             now: 0,
             tick_length: 1.0,
@@ -73,9 +77,7 @@ impl Engine {
             mix_right: vec![0.0; MAX_RUN],
             channel_left: vec![0.0; MAX_RUN],
             channel_right: vec![0.0; MAX_RUN],
-        };
-        engine.apply_mixer(true);
-        engine
+        }
     }
 
     pub fn sample_rate(&self) -> u32 {
@@ -97,17 +99,26 @@ impl Engine {
         matches!(self.stage, Stage::Tail { end } if self.now >= end)
     }
 
-    fn apply_mixer(&mut self, snap: bool) {
-        let any_solo = self.song.mixer.channels.iter().any(|c| c.solo);
-        for (channel, strip) in self.channels.iter_mut().zip(&self.song.mixer.channels) {
-            let audible = !strip.mute && (strip.solo || !any_solo);
-            let gain = if audible {
-                db_to_gain(strip.gain_db)
-            } else {
-                0.0
-            };
-            channel.set_strip(gain, strip.pan, snap);
-        }
+    /// From now on every `process` call of up to `max_frames` frames also leaves each
+    /// stem's frames in `stems()`. Allocates: call it before playing.
+    pub fn capture_stems(&mut self, max_frames: usize) {
+        self.mixer.capture_stems(&self.song.mixer, max_frames);
+    }
+
+    /// The stems of the last `process` call (see `capture_stems`).
+    pub fn stems(&self) -> Option<&Stems> {
+        self.mixer.stems()
+    }
+
+    /// A meters struct with a place for every strip (allocates; make it once).
+    pub fn new_meters(&self) -> MixerMeters {
+        self.mixer.new_meters()
+    }
+
+    /// Fills `meters` with the peaks since the last reading, the RMS levels and the gain
+    /// reductions. Does not allocate.
+    pub fn read_meters(&mut self, meters: &mut MixerMeters) {
+        self.mixer.read_meters(meters);
     }
 
     /// The sample the next sequencer event falls on.
@@ -133,6 +144,7 @@ impl Engine {
             return;
         };
         self.tick_length = tick.tick_length;
+        self.mixer.set_tempo(self.sequencer.tempo() as f32);
         let ctx = Context {
             instruments: &self.song.instruments,
             ticks_per_row: self.sequencer.speed(),
@@ -158,13 +170,14 @@ impl Engine {
             }
             let until_event = usize::try_from(self.next_event() - self.now).unwrap_or(usize::MAX);
             let run = (frames - done).min(MAX_RUN).min(until_event);
-            self.render_run(&mut out[2 * done..2 * (done + run)]);
+            self.render_run(&mut out[2 * done..2 * (done + run)], done);
             done += run;
         }
     }
 
-    /// Renders frames in which no event falls, channel by channel.
-    fn render_run(&mut self, out: &mut [f32]) {
+    /// Renders frames in which no event falls, channel by channel; `offset` is where
+    /// they start within the `process` call.
+    fn render_run(&mut self, out: &mut [f32], offset: usize) {
         let n = out.len() / 2;
         let mix_left = &mut self.mix_left[..n];
         let mix_right = &mut self.mix_right[..n];
@@ -172,20 +185,24 @@ impl Engine {
         mix_right.fill(0.0);
         let channel_left = &mut self.channel_left[..n];
         let channel_right = &mut self.channel_right[..n];
-        for c in &mut self.channels {
+        self.mixer.begin_run(n);
+        for (i, c) in self.channels.iter_mut().enumerate() {
             c.render(
                 &self.song.instruments,
                 &self.samples,
                 channel_left,
                 channel_right,
             );
-            for (m, x) in mix_left.iter_mut().zip(channel_left.iter()) {
-                *m += x;
-            }
-            for (m, x) in mix_right.iter_mut().zip(channel_right.iter()) {
-                *m += x;
-            }
+            self.mixer.strip(
+                i,
+                c.note_pan(),
+                channel_left,
+                channel_right,
+                (&mut *mix_left, &mut *mix_right),
+                offset,
+            );
         }
+        self.mixer.finish_run(mix_left, mix_right, offset);
         for (i, frame) in out.chunks_exact_mut(2).enumerate() {
             let gain = self.master_gain * end_fade(self.stage, self.now, self.fade_frames);
             let (l, r) = self

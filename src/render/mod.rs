@@ -4,6 +4,7 @@ pub mod kit;
 pub mod midi;
 
 use crate::dsp::dither::TpdfDither;
+use crate::engine::mixer::Stems;
 use crate::engine::{Engine, sequencer};
 use crate::song::{self, BitDepth, SAMPLE_RATES, SampleBank, Song, SongError};
 use std::io::{self, IsTerminal};
@@ -17,6 +18,8 @@ pub struct RenderOptions {
     pub bit_depth: Option<BitDepth>,
     /// Frames per `Engine::process` call; the output does not depend on it.
     pub block_size: usize,
+    /// Also write one WAV per channel and per bus into this folder.
+    pub stems: Option<PathBuf>,
 }
 
 impl Default for RenderOptions {
@@ -25,6 +28,7 @@ impl Default for RenderOptions {
             sample_rate: None,
             bit_depth: None,
             block_size: 512,
+            stems: None,
         }
     }
 }
@@ -41,6 +45,8 @@ pub struct RenderReport {
     pub true_peak_dbtp: f64,
     pub elapsed_seconds: f64,
     pub realtime_factor: f64,
+    /// The stem files written, channels first, then the buses.
+    pub stems: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +140,13 @@ pub fn render_to_wav(
             _ => hound::SampleFormat::Int,
         },
     };
+    if let Some(dir) = &options.stems {
+        // Before the mix, so a folder that cannot be made costs no render and leaves no mix.
+        std::fs::create_dir_all(dir).map_err(|source| RenderError::Write {
+            path: dir.to_owned(),
+            source,
+        })?;
+    }
     let started = Instant::now();
     let mut meter =
         ebur128::EbuR128::new(2, sample_rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK)
@@ -171,6 +184,10 @@ pub fn render_to_wav(
         path: output.to_owned(),
         source,
     })?;
+    let stems = match &options.stems {
+        Some(dir) => write_stems(song, samples, dir, spec, options.block_size)?,
+        None => Vec::new(),
+    };
     let elapsed = started.elapsed().as_secs_f64();
     let duration = frames as f64 / f64::from(sample_rate);
     let true_peak = (0..2)
@@ -187,7 +204,135 @@ pub fn render_to_wav(
         true_peak_dbtp: to_db(true_peak),
         elapsed_seconds: elapsed,
         realtime_factor: duration / elapsed.max(1e-9),
+        stems,
     })
+}
+
+/// Renders the song once more with every stem captured, and hands `sink` each block:
+/// the engine's stems and how many frames of them are new.
+pub fn render_stem_blocks(
+    song: &Song,
+    samples: &SampleBank,
+    sample_rate: u32,
+    block_size: usize,
+    mut sink: impl FnMut(&Stems, usize) -> io::Result<()>,
+) -> io::Result<()> {
+    let block_size = block_size.max(1);
+    let total = Engine::length(song, sample_rate);
+    let mut engine = Engine::new(song, samples, sample_rate);
+    engine.capture_stems(block_size);
+    let mut buffer = vec![0.0f32; block_size * 2];
+    let mut done = 0u64;
+    while done < total {
+        let frames = (total - done).min(block_size as u64) as usize;
+        engine.process(&mut buffer[..frames * 2]);
+        if let Some(stems) = engine.stems() {
+            sink(stems, frames)?;
+        }
+        done += frames as u64;
+    }
+    Ok(())
+}
+
+/// `01-Kick.wav` for channel strips, `bus-reverb.wav` and `bus-delay.wav` for the buses.
+pub fn stem_file_names(song: &Song) -> Vec<String> {
+    let mut names: Vec<String> = song
+        .mixer
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(i, strip)| {
+            let clean: String = strip
+                .name
+                .trim()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            let clean = if clean.is_empty() {
+                "channel".to_owned()
+            } else {
+                clean
+            };
+            format!("{:02}-{clean}.wav", i + 1)
+        })
+        .collect();
+    names.push("bus-reverb.wav".into());
+    names.push("bus-delay.wav".into());
+    names
+}
+
+/// Writes every stem under a temporary name and renames them all into place once all
+/// are complete; on failure none is left behind.
+fn write_stems(
+    song: &Song,
+    samples: &SampleBank,
+    dir: &Path,
+    spec: hound::WavSpec,
+    block_size: usize,
+) -> Result<Vec<PathBuf>, RenderError> {
+    let fail = |path: &Path| {
+        let path = path.to_owned();
+        move |source| RenderError::Write { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(fail(dir))?;
+    let paths: Vec<PathBuf> = stem_file_names(song).iter().map(|n| dir.join(n)).collect();
+    let temporary: Vec<PathBuf> = stem_file_names(song)
+        .iter()
+        .map(|n| dir.join(format!(".{n}.{}.tmp", std::process::id())))
+        .collect();
+    let result = (|| -> io::Result<()> {
+        let mut writers = temporary
+            .iter()
+            .map(|t| hound::WavWriter::create(t, spec).map_err(to_io))
+            .collect::<io::Result<Vec<_>>>()?;
+        let mut dithers: Vec<TpdfDither> = (0..writers.len())
+            .map(|i| TpdfDither::new(u32::from(spec.bits_per_sample), 0x7374_656d + i as u64))
+            .collect();
+        let float = spec.sample_format == hound::SampleFormat::Float;
+        render_stem_blocks(
+            song,
+            samples,
+            spec.sample_rate,
+            block_size,
+            |stems, frames| {
+                let buffers = stems.channels.iter().chain(stems.buses.iter());
+                for ((buffer, wav), dither) in buffers.zip(&mut writers).zip(&mut dithers) {
+                    for &x in &buffer[..2 * frames] {
+                        if float {
+                            wav.write_sample(x).map_err(to_io)?;
+                        } else {
+                            wav.write_sample(dither.quantize(x)).map_err(to_io)?;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )?;
+        for wav in writers {
+            wav.finalize().map_err(to_io)?;
+        }
+        for (t, p) in temporary.iter().zip(&paths) {
+            std::fs::File::open(t)?.sync_all()?;
+            std::fs::rename(t, p)?;
+        }
+        Ok(())
+    })();
+    if let Err(source) = result {
+        for t in &temporary {
+            let _ = std::fs::remove_file(t);
+        }
+        return Err(RenderError::Write {
+            path: dir.to_owned(),
+            source,
+        });
+    }
+    Ok(paths)
 }
 
 fn to_io(e: hound::Error) -> io::Error {
@@ -258,6 +403,13 @@ pub fn render_command(
         "peak {:.2} dBFS, true peak {:.2} dBTP, loudness {:.1} LUFS",
         report.peak_dbfs, report.true_peak_dbtp, report.loudness_lufs
     );
+    if let Some(dir) = &options.stems {
+        println!(
+            "wrote {} stems to {} (each channel with its share of the reverb and delay; the bus stems are those returns alone)",
+            report.stems.len(),
+            dir.display()
+        );
+    }
     println!(
         "rendered in {:.2} s ({:.0}x realtime)",
         report.elapsed_seconds, report.realtime_factor
@@ -303,4 +455,105 @@ pub fn info_command(song_path: &Path) -> Result<(), Box<dyn std::error::Error>> 
     );
     println!("song ends: {}", format_time(seconds(song_frames)));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::song::{Instrument, OrderEntry, Pattern, Synth, Waveform};
+
+    /// Three channels through every stage: EQ, compressor, both sends (one pre-fader),
+    /// different pans, a return with its own EQ and balance.
+    pub(crate) fn mixed_song() -> Song {
+        let mut s = Song::new(3);
+        s.tempo = 140.0;
+        s.render.tail = 1.5;
+        let mut synth = Synth::default();
+        synth.osc2.wave = Waveform::Pulse;
+        synth.amp.release = 0.2;
+        s.instruments.push(Instrument::synth("saw", synth));
+        let mut p = Pattern::new("P", 32, 3);
+        for row in (0..32).step_by(4) {
+            *p.cell_mut(row, 0) = "C-3 01 40".parse().unwrap();
+            *p.cell_mut(row + 2, 1) = "G-4 01 30".parse().unwrap();
+            *p.cell_mut(row + 1, 2) = "D#5 01 28".parse().unwrap();
+        }
+        s.patterns = vec![p];
+        s.arrangement = vec![OrderEntry {
+            pattern: "P".into(),
+            section: "verse".into(),
+            repeat: 1,
+        }];
+        let ch = &mut s.mixer.channels;
+        ch[0].eq.low.gain_db = 4.0;
+        ch[0].compressor.bypass = false;
+        ch[0].compressor.threshold_db = -24.0;
+        ch[0].sends.reverb.level_db = -6.0;
+        ch[1].pan = -0.6;
+        ch[1].high_pass.slope = crate::song::HighPassSlope::Db24;
+        ch[1].sends.delay.level_db = -3.0;
+        ch[1].sends.reverb.level_db = -10.0;
+        ch[1].sends.reverb.pre_fader = true;
+        ch[1].gain_db = -4.0;
+        ch[2].pan = 0.7;
+        ch[2].input.invert = true;
+        ch[2].sends.delay.level_db = -8.0;
+        ch[2].sends.delay.pre_fader = true;
+        s.mixer.delay.time = "1/8.".parse().unwrap();
+        s.mixer.delay.feedback = 0.6;
+        s.mixer.reverb.bus_return.pan = 0.3;
+        s.mixer.reverb.bus_return.eq.high.gain_db = -3.0;
+        s.mixer.delay.bus_return.gain_db = -2.0;
+        s
+    }
+
+    #[test]
+    fn stems_sum_to_the_master_bus() {
+        let song = mixed_song();
+        let rate = 48_000;
+        let mut sum = Vec::new();
+        let mut master = Vec::new();
+        let mut bus_energy = [0.0f64; 2];
+        render_stem_blocks(&song, &SampleBank::default(), rate, 300, |stems, frames| {
+            for i in 0..2 * frames {
+                sum.push(stems.channels.iter().map(|c| c[i]).sum::<f32>());
+                master.push(stems.master_bus[i]);
+                for (energy, bus) in bus_energy.iter_mut().zip(&stems.buses) {
+                    *energy += f64::from(bus[i] * bus[i]);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(sum.len() as u64, 2 * Engine::length(&song, rate));
+        let peak = master.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        assert!(peak > 0.1, "the song is audible ({peak})");
+        assert!(bus_energy.iter().all(|&e| e > 1.0), "{bus_energy:?}");
+        let worst = sum
+            .iter()
+            .zip(&master)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        let worst_db = 20.0 * worst.max(1e-12).log10();
+        assert!(
+            worst_db < -60.0,
+            "stems differ from the master bus by {worst_db} dBFS"
+        );
+    }
+
+    #[test]
+    fn stem_names_are_numbered_and_safe() {
+        let mut song = Song::new(2);
+        song.mixer.channels[0].name = "Kick/Sub".into();
+        song.mixer.channels[1].name = String::new();
+        assert_eq!(
+            stem_file_names(&song),
+            [
+                "01-Kick-Sub.wav",
+                "02-channel.wav",
+                "bus-reverb.wav",
+                "bus-delay.wav"
+            ]
+        );
+    }
 }

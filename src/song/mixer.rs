@@ -197,6 +197,12 @@ pub struct Sends {
     pub delay: Send,
 }
 
+/// The longest delay time the delay bus holds.
+pub const MAX_DELAY_MS: f32 = 4_000.0;
+pub const MAX_PRE_DELAY_MS: f32 = 250.0;
+pub const MIN_DECAY_S: f32 = 0.1;
+pub const MAX_DECAY_S: f32 = 30.0;
+
 /// The level at and below which a send (or fader) is silent.
 pub const SILENT_DB: f32 = -96.0;
 

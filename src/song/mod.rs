@@ -11,6 +11,7 @@ mod note;
 mod pattern;
 mod samples;
 pub mod templates;
+pub mod theory;
 mod validate;
 
 pub use cell::{Cell, Effect, EffectKind, MAX_VOLUME, NoteField};
@@ -21,7 +22,8 @@ pub use instrument::{
 pub use io::{SongError, backup_path, load, parse, save, to_json, write_atomically};
 pub use mixer::{
     Band, BusReturn, ChannelStrip, Compressor, DelayBus, DelayTime, Eq, HighPass, HighPassSlope,
-    Input, Mixer, NoteKind, ReverbBus, SILENT_DB, Send, Sends,
+    Input, MAX_DECAY_S, MAX_DELAY_MS, MAX_PRE_DELAY_MS, MIN_DECAY_S, Mixer, NoteKind, ReverbBus,
+    SILENT_DB, Send, Sends,
 };
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};

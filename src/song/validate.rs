@@ -1,6 +1,7 @@
 //! Range and reference checks, each problem named by its place in the file
 //! (e.g. `instruments[2].synth.filter.cutoff`) and what is allowed there.
 
+use super::mixer::{MAX_DECAY_S, MAX_DELAY_MS, MAX_PRE_DELAY_MS, MIN_DECAY_S};
 use super::{BusReturn, DelayTime, Envelope, Eq, NoteField, SAMPLE_RATES, Song, Source};
 use super::{ChannelStrip, SILENT_DB};
 use super::{MAX_CHANNELS, Oscillator};
@@ -47,12 +48,6 @@ impl Problems {
         );
     }
 }
-
-/// The longest delay time the delay bus holds.
-pub const MAX_DELAY_MS: f32 = 4_000.0;
-pub const MAX_PRE_DELAY_MS: f32 = 250.0;
-pub const MIN_DECAY_S: f32 = 0.1;
-pub const MAX_DECAY_S: f32 = 30.0;
 
 impl Problems {
     fn eq(&mut self, at: &str, eq: &Eq) {

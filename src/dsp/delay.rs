@@ -1,0 +1,298 @@
+//! Delay lines, and the stereo echo built on them.
+//!
+//! The echo's feedback path runs through a one-pole high-pass and low-pass, each of gain
+//! below one everywhere but at one frequency, so the loop loses energy at every frequency
+//! and stays stable even at 100 % feedback. Everything is linear, so the echo of a sum is
+//! the sum of the echoes.
+
+use super::smooth::Smoothed;
+use super::util::flush_denormal;
+
+/// A ring buffer read at a fractional delay (linear interpolation).
+#[derive(Clone, Debug)]
+pub struct DelayLine {
+    buffer: Vec<f32>,
+    mask: usize,
+    write: usize,
+}
+
+impl DelayLine {
+    /// Holds at least `max_frames` of delay.
+    pub fn new(max_frames: usize) -> DelayLine {
+        let size = (max_frames + 2).next_power_of_two();
+        DelayLine {
+            buffer: vec![0.0; size],
+            mask: size - 1,
+            write: 0,
+        }
+    }
+
+    /// The longest delay `read` can give.
+    pub fn capacity(&self) -> usize {
+        self.buffer.len() - 2
+    }
+
+    pub fn reset(&mut self) {
+        self.buffer.fill(0.0);
+        self.write = 0;
+    }
+
+    pub fn push(&mut self, x: f32) {
+        self.buffer[self.write] = flush_denormal(x);
+        self.write = (self.write + 1) & self.mask;
+    }
+
+    /// The sample pushed `delay` frames ago (1 is the latest), clamped to what it holds.
+    #[inline]
+    pub fn read(&self, delay: f32) -> f32 {
+        let delay = delay.clamp(1.0, self.capacity() as f32);
+        let whole = delay as usize;
+        let frac = delay - whole as f32;
+        let a = self.buffer[(self.write.wrapping_sub(whole)) & self.mask];
+        let b = self.buffer[(self.write.wrapping_sub(whole + 1)) & self.mask];
+        a + (b - a) * frac
+    }
+
+    /// The sample pushed exactly `delay` frames ago.
+    #[inline]
+    pub fn tap(&self, delay: usize) -> f32 {
+        self.buffer[(self.write.wrapping_sub(delay.clamp(1, self.capacity()))) & self.mask]
+    }
+}
+
+/// One-pole low-pass; `1 - lowpass` is the matching high-pass.
+#[derive(Clone, Copy, Debug, Default)]
+struct OnePole {
+    coefficient: f32,
+    state: f32,
+}
+
+impl OnePole {
+    fn set(&mut self, sample_rate: f32, cutoff: f32) {
+        let cutoff = cutoff.clamp(1.0, 0.45 * sample_rate);
+        self.coefficient = 1.0 - (-std::f32::consts::TAU * cutoff / sample_rate).exp();
+    }
+
+    #[inline]
+    fn lowpass(&mut self, x: f32) -> f32 {
+        self.state = flush_denormal(self.state + self.coefficient * (x - self.state));
+        self.state
+    }
+
+    #[inline]
+    fn highpass(&mut self, x: f32) -> f32 {
+        x - self.lowpass(x)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EchoSettings {
+    pub seconds: f32,
+    /// 0 to 1.
+    pub feedback: f32,
+    pub ping_pong: bool,
+    pub low_cut_hz: f32,
+    pub high_cut_hz: f32,
+    /// Wet share of the output.
+    pub mix: f32,
+}
+
+impl Default for EchoSettings {
+    fn default() -> EchoSettings {
+        EchoSettings {
+            seconds: 0.375,
+            feedback: 0.35,
+            ping_pong: true,
+            low_cut_hz: 120.0,
+            high_cut_hz: 6_000.0,
+            mix: 1.0,
+        }
+    }
+}
+
+/// A stereo echo, straight or ping-pong.
+pub struct Echo {
+    sample_rate: f32,
+    lines: [DelayLine; 2],
+    low_cut: [OnePole; 2],
+    high_cut: [OnePole; 2],
+    /// The delay in frames; a change glides over 50 ms (a short tape-like pitch bend).
+    frames: Smoothed,
+    feedback: Smoothed,
+    mix: Smoothed,
+    ping_pong: bool,
+}
+
+impl Echo {
+    pub fn new(sample_rate: f32, max_seconds: f32) -> Echo {
+        let max = (max_seconds * sample_rate).ceil() as usize + 1;
+        let mut e = Echo {
+            sample_rate,
+            lines: [DelayLine::new(max), DelayLine::new(max)],
+            low_cut: [OnePole::default(); 2],
+            high_cut: [OnePole::default(); 2],
+            frames: Smoothed::new(sample_rate, 0.05, 1.0),
+            feedback: Smoothed::new(sample_rate, 0.02, 0.0),
+            mix: Smoothed::new(sample_rate, 0.02, 1.0),
+            ping_pong: false,
+        };
+        e.set(EchoSettings::default(), true);
+        e
+    }
+
+    pub fn set(&mut self, s: EchoSettings, snap: bool) {
+        let frames = (s.seconds * self.sample_rate).clamp(1.0, self.lines[0].capacity() as f32);
+        let feedback = s.feedback.clamp(0.0, 1.0);
+        if snap {
+            self.frames.snap(frames);
+            self.feedback.snap(feedback);
+            self.mix.snap(s.mix);
+        } else {
+            self.frames.set_target(frames);
+            self.feedback.set_target(feedback);
+            self.mix.set_target(s.mix);
+        }
+        self.ping_pong = s.ping_pong;
+        for f in &mut self.low_cut {
+            f.set(self.sample_rate, s.low_cut_hz);
+        }
+        for f in &mut self.high_cut {
+            f.set(self.sample_rate, s.high_cut_hz);
+        }
+    }
+
+    pub fn reset(&mut self) {
+        for l in &mut self.lines {
+            l.reset();
+        }
+        self.low_cut = [OnePole {
+            state: 0.0,
+            ..self.low_cut[0]
+        }; 2];
+        self.high_cut = [OnePole {
+            state: 0.0,
+            ..self.high_cut[0]
+        }; 2];
+    }
+
+    /// Whether everything inside has died to exact silence.
+    pub fn is_silent(&self) -> bool {
+        self.lines
+            .iter()
+            .all(|l| l.buffer.iter().all(|&x| x == 0.0))
+            && self
+                .low_cut
+                .iter()
+                .chain(&self.high_cut)
+                .all(|f| f.state == 0.0)
+    }
+
+    pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let frames = self.frames.next_value();
+            let feedback = self.feedback.next_value();
+            let mix = self.mix.next_value();
+            let out = [self.lines[0].read(frames), self.lines[1].read(frames)];
+            let mut back = [0.0; 2];
+            for side in 0..2 {
+                let x = self.low_cut[side].highpass(out[side]);
+                back[side] = self.high_cut[side].lowpass(x) * feedback;
+            }
+            if self.ping_pong {
+                // The input enters on the left only; each repeat crosses to the other side.
+                self.lines[0].push((*l + *r) * 0.5 + back[1]);
+                self.lines[1].push(back[0]);
+            } else {
+                self.lines[0].push(*l + back[0]);
+                self.lines[1].push(*r + back[1]);
+            }
+            *l += mix * (out[0] - *l);
+            *r += mix * (out[1] - *r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: f32 = 48_000.0;
+
+    #[test]
+    fn a_line_gives_back_what_went_in_after_the_delay() {
+        let mut line = DelayLine::new(100);
+        for i in 0..200 {
+            line.push(i as f32);
+        }
+        assert_eq!(line.read(1.0), 199.0);
+        assert_eq!(line.tap(10), 190.0);
+        assert_eq!(line.read(10.5), 189.5);
+    }
+
+    #[test]
+    fn echoes_arrive_on_time_and_ping_pong_alternates() {
+        let mut e = Echo::new(RATE, 2.0);
+        e.set(
+            EchoSettings {
+                seconds: 0.25,
+                feedback: 0.5,
+                ping_pong: true,
+                low_cut_hz: 10.0,
+                high_cut_hz: 20_000.0,
+                mix: 1.0,
+            },
+            true,
+        );
+        let n = RATE as usize;
+        let (mut l, mut r) = (vec![0.0; n], vec![0.0; n]);
+        l[0] = 1.0;
+        r[0] = 1.0;
+        e.process(&mut l, &mut r);
+        let first = l
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .unwrap();
+        assert_eq!(first.0, 12_000, "first repeat on the left at 250 ms");
+        let right_peak = r[..30_000]
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()))
+            .unwrap();
+        assert_eq!(right_peak.0, 24_000, "second repeat on the right at 500 ms");
+        assert!(right_peak.1.abs() < first.1.abs() * 0.6);
+    }
+
+    #[test]
+    fn full_feedback_stays_bounded_and_dies_away() {
+        let mut e = Echo::new(RATE, 2.0);
+        e.set(
+            EchoSettings {
+                seconds: 0.05,
+                feedback: 1.0,
+                ping_pong: false,
+                low_cut_hz: 10.0,
+                high_cut_hz: 20_000.0,
+                mix: 1.0,
+            },
+            true,
+        );
+        let mut rng = crate::dsp::rng::Rng::new(1);
+        let n = RATE as usize;
+        let mut l: Vec<f32> = (0..n).map(|_| rng.next_bipolar() * 0.5).collect();
+        let mut r = l.clone();
+        e.process(&mut l, &mut r);
+        let mut energies = Vec::new();
+        for _ in 0..60 {
+            let (mut l, mut r) = (vec![0.0; n], vec![0.0; n]);
+            e.process(&mut l, &mut r);
+            assert!(l.iter().chain(&r).all(|x| x.is_finite() && x.abs() < 4.0));
+            energies.push(l.iter().map(|x| x * x).sum::<f32>());
+        }
+        assert!(
+            energies.windows(2).all(|w| w[1] <= w[0] * 1.0001),
+            "never grows"
+        );
+        assert!(energies[59] < energies[0] * 0.5, "and does die away");
+    }
+}

@@ -1,0 +1,844 @@
+//! The mixer graph: a strip per channel, the reverb and delay buses, and their sum, the
+//! master bus (what the master stage then works on).
+//!
+//! Strip order: input trim and phase, high-pass and EQ, compressor, pre-fader sends,
+//! fader and pan, post-fader sends, meter. Mute and solo silence the strip and its sends;
+//! the bus returns are solo-safe. Every level glides, so nothing the user changes clicks.
+//!
+//! For stems, each channel that sends to a bus gets its own copy of that bus. The buses
+//! are linear and time-invariant apart from parameter glides every copy shares, so the
+//! copies' outputs add up to the shared bus's output.
+
+use crate::dsp::compressor::{Compressor, CompressorSettings};
+use crate::dsp::delay::{Echo, EchoSettings};
+use crate::dsp::eq::{BandSettings, HighPassOrder, ParametricEq};
+use crate::dsp::meter::StereoMeter;
+use crate::dsp::pan::constant_power;
+use crate::dsp::reverb::{Reverb, ReverbSettings};
+use crate::dsp::smooth::Smoothed;
+use crate::dsp::util::db_to_gain;
+use crate::song::{
+    BusReturn, ChannelStrip, DelayBus, Eq, HighPassSlope, Mixer, ReverbBus, SILENT_DB,
+};
+
+const GLIDE_SECONDS: f32 = 0.01;
+/// The longest delay the delay bus holds (the song format allows up to this).
+const MAX_DELAY_SECONDS: f32 = crate::song::MAX_DELAY_MS / 1000.0;
+
+/// One strip's (or bus's) meter readings, filled by the engine without allocating.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StripMeter {
+    /// Highest sample of each side since the last reading, dBFS.
+    pub peak_db: [f32; 2],
+    /// RMS of each side over about 300 ms, dBFS.
+    pub rms_db: [f32; 2],
+    /// Most compressor gain reduction since the last reading, dB (0 without one).
+    pub gain_reduction_db: f32,
+}
+
+impl Default for StripMeter {
+    fn default() -> StripMeter {
+        StripMeter {
+            peak_db: [-200.0; 2],
+            rms_db: [-200.0; 2],
+            gain_reduction_db: 0.0,
+        }
+    }
+}
+
+/// Every meter of the mixer: one per channel strip, one per bus return, and the master
+/// bus (before the master stage).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MixerMeters {
+    pub channels: Vec<StripMeter>,
+    pub reverb: StripMeter,
+    pub delay: StripMeter,
+    pub master: StripMeter,
+}
+
+fn glide(s: &mut Smoothed, target: f32, snap: bool) {
+    if snap {
+        s.snap(target);
+    } else {
+        s.set_target(target);
+    }
+}
+
+/// A level that is 0 at and below the silent floor.
+fn level(db: f32) -> f32 {
+    if db <= SILENT_DB { 0.0 } else { db_to_gain(db) }
+}
+
+fn apply_eq(eq: &mut ParametricEq, settings: &Eq, snap: bool) {
+    for (i, band) in settings.bands().iter().enumerate() {
+        eq.set_band(
+            i,
+            BandSettings {
+                freq: band.freq,
+                gain_db: if settings.bypass { 0.0 } else { band.gain_db },
+                q: band.q,
+            },
+        );
+    }
+    if snap {
+        eq.snap();
+    }
+}
+
+/// A pair of gains that glide together.
+struct StereoGain {
+    left: Smoothed,
+    right: Smoothed,
+}
+
+impl StereoGain {
+    fn new(sample_rate: f32) -> StereoGain {
+        StereoGain {
+            left: Smoothed::new(sample_rate, GLIDE_SECONDS, 0.0),
+            right: Smoothed::new(sample_rate, GLIDE_SECONDS, 0.0),
+        }
+    }
+
+    fn set(&mut self, (l, r): (f32, f32), snap: bool) {
+        glide(&mut self.left, l, snap);
+        glide(&mut self.right, r, snap);
+    }
+
+    fn is_silent(&self) -> bool {
+        self.left.is_settled()
+            && self.right.is_settled()
+            && self.left.value() == 0.0
+            && self.right.value() == 0.0
+    }
+
+    /// `into += gain · from`.
+    fn add(&mut self, from: (&[f32], &[f32]), into: (&mut [f32], &mut [f32])) {
+        if self.is_silent() {
+            return;
+        }
+        for (x, y) in from.0.iter().zip(into.0.iter_mut()) {
+            *y += x * self.left.next_value();
+        }
+        for (x, y) in from.1.iter().zip(into.1.iter_mut()) {
+            *y += x * self.right.next_value();
+        }
+    }
+
+    /// `signal *= gain`.
+    fn apply(&mut self, left: &mut [f32], right: &mut [f32]) {
+        for x in left.iter_mut() {
+            *x *= self.left.next_value();
+        }
+        for x in right.iter_mut() {
+            *x *= self.right.next_value();
+        }
+    }
+}
+
+struct Send {
+    gain: StereoGain,
+    pre_fader: bool,
+}
+
+struct Strip {
+    /// Trim times ±1 for the phase.
+    input: Smoothed,
+    eq: ParametricEq,
+    compressor: Compressor,
+    /// Fader (0 when muted or soloed out) times the pan law.
+    output: StereoGain,
+    pan: f32,
+    fader: f32,
+    note_pan: f32,
+    sends: [Send; 2],
+    meter: StereoMeter,
+}
+
+impl Strip {
+    fn new(sample_rate: f32) -> Strip {
+        let send = || Send {
+            gain: StereoGain::new(sample_rate),
+            pre_fader: false,
+        };
+        Strip {
+            input: Smoothed::new(sample_rate, GLIDE_SECONDS, 1.0),
+            eq: ParametricEq::new(sample_rate),
+            compressor: Compressor::new(sample_rate),
+            output: StereoGain::new(sample_rate),
+            pan: 0.0,
+            fader: 0.0,
+            note_pan: 0.0,
+            sends: [send(), send()],
+            meter: StereoMeter::new(sample_rate),
+        }
+    }
+
+    fn apply(&mut self, strip: &ChannelStrip, audible: bool, snap: bool) {
+        let input = if strip.input.bypass {
+            1.0
+        } else {
+            let sign = if strip.input.invert { -1.0 } else { 1.0 };
+            sign * db_to_gain(strip.input.trim_db)
+        };
+        glide(&mut self.input, input, snap);
+        let hp = &strip.high_pass;
+        let order = match hp.slope {
+            _ if hp.bypass => HighPassOrder::Off,
+            HighPassSlope::Off => HighPassOrder::Off,
+            HighPassSlope::Db12 => HighPassOrder::Two,
+            HighPassSlope::Db24 => HighPassOrder::Four,
+        };
+        self.eq.set_high_pass(order, hp.freq);
+        apply_eq(&mut self.eq, &strip.eq, snap);
+        let c = &strip.compressor;
+        self.compressor.set(CompressorSettings {
+            threshold_db: c.threshold_db,
+            ratio: c.ratio,
+            attack_ms: c.attack_ms,
+            release_ms: c.release_ms,
+            knee_db: c.knee_db,
+            makeup_db: c.makeup_db,
+        });
+        self.compressor.set_bypass(c.bypass, snap);
+        self.fader = if audible { level(strip.gain_db) } else { 0.0 };
+        self.pan = strip.pan;
+        self.set_output(snap);
+        for (send, song_send) in self
+            .sends
+            .iter_mut()
+            .zip([strip.sends.reverb, strip.sends.delay])
+        {
+            let g = if audible {
+                level(song_send.level_db)
+            } else {
+                0.0
+            };
+            send.pre_fader = song_send.pre_fader;
+            send.gain.set((g, g), snap);
+        }
+    }
+
+    fn set_output(&mut self, snap: bool) {
+        let (l, r) = constant_power((self.pan + self.note_pan).clamp(-1.0, 1.0));
+        self.output.set((self.fader * l, self.fader * r), snap);
+    }
+
+    /// Runs the strip over one channel's frames, in place, leaving the post-fader signal,
+    /// and adds its sends into `buses` (reverb left, right, delay left, right).
+    fn process(
+        &mut self,
+        note_pan: f32,
+        left: &mut [f32],
+        right: &mut [f32],
+        buses: &mut [Vec<f32>; 4],
+    ) {
+        if note_pan != self.note_pan {
+            self.note_pan = note_pan;
+            self.set_output(false);
+        }
+        if !(self.input.is_settled() && self.input.value() == 1.0) {
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                let g = self.input.next_value();
+                *l *= g;
+                *r *= g;
+            }
+        }
+        if self.eq.is_active() {
+            self.eq.process(left, right);
+        }
+        self.compressor.process(left, right);
+        let n = left.len();
+        let [rl, rr, dl, dr] = buses;
+        let mut targets = [(&mut rl[..n], &mut rr[..n]), (&mut dl[..n], &mut dr[..n])];
+        for (send, target) in self.sends.iter_mut().zip(targets.iter_mut()) {
+            if send.pre_fader {
+                send.gain
+                    .add((left, right), (&mut *target.0, &mut *target.1));
+            }
+        }
+        self.output.apply(left, right);
+        for (send, target) in self.sends.iter_mut().zip(targets.iter_mut()) {
+            if !send.pre_fader {
+                send.gain
+                    .add((left, right), (&mut *target.0, &mut *target.1));
+            }
+        }
+        self.meter.process(left, right);
+    }
+
+    fn sends_to(&self, bus: usize) -> bool {
+        !self.sends[bus].gain.is_silent()
+    }
+}
+
+/// What an effect bus does between its input and the return.
+trait Effect {
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]);
+}
+
+impl Effect for Reverb {
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        Reverb::process(self, left, right);
+    }
+}
+
+impl Effect for Echo {
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        Echo::process(self, left, right);
+    }
+}
+
+/// A bus's way back: EQ, then fader and balance.
+struct Return {
+    eq: ParametricEq,
+    output: StereoGain,
+    meter: StereoMeter,
+}
+
+impl Return {
+    fn new(sample_rate: f32) -> Return {
+        Return {
+            eq: ParametricEq::new(sample_rate),
+            output: StereoGain::new(sample_rate),
+            meter: StereoMeter::new(sample_rate),
+        }
+    }
+
+    fn apply(&mut self, r: &BusReturn, snap: bool) {
+        apply_eq(&mut self.eq, &r.eq, snap);
+        let gain = if r.mute { 0.0 } else { level(r.gain_db) };
+        // A balance: centred, both sides pass at unity; turned, the far side fades.
+        let (l, rr) = constant_power(r.pan);
+        let balance = |x: f32| (x * std::f32::consts::SQRT_2).min(1.0);
+        self.output
+            .set((gain * balance(l), gain * balance(rr)), snap);
+    }
+
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if self.eq.is_active() {
+            self.eq.process(left, right);
+        }
+        self.output.apply(left, right);
+    }
+}
+
+fn reverb_settings(r: &ReverbBus) -> ReverbSettings {
+    ReverbSettings {
+        pre_delay_ms: r.pre_delay_ms,
+        size: r.size,
+        decay_s: r.decay_s,
+        damping: r.damping,
+        width: r.width,
+        mix: r.mix,
+    }
+}
+
+fn echo_settings(d: &DelayBus, tempo: f32) -> EchoSettings {
+    EchoSettings {
+        seconds: d.time.seconds(tempo).min(MAX_DELAY_SECONDS),
+        feedback: d.feedback,
+        ping_pong: d.ping_pong,
+        low_cut_hz: d.low_cut_hz,
+        high_cut_hz: d.high_cut_hz,
+        mix: d.mix,
+    }
+}
+
+/// A bus: its effect, its return, and the input the strips' sends fill.
+struct Bus<E> {
+    effect: E,
+    back: Return,
+    input: [Vec<f32>; 2],
+    /// Whether anything has reached the effect since it was last cleared; while nothing
+    /// has, it is silent and is not run.
+    live: bool,
+}
+
+impl<E: Effect> Bus<E> {
+    fn new(effect: E, sample_rate: f32, frames: usize) -> Bus<E> {
+        Bus {
+            effect,
+            back: Return::new(sample_rate),
+            input: [vec![0.0; frames], vec![0.0; frames]],
+            live: false,
+        }
+    }
+
+    /// Runs the effect on `input[..n]` and leaves the return in it.
+    fn run(&mut self, n: usize) {
+        let [l, r] = &mut self.input;
+        let (l, r) = (&mut l[..n], &mut r[..n]);
+        self.effect.process(l, r);
+        self.back.process(l, r);
+        self.back.meter.process(l, r);
+    }
+}
+
+/// Per-channel copies of the buses and the frames of every stem, for `--stems`.
+pub struct Stems {
+    reverbs: Vec<Option<Bus<Reverb>>>,
+    delays: Vec<Option<Bus<Echo>>>,
+    /// Per channel, interleaved stereo: post-fader plus its share of the returns.
+    pub channels: Vec<Vec<f32>>,
+    /// The reverb and delay returns, interleaved stereo.
+    pub buses: [Vec<f32>; 2],
+    /// The master bus, before the master stage, interleaved stereo.
+    pub master_bus: Vec<f32>,
+    sends: [Vec<f32>; 4],
+    left: Vec<f32>,
+    right: Vec<f32>,
+}
+
+/// A song's channel strips made ready away from the audio thread, for `adopt_strips`.
+pub struct Strips(Vec<Strip>);
+
+impl Strips {
+    /// One strip per channel of `mixer`, at its settings.
+    pub fn new(mixer: &Mixer, sample_rate: f32) -> Strips {
+        let any_solo = mixer.channels.iter().any(|c| c.solo);
+        Strips(
+            mixer
+                .channels
+                .iter()
+                .map(|song_strip| {
+                    let mut strip = Strip::new(sample_rate);
+                    let audible = !song_strip.mute && (song_strip.solo || !any_solo);
+                    strip.apply(song_strip, audible, true);
+                    strip
+                })
+                .collect(),
+        )
+    }
+}
+
+pub struct MixerGraph {
+    sample_rate: f32,
+    strips: Vec<Strip>,
+    reverb: Bus<Reverb>,
+    delay: Bus<Echo>,
+    /// The strips' sends this run: reverb left, right, delay left, right.
+    sends: [Vec<f32>; 4],
+    master_meter: StereoMeter,
+    delay_song: DelayBus,
+    tempo: f32,
+    stems: Option<Box<Stems>>,
+}
+
+impl MixerGraph {
+    /// `frames` is the most any one run asks for.
+    pub fn new(mixer: &Mixer, tempo: f32, sample_rate: f32, frames: usize) -> MixerGraph {
+        let mut graph = MixerGraph {
+            sample_rate,
+            strips: mixer
+                .channels
+                .iter()
+                .map(|_| Strip::new(sample_rate))
+                .collect(),
+            reverb: Bus::new(Reverb::new(sample_rate), sample_rate, frames),
+            delay: Bus::new(
+                Echo::new(sample_rate, MAX_DELAY_SECONDS),
+                sample_rate,
+                frames,
+            ),
+            sends: std::array::from_fn(|_| vec![0.0; frames]),
+            master_meter: StereoMeter::new(sample_rate),
+            delay_song: mixer.delay,
+            tempo,
+            stems: None,
+        };
+        graph.apply(mixer, true);
+        graph
+    }
+
+    /// Takes on the song's mixer settings; with `snap` they apply at once, otherwise
+    /// they glide.
+    pub fn apply(&mut self, mixer: &Mixer, snap: bool) {
+        let any_solo = mixer.channels.iter().any(|c| c.solo);
+        for (strip, song_strip) in self.strips.iter_mut().zip(&mixer.channels) {
+            let audible = !song_strip.mute && (song_strip.solo || !any_solo);
+            strip.apply(song_strip, audible, snap);
+        }
+        let reverb = reverb_settings(&mixer.reverb);
+        let echo = echo_settings(&mixer.delay, self.tempo);
+        self.reverb.effect.set(reverb, snap);
+        self.reverb.back.apply(&mixer.reverb.bus_return, snap);
+        self.delay.effect.set(echo, snap);
+        self.delay.back.apply(&mixer.delay.bus_return, snap);
+        self.delay_song = mixer.delay;
+        if let Some(stems) = &mut self.stems {
+            for bus in stems.reverbs.iter_mut().flatten() {
+                bus.effect.set(reverb, snap);
+                bus.back.apply(&mixer.reverb.bus_return, snap);
+            }
+            for bus in stems.delays.iter_mut().flatten() {
+                bus.effect.set(echo, snap);
+                bus.back.apply(&mixer.delay.bus_return, snap);
+            }
+        }
+    }
+
+    /// Takes an edited song's strips: the channels that were already playing keep their
+    /// strips (and their EQ, compressor and meter state); `next` is left with the
+    /// strips that are no longer used, to be dropped elsewhere. Call `apply` after.
+    pub fn adopt_strips(&mut self, next: &mut Strips) {
+        let kept = self.strips.len().min(next.0.len());
+        for (playing, fresh) in self.strips[..kept].iter_mut().zip(&mut next.0[..kept]) {
+            std::mem::swap(playing, fresh);
+        }
+        std::mem::swap(&mut self.strips, &mut next.0);
+    }
+
+    /// A tempo change moves tempo-synced delay times (gliding).
+    pub fn set_tempo(&mut self, tempo: f32) {
+        if tempo != self.tempo {
+            self.tempo = tempo;
+            let echo = echo_settings(&self.delay_song, tempo);
+            self.delay.effect.set(echo, false);
+            if let Some(stems) = &mut self.stems {
+                for bus in stems.delays.iter_mut().flatten() {
+                    bus.effect.set(echo, false);
+                }
+            }
+        }
+    }
+
+    /// From now on, keeps every stem's frames, up to `max_frames` per engine call.
+    /// Allocates: call it before playing.
+    pub fn capture_stems(&mut self, mixer: &Mixer, max_frames: usize) {
+        let rate = self.sample_rate;
+        let run = self.sends[0].len();
+        let reverb = reverb_settings(&mixer.reverb);
+        let echo = echo_settings(&mixer.delay, self.tempo);
+        let stems = Stems {
+            reverbs: self
+                .strips
+                .iter()
+                .map(|s| {
+                    s.sends_to(0).then(|| {
+                        let mut bus = Bus::new(Reverb::new(rate), rate, run);
+                        bus.effect.set(reverb, true);
+                        bus.back.apply(&mixer.reverb.bus_return, true);
+                        bus
+                    })
+                })
+                .collect(),
+            delays: self
+                .strips
+                .iter()
+                .map(|s| {
+                    s.sends_to(1).then(|| {
+                        let mut bus = Bus::new(Echo::new(rate, MAX_DELAY_SECONDS), rate, run);
+                        bus.effect.set(echo, true);
+                        bus.back.apply(&mixer.delay.bus_return, true);
+                        bus
+                    })
+                })
+                .collect(),
+            channels: vec![vec![0.0; 2 * max_frames]; self.strips.len()],
+            buses: [vec![0.0; 2 * max_frames], vec![0.0; 2 * max_frames]],
+            master_bus: vec![0.0; 2 * max_frames],
+            sends: std::array::from_fn(|_| vec![0.0; run]),
+            left: vec![0.0; run],
+            right: vec![0.0; run],
+        };
+        self.stems = Some(Box::new(stems));
+    }
+
+    pub fn stems(&self) -> Option<&Stems> {
+        self.stems.as_deref()
+    }
+
+    /// Starts a run of `n` frames: the buses' inputs start empty.
+    pub fn begin_run(&mut self, n: usize) {
+        for s in &mut self.sends {
+            s[..n].fill(0.0);
+        }
+    }
+
+    /// Runs channel `index`'s strip over its voices' frames (in place) and adds the
+    /// result into the master bus. `offset` is the run's first frame within the engine
+    /// call (where its stem frames go).
+    pub fn strip(
+        &mut self,
+        index: usize,
+        note_pan: f32,
+        left: &mut [f32],
+        right: &mut [f32],
+        master: (&mut [f32], &mut [f32]),
+        offset: usize,
+    ) {
+        let Some(strip) = self.strips.get_mut(index) else {
+            return;
+        };
+        let Some(stems) = &mut self.stems else {
+            strip.process(note_pan, left, right, &mut self.sends);
+            add(left, master.0);
+            add(right, master.1);
+            return;
+        };
+        // This channel's sends alone, through its own copies of the buses as well as
+        // into the shared ones.
+        let n = left.len();
+        for s in &mut stems.sends {
+            s[..n].fill(0.0);
+        }
+        strip.process(note_pan, left, right, &mut stems.sends);
+        for (own, shared) in stems.sends.iter().zip(self.sends.iter_mut()) {
+            add(&own[..n], &mut shared[..n]);
+        }
+        let [rl, rr, dl, dr] = &stems.sends;
+        let (stem_l, stem_r) = (&mut stems.left[..n], &mut stems.right[..n]);
+        stem_l.copy_from_slice(left);
+        stem_r.copy_from_slice(right);
+        if let Some(Some(bus)) = stems.reverbs.get_mut(index) {
+            run_bus(bus, &rl[..n], &rr[..n], stem_l, stem_r);
+        }
+        if let Some(Some(bus)) = stems.delays.get_mut(index) {
+            run_bus(bus, &dl[..n], &dr[..n], stem_l, stem_r);
+        }
+        if let Some(stem) = stems.channels.get_mut(index) {
+            interleave(stem_l, stem_r, stem, offset);
+        }
+        add(left, master.0);
+        add(right, master.1);
+    }
+
+    /// Runs the buses on what the strips sent and adds their returns into the master bus.
+    pub fn finish_run(&mut self, master_left: &mut [f32], master_right: &mut [f32], offset: usize) {
+        let n = master_left.len();
+        let [rl, rr, dl, dr] = &self.sends;
+        run_bus(
+            &mut self.reverb,
+            &rl[..n],
+            &rr[..n],
+            master_left,
+            master_right,
+        );
+        run_bus(
+            &mut self.delay,
+            &dl[..n],
+            &dr[..n],
+            master_left,
+            master_right,
+        );
+        self.master_meter.process(master_left, master_right);
+        if let Some(stems) = &mut self.stems {
+            for (bus_stem, (live, [l, r])) in stems.buses.iter_mut().zip([
+                (self.reverb.live, &self.reverb.input),
+                (self.delay.live, &self.delay.input),
+            ]) {
+                if live {
+                    interleave(&l[..n], &r[..n], bus_stem, offset);
+                } else if let Some(frames) = bus_stem.get_mut(2 * offset..2 * (offset + n)) {
+                    frames.fill(0.0);
+                }
+            }
+            interleave(master_left, master_right, &mut stems.master_bus, offset);
+        }
+    }
+
+    /// Fills `meters` with the readings since the last call.
+    pub fn read_meters(&mut self, meters: &mut MixerMeters) {
+        let read = |meter: &mut StereoMeter, out: &mut StripMeter| {
+            out.peak_db = meter.take_peak_db();
+            out.rms_db = meter.rms_db();
+        };
+        for (strip, out) in self.strips.iter_mut().zip(meters.channels.iter_mut()) {
+            read(&mut strip.meter, out);
+            out.gain_reduction_db = strip.compressor.take_peak_reduction_db();
+        }
+        read(&mut self.reverb.back.meter, &mut meters.reverb);
+        read(&mut self.delay.back.meter, &mut meters.delay);
+        read(&mut self.master_meter, &mut meters.master);
+    }
+
+    /// A meters struct with a place for every strip (allocates; make it once).
+    pub fn new_meters(&self) -> MixerMeters {
+        MixerMeters {
+            channels: vec![StripMeter::default(); self.strips.len()],
+            ..MixerMeters::default()
+        }
+    }
+}
+
+/// Writes a stereo pair into an interleaved buffer from frame `offset` on.
+fn interleave(left: &[f32], right: &[f32], into: &mut [f32], offset: usize) {
+    let Some(into) = into.get_mut(2 * offset..) else {
+        return;
+    };
+    for ((frame, &l), &r) in into.chunks_exact_mut(2).zip(left).zip(right) {
+        frame[0] = l;
+        frame[1] = r;
+    }
+}
+
+fn add(from: &[f32], into: &mut [f32]) {
+    for (x, y) in from.iter().zip(into.iter_mut()) {
+        *y += x;
+    }
+}
+
+/// Runs `bus` on the sends and adds its return into the master bus. A bus nothing has
+/// reached is silent and is skipped; once it has been reached it runs until reset.
+fn run_bus<E: Effect>(
+    bus: &mut Bus<E>,
+    send_left: &[f32],
+    send_right: &[f32],
+    master_left: &mut [f32],
+    master_right: &mut [f32],
+) {
+    let n = send_left.len();
+    if !bus.live {
+        if send_left.iter().chain(send_right).all(|&x| x == 0.0) {
+            return;
+        }
+        bus.live = true;
+    }
+    bus.input[0][..n].copy_from_slice(send_left);
+    bus.input[1][..n].copy_from_slice(send_right);
+    bus.run(n);
+    add(&bus.input[0][..n], master_left);
+    add(&bus.input[1][..n], master_right);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::song::Mixer;
+
+    const RATE: f32 = 48_000.0;
+    const RUN: usize = 128;
+
+    fn sine(n: usize, start: usize, level: f32) -> Vec<f32> {
+        (start..start + n)
+            .map(|i| level * (std::f32::consts::TAU * 440.0 * i as f32 / RATE).sin())
+            .collect()
+    }
+
+    /// Plays `input` (the same on both sides) through channel 0 for `runs` runs; returns
+    /// the master bus.
+    fn play(graph: &mut MixerGraph, level: f32, runs: usize, start: usize) -> (Vec<f32>, Vec<f32>) {
+        let (mut out_l, mut out_r) = (Vec::new(), Vec::new());
+        for k in 0..runs {
+            let mut l = sine(RUN, start + k * RUN, level);
+            let mut r = l.clone();
+            let (mut ml, mut mr) = (vec![0.0; RUN], vec![0.0; RUN]);
+            graph.begin_run(RUN);
+            graph.strip(0, 0.0, &mut l, &mut r, (&mut ml, &mut mr), 0);
+            for ch in 1..graph.strips.len() {
+                let (mut zl, mut zr) = (vec![0.0; RUN], vec![0.0; RUN]);
+                graph.strip(ch, 0.0, &mut zl, &mut zr, (&mut ml, &mut mr), 0);
+            }
+            graph.finish_run(&mut ml, &mut mr, 0);
+            out_l.extend(ml);
+            out_r.extend(mr);
+        }
+        (out_l, out_r)
+    }
+
+    fn peak(x: &[f32]) -> f32 {
+        x.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+    }
+
+    #[test]
+    fn a_centred_mono_signal_is_minus_3_db_each_side() {
+        let mixer = Mixer::with_channels(1);
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        let (l, r) = play(&mut graph, 1.0, 100, 0);
+        let db = |x: &[f32]| 20.0 * peak(&x[6_400..]).log10();
+        assert!((db(&l) + 3.01).abs() < 0.02, "{}", db(&l));
+        assert!((db(&r) + 3.01).abs() < 0.02, "{}", db(&r));
+    }
+
+    fn everything_on(channels: usize) -> Mixer {
+        let mut mixer = Mixer::with_channels(channels);
+        for strip in &mut mixer.channels {
+            strip.input.trim_db = 3.0;
+            strip.high_pass.slope = HighPassSlope::Db24;
+            strip.eq.low.gain_db = 4.0;
+            strip.eq.mid1.gain_db = -3.0;
+            strip.eq.mid2.gain_db = 2.0;
+            strip.eq.high.gain_db = -5.0;
+            strip.compressor.bypass = false;
+            strip.compressor.threshold_db = -30.0;
+            strip.sends.reverb.level_db = -6.0;
+            strip.sends.delay.level_db = -9.0;
+        }
+        mixer.reverb.decay_s = 1.0;
+        mixer.delay.feedback = 0.5;
+        mixer
+    }
+
+    #[test]
+    fn after_a_loud_signal_silence_leaves_every_state_at_exact_zero() {
+        let mut graph = MixerGraph::new(&everything_on(1), 120.0, RATE, RUN);
+        let (l, _) = play(&mut graph, 1.0, 400, 0);
+        assert!(peak(&l) > 0.3);
+        let strip = &graph.strips[0];
+        assert!(!strip.eq.is_silent() && strip.compressor.gain_reduction_db() > 1.0);
+        // Forty seconds of silence: the reverb (1 s) and echo (-6 dB a repeat) tails die
+        // out too, to exact zero rather than into denormals.
+        let (l, r) = play(&mut graph, 0.0, 15_000, 0);
+        let strip = &graph.strips[0];
+        assert!(
+            strip.eq.is_silent(),
+            "EQ state is exactly zero, not denormal"
+        );
+        assert_eq!(strip.compressor.gain_reduction_db(), 0.0);
+        assert!(
+            graph.reverb.effect.is_silent(),
+            "reverb state is exactly zero"
+        );
+        assert!(graph.delay.effect.is_silent(), "echo state is exactly zero");
+        assert!(
+            l[l.len() - RUN..]
+                .iter()
+                .chain(&r[r.len() - RUN..])
+                .all(|&x| x == 0.0)
+        );
+    }
+
+    #[test]
+    fn mute_silences_a_strip_and_its_sends_and_solo_keeps_the_returns() {
+        let mut mixer = everything_on(2);
+        mixer.channels[0].mute = true;
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        let (l, _) = play(&mut graph, 1.0, 100, 0);
+        assert_eq!(peak(&l), 0.0, "muted: nothing, not even the sends");
+        // Soloing another channel silences channel 0's strip, but not its returns'
+        // tails... and soloing channel 0 itself keeps its sends going to the returns.
+        let mut mixer = everything_on(2);
+        mixer.channels[0].solo = true;
+        mixer.channels[0].gain_db = SILENT_DB;
+        mixer.channels[0].sends.reverb.pre_fader = true;
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        let (l, _) = play(&mut graph, 1.0, 100, 0);
+        assert!(
+            peak(&l) > 0.01,
+            "the soloed strip's pre-fader send reaches the return"
+        );
+        let mut meters = graph.new_meters();
+        graph.read_meters(&mut meters);
+        assert!(meters.reverb.peak_db[0] > -40.0, "{:?}", meters.reverb);
+        assert_eq!(meters.channels[0].peak_db, [-200.0, -200.0], "fader down");
+        assert!(meters.channels[0].gain_reduction_db > 1.0);
+        assert!(meters.master.rms_db[0] > -60.0);
+    }
+
+    #[test]
+    fn a_fader_move_glides_instead_of_stepping() {
+        let mixer = Mixer::with_channels(1);
+        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        play(&mut graph, 0.5, 10, 0);
+        let mut quiet = mixer.clone();
+        quiet.channels[0].gain_db = -40.0;
+        graph.apply(&quiet, false);
+        let (l, _) = play(&mut graph, 0.5, 10, 10 * RUN);
+        let worst = l
+            .windows(2)
+            .map(|w| (w[1] - w[0]).abs())
+            .fold(0.0f32, f32::max);
+        // A 440 Hz sine at 0.35 moves at most 0.02 a sample; a step would be ~0.35.
+        assert!(worst < 0.03, "{worst}");
+    }
+}
