@@ -4,6 +4,7 @@
 //! The readings themselves come from the engine through the player; this file only
 //! holds them for display. With no reading, a meter draws its empty frame.
 
+use crate::engine::mixer::{MixerMeters, StripMeter};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
@@ -16,24 +17,16 @@ pub const HOLD: Duration = Duration::from_millis(1500);
 /// The gain-reduction meter's full scale (dB of reduction).
 pub const GR_RANGE_DB: f32 = 24.0;
 
-/// One strip's reading: sample peak and RMS per side (dBFS) and gain reduction (dB ≥ 0).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Level {
-    pub peak_db: [f32; 2],
-    pub rms_db: [f32; 2],
-    pub gain_reduction_db: f32,
-}
-
 /// A reading with its peak hold.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HeldLevel {
-    pub level: Level,
+    pub level: StripMeter,
     pub hold_db: [f32; 2],
     held_at: [Instant; 2],
 }
 
 impl HeldLevel {
-    pub fn new(level: Level, now: Instant) -> HeldLevel {
+    pub fn new(level: StripMeter, now: Instant) -> HeldLevel {
         HeldLevel {
             level,
             hold_db: level.peak_db,
@@ -43,7 +36,7 @@ impl HeldLevel {
 
     /// Takes a new reading: a higher peak is held from now; a held peak older than
     /// `HOLD` falls back to the new one.
-    pub fn update(&mut self, level: Level, now: Instant) {
+    pub fn update(&mut self, level: StripMeter, now: Instant) {
         for side in 0..2 {
             let peak = level.peak_db[side];
             if peak >= self.hold_db[side] || now.duration_since(self.held_at[side]) >= HOLD {
@@ -64,13 +57,22 @@ pub struct Meters {
 
 impl Meters {
     /// Records the reading of strip `index` (channels first, then the bus returns).
-    pub fn feed(&mut self, index: usize, level: Level, now: Instant) {
+    pub fn feed(&mut self, index: usize, level: StripMeter, now: Instant) {
         if self.strips.len() <= index {
             self.strips.resize(index + 1, None);
         }
         match &mut self.strips[index] {
             Some(held) => held.update(level, now),
             slot => *slot = Some(HeldLevel::new(level, now)),
+        }
+    }
+
+    /// Records every reading the engine made (`Engine::read_meters`): channels, then
+    /// the reverb and delay returns.
+    pub fn feed_mixer(&mut self, meters: &MixerMeters, now: Instant) {
+        let returns = [meters.reverb, meters.delay];
+        for (index, &level) in meters.channels.iter().chain(returns.iter()).enumerate() {
+            self.feed(index, level, now);
         }
     }
 
@@ -242,8 +244,8 @@ pub fn horizontal(buf: &mut Buffer, area: Rect, fill: Option<(f32, Color)>, mark
 mod tests {
     use super::*;
 
-    fn level(peak: f32) -> Level {
-        Level {
+    fn level(peak: f32) -> StripMeter {
+        StripMeter {
             peak_db: [peak, peak - 6.0],
             rms_db: [peak - 10.0, peak - 16.0],
             gain_reduction_db: 0.0,

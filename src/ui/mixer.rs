@@ -944,7 +944,7 @@ fn draw_strips(frame: &mut Frame, area: Rect, app: &App) {
         let hold = reading.map_or("  -".to_owned(), |r| {
             let db = r.hold_db[0].max(r.hold_db[1]);
             if db <= meter::FLOOR_DB {
-                "-inf".into()
+                "-∞".into()
             } else {
                 format!("{db:.0}")
             }

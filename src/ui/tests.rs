@@ -813,3 +813,41 @@ fn mixer_screens() {
         insta::assert_snapshot!(format!("mixer_{width}x{height}"), text);
     }
 }
+
+#[test]
+fn mixer_meters_show_what_the_engine_measured() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "F9");
+    let empty = screen(&app, 80, 24);
+    let samples = crate::song::SampleBank::load(&app.song, &app.path).unwrap();
+    let mut engine = crate::engine::Engine::new(&app.song, &samples, 48_000);
+    let mut meters = engine.new_meters();
+    let mut block = vec![0.0f32; 2 * 4_800];
+    for _ in 0..5 {
+        engine.process(&mut block);
+    }
+    engine.read_meters(&mut meters);
+    assert!(
+        meters.channels[0].peak_db[0] > -30.0,
+        "the kick plays: {meters:?}"
+    );
+    app.meters.feed_mixer(&meters, std::time::Instant::now());
+    let text = screen(&app, 80, 24);
+    assert_ne!(text, empty);
+    // The kick's strip: its meter columns hold bar blocks, the quiet strips stay empty.
+    let rows: Vec<&str> = text.lines().collect();
+    let column = |x: usize| -> String {
+        rows[3..7]
+            .iter()
+            .map(|r| r.chars().nth(x).unwrap())
+            .collect()
+    };
+    assert!(column(5).contains('█'), "{text}");
+    assert_eq!(column(14), "····", "the snare has not played yet:\n{text}");
+    assert!(rows[3].contains("-∞"), "{text}");
+    let hold = format!(
+        "{:.0}",
+        meters.channels[0].peak_db[0].max(meters.channels[0].peak_db[1])
+    );
+    assert!(rows[3].contains(&hold), "{hold}\n{text}");
+}
