@@ -63,7 +63,13 @@ impl Tmux {
             .expect("tmux runs (install it: apt-get install tmux)")
     }
 
+    /// Each item is one tmux key name; `["-l", TEXT]` sends TEXT literally.
     fn keys(&self, keys: &[&str]) {
+        if keys.first() == Some(&"-l") {
+            let out = self.run(&["send-keys", "-t", "0", "-l", keys[1]]);
+            assert!(out.status.success(), "send-keys -l {}", keys[1]);
+            return;
+        }
         for key in keys {
             let out = self.run(&["send-keys", "-t", "0", key]);
             assert!(out.status.success(), "send-keys {key}");
@@ -278,4 +284,23 @@ fn opening_a_missing_file_creates_a_starter_song() {
     // The kit is found through the source tree and written relative to the song.
     let samples = tracksmith::song::SampleBank::load(&song, &dir.path().join("fresh.json"));
     assert!(samples.is_ok(), "{:?}", samples.err());
+}
+
+#[test]
+fn a_crash_writes_the_recovery_file() {
+    // `:debug-panic` exists only in debug builds, which is what `cargo test` runs.
+    let dir = tempfile::tempdir().unwrap();
+    new_song(dir.path());
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    tmux.keys(&["c", ":"]);
+    tmux.keys(&["-l", "debug-panic"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for_exit();
+    let recovery = dir.path().join("tune.json.recovery");
+    let recovered = tracksmith::song::load(&recovery).expect("a recovery file after the panic");
+    assert_eq!(
+        recovered.patterns[0].cell(0, 0).to_string(),
+        "E-4 01 .. ..."
+    );
 }

@@ -177,6 +177,9 @@ pub enum Scope {
     Cells(usize, Rect),
     /// Anything but the patterns' cells (settings, instruments, arrangement).
     Settings,
+    /// The settings and one whole pattern, which may also be a new one added at the end
+    /// (new, clone, rename, length): far cheaper than the whole song on a big song.
+    Pattern(usize),
     Whole,
 }
 
@@ -187,6 +190,12 @@ enum Snapshot {
         cells: Vec<Cell>,
     },
     Settings(Box<Song>),
+    Pattern {
+        settings: Box<Song>,
+        index: usize,
+        pattern: Option<song::Pattern>,
+        count: usize,
+    },
     Whole(Box<Song>),
 }
 
@@ -205,6 +214,15 @@ pub struct Place {
 struct UndoStep {
     snapshot: Snapshot,
     place: Place,
+}
+
+/// A note to sound at once: what a piano key played.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotePreview {
+    pub pitch: crate::song::Pitch,
+    /// 1-based; 0 when the song has no instruments.
+    pub instrument: u8,
+    pub channel: usize,
 }
 
 pub struct App {
@@ -242,6 +260,8 @@ pub struct App {
     pub dirty: bool,
     pub quit: bool,
     pub render_job: Option<RenderJob>,
+    /// The last piano key played (written or jammed), for a player to sound and clear.
+    pub preview: Option<NotePreview>,
     /// Decoded samples by path, for the waveform picture.
     pub samples: HashMap<String, Result<Arc<SampleData>, String>>,
     undo: VecDeque<UndoStep>,
@@ -284,6 +304,7 @@ impl App {
             dirty: false,
             quit: false,
             render_job: None,
+            preview: None,
             samples: HashMap::new(),
             undo: VecDeque::new(),
             redo: Vec::new(),
@@ -614,6 +635,17 @@ impl App {
                 self.song.patterns = patterns;
                 Snapshot::Settings(Box::new(copy))
             }
+            Scope::Pattern(index) => {
+                let Snapshot::Settings(settings) = self.capture(&Scope::Settings) else {
+                    unreachable!("settings capture gives settings")
+                };
+                Snapshot::Pattern {
+                    settings,
+                    index: *index,
+                    pattern: self.song.patterns.get(*index).cloned(),
+                    count: self.song.patterns.len(),
+                }
+            }
             Scope::Whole => Snapshot::Whole(Box::new(self.song.clone())),
         }
     }
@@ -641,6 +673,24 @@ impl App {
                 std::mem::swap(&mut self.song, &mut song);
                 self.song.patterns = patterns;
                 Snapshot::Settings(song)
+            }
+            Snapshot::Pattern {
+                settings,
+                index,
+                pattern,
+                count,
+            } => {
+                let inverse = self.capture(&Scope::Pattern(index));
+                self.restore(Snapshot::Settings(settings));
+                self.song.patterns.truncate(count);
+                if let Some(p) = pattern {
+                    if index < self.song.patterns.len() {
+                        self.song.patterns[index] = p;
+                    } else {
+                        self.song.patterns.push(p);
+                    }
+                }
+                inverse
             }
             Snapshot::Whole(mut song) => {
                 std::mem::swap(&mut self.song, &mut song);

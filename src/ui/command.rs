@@ -157,6 +157,8 @@ pub fn run(app: &mut App, line: &str) {
                 };
                 app.start_render(&out);
             }
+            // Lets the tests prove that a crash restores the terminal and keeps the work.
+            "debug-panic" if cfg!(debug_assertions) => panic!("panic requested with :debug-panic"),
             other => {
                 return Err(format!("no command \":{other}\" (F1 lists the commands)"));
             }

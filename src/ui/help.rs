@@ -114,3 +114,69 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         area,
     );
 }
+
+/// The short key table of the README, made from the key map so it cannot go stale
+/// (a test checks that the README holds exactly this).
+pub fn readme_table() -> String {
+    use super::action::{Action as A, View};
+    use super::keymap::PIANO;
+    const SHORT: [(Context, A); 30] = [
+        (Context::Global, A::Show(View::Help)),
+        (Context::Global, A::Save),
+        (Context::Global, A::Quit),
+        (Context::Global, A::Undo),
+        (Context::Global, A::Redo),
+        (Context::Global, A::CommandLine),
+        (Context::Global, A::RenderPrompt),
+        (Context::Global, A::ToggleEditMode),
+        (Context::Global, A::PlayFromCursor),
+        (Context::PatternNote, A::NoteOff),
+        (Context::Pattern, A::OctaveDown),
+        (Context::Pattern, A::OctaveUp),
+        (Context::Pattern, A::StepUp),
+        (Context::Pattern, A::InstrumentNext),
+        (Context::Pattern, A::PageDown),
+        (Context::Pattern, A::GotoRowPrompt),
+        (Context::Pattern, A::ClearField),
+        (Context::Pattern, A::InsertRow),
+        (Context::Pattern, A::DeleteRow),
+        (Context::Pattern, A::SelectDown),
+        (Context::Pattern, A::SelectChannel),
+        (Context::Pattern, A::Copy),
+        (Context::Pattern, A::Paste),
+        (Context::Pattern, A::MixPaste),
+        (Context::Pattern, A::TransposeUp),
+        (Context::Pattern, A::TransposeOctaveUp),
+        (Context::Pattern, A::Interpolate),
+        (Context::Pattern, A::NewPattern),
+        (Context::Pattern, A::ClonePattern),
+        (Context::Pattern, A::NextPattern),
+    ];
+    let piano: Vec<String> = PIANO
+        .iter()
+        .map(|(c, _)| c.to_ascii_uppercase().to_string())
+        .collect();
+    let mut out = String::from("| keys | what they do |\n|---|---|\n");
+    out.push_str(&format!(
+        "| `{}` / `{}` | notes: this octave / the next (pattern editor, note column) |\n",
+        piano[..12].join(" "),
+        piano[12..].join(" ")
+    ));
+    out.push_str("| `0`-`9` `A`-`F` | hex digits in the instrument, volume and effect columns |\n");
+    for (context, action) in SHORT {
+        let b = bindings()
+            .iter()
+            .find(|b| b.context == context && b.action == action)
+            .expect("every short-table action is bound");
+        let keys: Vec<String> = b
+            .keys
+            .iter()
+            .map(|k| match k.to_string().as_str() {
+                "`" => "`` ` ``".to_owned(),
+                text => format!("`{text}`"),
+            })
+            .collect();
+        out.push_str(&format!("| {} | {} |\n", keys.join(" "), b.description));
+    }
+    out
+}

@@ -76,7 +76,11 @@ impl fmt::Display for Key {
         }
         match self.code {
             KeyCode::Char(' ') => f.write_str("Space"),
-            KeyCode::Char(c) if self.mods.contains(KeyModifiers::CONTROL) => {
+            KeyCode::Char(c)
+                if self
+                    .mods
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+            {
                 write!(f, "{}", c.to_ascii_uppercase())
             }
             KeyCode::Char(c) => write!(f, "{c}"),
@@ -296,7 +300,7 @@ fn build() -> Vec<Binding> {
         C::Global,
         &[Key::char(':')],
         A::CommandLine,
-        "Command line (:w, :q, :bpm 140, :len 64 ... see below)",
+        "Command line (:w, :q, :bpm 140, :len 64 ...; Help lists them all)",
     );
     bind(
         C::Global,

@@ -129,6 +129,32 @@ fn write_recovery(app: &App) -> String {
     }
 }
 
+/// When to write the recovery file: unsaved changes not written yet, and the interval past.
+pub struct Autosave {
+    last: Instant,
+    revision: u64,
+}
+
+impl Autosave {
+    pub fn new(now: Instant, revision: u64) -> Autosave {
+        Autosave {
+            last: now,
+            revision,
+        }
+    }
+
+    pub fn due(&self, app: &App, now: Instant) -> bool {
+        app.dirty
+            && app.revision != self.revision
+            && now.saturating_duration_since(self.last) >= AUTOSAVE_EVERY
+    }
+
+    pub fn done(&mut self, revision: u64, now: Instant) {
+        self.last = now;
+        self.revision = revision;
+    }
+}
+
 enum LoopEnd {
     Quit,
     HungUp,
@@ -152,8 +178,7 @@ fn event_loop(
 ) -> io::Result<LoopEnd> {
     let size = terminal.size()?;
     app.screen = (size.width, size.height);
-    let mut last_autosave = Instant::now();
-    let mut autosaved_revision = app.revision;
+    let mut autosave = Autosave::new(Instant::now(), app.revision);
     let mut drawn_revision = None;
     loop {
         if hangup.load(Ordering::Relaxed) {
@@ -189,15 +214,12 @@ fn event_loop(
             }
             return Ok(LoopEnd::Quit);
         }
-        if app.dirty
-            && app.revision != autosaved_revision
-            && last_autosave.elapsed() >= AUTOSAVE_EVERY
-        {
-            match recovery::write(&app.song, &app.path) {
-                Ok(_) => autosaved_revision = app.revision,
-                Err(e) => app.error(format!("autosave failed: {e}")),
+        let now = Instant::now();
+        if autosave.due(app, now) {
+            if let Err(e) = recovery::write(&app.song, &app.path) {
+                app.error(format!("autosave failed: {e}"));
             }
-            last_autosave = Instant::now();
+            autosave.done(app.revision, now);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The pattern editor: the tracker grid, note and digit entry, blocks, and pattern operations.
 
 use super::action::Action;
-use super::app::{App, Clip, Column, PromptKind, Rect, Scope, Selection};
+use super::app::{App, Clip, Column, NotePreview, PromptKind, Rect, Scope, Selection};
 use super::theme;
 use crate::song::{Cell, Effect, EffectKind, MAX_ROWS, MAX_VOLUME, NoteField, Pattern, Pitch};
 use ratatui::Frame;
@@ -292,6 +292,11 @@ impl App {
             self.error("that note is above B-9");
             return;
         };
+        self.preview = Some(NotePreview {
+            pitch,
+            instrument: self.instrument,
+            channel: self.cursor.channel,
+        });
         if !self.edit_mode {
             self.info(format!("{pitch} (edit mode is off: nothing written)"));
             return;
@@ -561,7 +566,7 @@ impl App {
             self.error("a song holds at most 256 patterns");
             return;
         }
-        self.begin_edit(Scope::Whole);
+        self.begin_edit(Scope::Pattern(self.song.patterns.len()));
         self.song.patterns.push(pattern);
         self.edited();
         self.show_pattern(self.song.patterns.len() - 1);
@@ -586,8 +591,8 @@ impl App {
             self.error(format!("\"{name}\": give a name no other pattern has"));
             return;
         }
-        self.begin_edit(Scope::Whole);
         let index = self.cursor.pattern;
+        self.begin_edit(Scope::Pattern(index));
         self.song.patterns[index].name = name.to_owned();
         for entry in &mut self.song.arrangement {
             if entry.pattern == old {
@@ -609,8 +614,8 @@ impl App {
         if length == self.pattern().length() {
             return;
         }
-        self.begin_edit(Scope::Whole);
         let index = self.cursor.pattern;
+        self.begin_edit(Scope::Pattern(index));
         self.song.patterns[index].set_length(length);
         self.edited();
         self.clamp_places();

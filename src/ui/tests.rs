@@ -294,6 +294,11 @@ fn edit_mode_off_plays_without_writing() {
     let mut app = app();
     press(&mut app, "C-e z x");
     assert!(filled(&app).is_empty());
+    let preview = app.preview.expect("a jammed note is there to be heard");
+    assert_eq!(
+        (preview.pitch.to_string(), preview.instrument),
+        ("D-4".to_owned(), 1)
+    );
     assert!(!app.edit_mode);
     press(&mut app, "C-e z");
     assert_eq!(filled(&app).len(), 1);
@@ -657,6 +662,91 @@ fn cells_written_match_the_file_form() {
     let json = crate::song::to_json(&app.song);
     assert!(json.contains("\"0\": \"C-4 01 .. ...\""), "{json}");
     let _: Cell = "C-4 01".parse().unwrap();
+}
+
+#[test]
+fn pattern_operations_undo_and_redo() {
+    let mut app = app();
+    let original = app.song.clone();
+    press(&mut app, "z C-d x M-r BSpace 2 Enter C-n Enter :");
+    type_text(&mut app, "len 32");
+    press(
+        &mut app,
+        "Enter F5 Down Down Down Down Down Down Down Down Down Right F2 c",
+    );
+    let edited = app.song.clone();
+    assert_eq!(edited.patterns.len(), 3);
+    assert_eq!(edited.patterns[1].name, "Loop 1 2");
+    assert_eq!(edited.patterns[2].length(), 32);
+    assert_eq!(edited.channel_count(), 11);
+    let steps = app.undo_len();
+    for _ in 0..steps {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(app.song, original);
+    for _ in 0..steps {
+        press(&mut app, "C-y");
+    }
+    assert_eq!(app.song, edited);
+}
+
+#[test]
+fn tiny_and_odd_terminal_sizes_draw_without_panicking() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "S-Down S-Right");
+    for key in ["F2", "F3", "F4", "F5", "F1"] {
+        press(&mut app, key);
+        for (w, h) in [(1, 1), (10, 4), (20, 6), (33, 9), (81, 25), (300, 100)] {
+            app.screen = (w, h);
+            let text = screen(&app, w, h);
+            assert_eq!(text.lines().count(), usize::from(h));
+        }
+    }
+    // A prompt and a question draw too.
+    press(&mut app, "F2 : b");
+    assert!(screen(&app, 80, 24).contains(":b_"));
+    press(&mut app, "Esc z C-q");
+    assert!(screen(&app, 80, 24).contains("Quit anyway?"));
+}
+
+#[test]
+fn the_readme_key_table_is_the_key_map() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let table = help::readme_table();
+    assert!(
+        readme.contains(&table),
+        "README.md's key table is stale; it should read:\n{table}"
+    );
+}
+
+#[test]
+fn autosave_waits_for_changes_and_thirty_seconds() {
+    use super::{AUTOSAVE_EVERY, Autosave};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(starter(), dir.path().join("a.json"));
+    let start = Instant::now();
+    let mut autosave = Autosave::new(start, app.revision);
+    assert!(
+        !autosave.due(&app, start + AUTOSAVE_EVERY * 2),
+        "nothing to save"
+    );
+    press(&mut app, "z");
+    assert!(!autosave.due(&app, start + AUTOSAVE_EVERY - Duration::from_secs(1)));
+    assert!(autosave.due(&app, start + AUTOSAVE_EVERY));
+    autosave.done(app.revision, start + AUTOSAVE_EVERY);
+    assert!(
+        !autosave.due(&app, start + AUTOSAVE_EVERY * 3),
+        "already written"
+    );
+    press(&mut app, "x");
+    assert!(autosave.due(&app, start + AUTOSAVE_EVERY * 2));
+    press(&mut app, "C-s");
+    assert!(
+        !autosave.due(&app, start + AUTOSAVE_EVERY * 3),
+        "saved: not dirty"
+    );
 }
 
 // ----- mixer -----
