@@ -8,16 +8,18 @@ pub enum View {
     Instruments,
     Song,
     Mixer,
+    Master,
     Help,
 }
 
 impl View {
-    pub const ALL: [View; 6] = [
+    pub const ALL: [View; 7] = [
         View::Pattern,
         View::Arrangement,
         View::Instruments,
         View::Song,
         View::Mixer,
+        View::Master,
         View::Help,
     ];
 
@@ -28,6 +30,7 @@ impl View {
             View::Instruments => "Instruments",
             View::Song => "Song",
             View::Mixer => "Mixer",
+            View::Master => "Master",
             View::Help => "Help",
         }
     }

@@ -122,6 +122,7 @@ pub enum PromptKind {
     InstrumentValue,
     SongValue,
     MixerValue,
+    MasterValue,
     SamplerPath,
     HelpSearch,
 }
@@ -136,9 +137,10 @@ impl PromptKind {
             PromptKind::RenamePattern => "Rename pattern to: ",
             PromptKind::PatternLength => "Pattern length (rows, 1-512): ",
             PromptKind::SectionLabel => "Section label: ",
-            PromptKind::InstrumentValue | PromptKind::SongValue | PromptKind::MixerValue => {
-                "Value: "
-            }
+            PromptKind::InstrumentValue
+            | PromptKind::SongValue
+            | PromptKind::MixerValue
+            | PromptKind::MasterValue => "Value: ",
             PromptKind::SamplerPath => "WAV file (relative to the song): ",
             PromptKind::HelpSearch => "Search: ",
         }
@@ -246,6 +248,8 @@ pub struct App {
     pub param: usize,
     pub song_field: usize,
     pub mixer: MixerCursor,
+    /// Selected setting in the Master view.
+    pub master_param: usize,
     /// The mixer's meter readings, as the player reports them.
     pub meters: Meters,
     pub help_filter: String,
@@ -294,6 +298,7 @@ impl App {
             param: 0,
             song_field: 0,
             mixer: MixerCursor::default(),
+            master_param: 0,
             meters: Meters::default(),
             help_filter: String::new(),
             help_scroll: 0,
@@ -474,6 +479,7 @@ impl App {
             PromptKind::InstrumentValue => self.set_param_text(&text),
             PromptKind::SongValue => self.set_song_field_text(&text),
             PromptKind::MixerValue => self.set_mixer_text(&text),
+            PromptKind::MasterValue => self.set_master_text(&text),
             PromptKind::SamplerPath => self.add_sampler(&text),
             PromptKind::HelpSearch => self.help_filter = text,
         }
@@ -534,6 +540,7 @@ impl App {
                 View::Instruments => self.instruments_action(other),
                 View::Song => self.song_action(other),
                 View::Mixer => self.mixer_action(other),
+                View::Master => self.master_action(other),
                 View::Help => self.help_action(other),
             },
         }

@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-const CONTEXTS: [Context; 9] = [
+const CONTEXTS: [Context; 10] = [
     Context::Global,
     Context::Pattern,
     Context::PatternNote,
@@ -19,6 +19,7 @@ const CONTEXTS: [Context; 9] = [
     Context::Instruments,
     Context::Song,
     Context::Mixer,
+    Context::Master,
     Context::Help,
 ];
 

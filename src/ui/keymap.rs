@@ -119,6 +119,7 @@ pub enum Context {
     Instruments,
     Song,
     Mixer,
+    Master,
     Help,
 }
 
@@ -133,6 +134,7 @@ impl Context {
             Context::Instruments => "Instruments",
             Context::Song => "Song settings",
             Context::Mixer => "Mixer",
+            Context::Master => "Master",
             Context::Help => "Help",
         }
     }
@@ -146,6 +148,7 @@ impl Context {
             (View::Instruments, _) => &[Context::Instruments, Context::Global],
             (View::Song, _) => &[Context::Song, Context::Global],
             (View::Mixer, _) => &[Context::Mixer, Context::Global],
+            (View::Master, _) => &[Context::Master, Context::Global],
             (View::Help, _) => &[Context::Help, Context::Global],
         }
     }
@@ -261,6 +264,12 @@ fn build() -> Vec<Binding> {
         &[Key::plain(K::F(9))],
         A::Show(View::Mixer),
         "Mixer: strips, meters, EQ and compressor",
+    );
+    bind(
+        C::Global,
+        &[Key::plain(K::F(10))],
+        A::Show(View::Master),
+        "Master: the master section and its loudness meters",
     );
     bind(
         C::Global,
@@ -884,6 +893,46 @@ fn build() -> Vec<Binding> {
         &[Key::char('s')],
         A::ToggleSolo,
         "Solo the channel on / off",
+    );
+
+    // Master.
+    bind(C::Master, &[Key::plain(K::Up)], A::Up, "Previous setting");
+    bind(C::Master, &[Key::plain(K::Down)], A::Down, "Next setting");
+    bind(
+        C::Master,
+        &[Key::char('='), Key::char('+'), Key::shift(K::Up)],
+        A::Increase,
+        "Increase the value (fine)",
+    );
+    bind(
+        C::Master,
+        &[Key::char('-'), Key::shift(K::Down)],
+        A::Decrease,
+        "Decrease the value (fine)",
+    );
+    bind(
+        C::Master,
+        &[Key::char(']'), Key::shift(K::Right)],
+        A::IncreaseCoarse,
+        "Increase the value (coarse)",
+    );
+    bind(
+        C::Master,
+        &[Key::char('['), Key::shift(K::Left)],
+        A::DecreaseCoarse,
+        "Decrease the value (coarse)",
+    );
+    bind(
+        C::Master,
+        &[Key::plain(K::Enter)],
+        A::EditValue,
+        "Type a value",
+    );
+    bind(
+        C::Master,
+        &[Key::plain(K::Delete), Key::plain(K::Backspace)],
+        A::ResetValue,
+        "Reset the value to its default",
     );
 
     // Help.

@@ -8,6 +8,7 @@ pub mod command;
 pub mod help;
 mod instruments;
 pub mod keymap;
+mod master;
 pub mod meter;
 mod mixer;
 mod pattern;
@@ -240,6 +241,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Instruments => instruments::draw(frame, body, app),
         View::Song => song_view::draw(frame, body, app),
         View::Mixer => mixer::draw(frame, body, app),
+        View::Master => master::draw(frame, body, app),
         View::Help => help::draw(frame, body, app),
     }
     draw_status(frame, status, app);
@@ -254,6 +256,7 @@ fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
         View::Instruments => "F4",
         View::Song => "F5",
         View::Mixer => "F9",
+        View::Master => "F10",
     };
     // On a narrow screen the keys go (Help lists them) so every tab still fits.
     let full: usize = View::ALL

@@ -941,3 +941,55 @@ fn mixer_meters_show_what_the_engine_measured() {
     );
     assert!(rows[3].contains(&hold), "{hold}\n{text}");
 }
+
+// ----- master -----
+
+#[test]
+fn master_keys_edit_type_reset_and_undo() {
+    let mut app = app();
+    let original = app.song.clone();
+    press(&mut app, "F10");
+    assert_eq!(app.view, View::Master);
+    press(&mut app, "- - ]");
+    assert_eq!(app.song.master.gain_db, 0.0, "-0.5, -1, then up to 0");
+    press(&mut app, "- Down [ Enter BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "-0.3");
+    press(&mut app, "Enter");
+    assert_eq!(
+        (app.song.master.gain_db, app.song.master.ceiling_db),
+        (-0.5, -0.3)
+    );
+    press(&mut app, "Enter BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "3");
+    press(&mut app, "Enter");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("allowed -24 to 0 dBTP")
+    );
+    press(&mut app, "DC");
+    assert_eq!(app.song.master.ceiling_db, -1.0);
+    assert!(app.song.problems().is_empty());
+    while app.undo_len() > 0 {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(app.song, original);
+}
+
+#[test]
+fn master_screens() {
+    for (width, height) in [(80, 24), (160, 50)] {
+        let mut app = demo_app(width, height);
+        press(&mut app, "F10 Down -");
+        app.message = None;
+        let text = screen(&app, width, height);
+        assert!(
+            text.contains("momentary") && text.contains("correlation"),
+            "{text}"
+        );
+        assert!(text.contains("-1.1dBTP"), "{text}");
+        insta::assert_snapshot!(format!("master_{width}x{height}"), text);
+    }
+}
