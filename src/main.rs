@@ -166,7 +166,7 @@ fn main() -> ExitCode {
         }) => import_midi(&midi, &output, rows_per_beat),
         Some(Command::MakeKit { dir }) => render::kit::write_kit(&dir),
         None => match cli.song {
-            Some(path) => tracksmith::ui::run(&path),
+            Some(path) => tracksmith::ui::run(&path, &audio_options),
             None => {
                 eprintln!("tracksmith: give a song file to open, or a command (see --help)");
                 return ExitCode::from(2);

@@ -16,6 +16,11 @@ struct Tmux {
 impl Tmux {
     /// Starts `tracksmith ARGS` in a new 80x24 session on a private tmux server.
     fn start(dir: &Path, args: &[&str]) -> Tmux {
+        Tmux::start_with(dir, args, &[])
+    }
+
+    /// Like `start`, with extra environment (`NAME=value`) for the editor.
+    fn start_with(dir: &Path, args: &[&str], env: &[&str]) -> Tmux {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
             "tracksmith-test-{}-{}",
@@ -32,7 +37,7 @@ impl Tmux {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        let out = tmux.run(&[
+        let mut args: Vec<&str> = vec![
             "-f",
             "/dev/null",
             "new-session",
@@ -41,10 +46,12 @@ impl Tmux {
             "80",
             "-y",
             "24",
-            "-c",
-            dir.to_str().unwrap(),
-            &command,
-        ]);
+        ];
+        for e in env {
+            args.extend(["-e", e]);
+        }
+        args.extend(["-c", dir.to_str().unwrap(), &command]);
+        let out = tmux.run(&args);
         assert!(
             out.status.success(),
             "tmux: {}",
@@ -303,4 +310,95 @@ fn a_crash_writes_the_recovery_file() {
         recovered.patterns[0].cell(0, 0).to_string(),
         "E-4 01 .. ..."
     );
+}
+
+/// A temporary HOME whose ALSA default device writes what is played (float stereo at
+/// 48 kHz) to a file, or `None` when ALSA is not installed.
+fn alsa_capture_home() -> Option<(tempfile::TempDir, PathBuf)> {
+    if !Path::new("/usr/share/alsa/alsa.conf").exists() {
+        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let captured = dir.path().join("played.raw");
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{\n  type plug\n  slave {{ pcm \"capture\"; format FLOAT_LE; rate 48000; channels 2 }}\n}}\n\
+             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
+            captured.display()
+        ),
+    )
+    .unwrap();
+    Some((dir, captured))
+}
+
+/// Waits until the captured output holds something audible; returns its peak.
+fn wait_for_sound(captured: &Path, tmux: &Tmux) -> f32 {
+    let start = Instant::now();
+    loop {
+        let bytes = std::fs::read(captured).unwrap_or_default();
+        let peak = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).abs())
+            .fold(0.0f32, f32::max);
+        if peak > 0.1 {
+            return peak;
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "nothing audible was played:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
+    let Some((dir, captured)) = alsa_capture_home() else {
+        return;
+    };
+    new_song(dir.path());
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.wait_for("stop");
+    // Kick on the first beats, then loop the pattern.
+    tmux.keys(&["z", "Down", "Down", "Down", "z", "F7"]);
+    tmux.wait_for("PLAY");
+    // An edit while playing is taken without a hitch.
+    tmux.keys(&["Down", "Down", "Down", "z"]);
+    let loud = wait_for_sound(&captured, &tmux);
+    assert!(loud <= 1.0, "the limiter keeps the output in range: {loud}");
+    tmux.keys(&["Space"]);
+    tmux.wait_for("stop");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("Quit anyway?");
+    tmux.keys(&["y"]);
+    tmux.wait_for_exit();
+}
+
+#[test]
+fn piano_keys_sound_when_jamming_and_write_nothing() {
+    let Some((dir, captured)) = alsa_capture_home() else {
+        return;
+    };
+    let song = new_song(dir.path());
+    let before = std::fs::read_to_string(&song).unwrap();
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.wait_for("stop");
+    // Edit mode off, then a kick on the piano keys: heard, not written.
+    tmux.keys(&["C-e"]);
+    tmux.wait_for("JAM");
+    tmux.keys(&["z"]);
+    let loud = wait_for_sound(&captured, &tmux);
+    assert!(loud <= 1.0, "{loud}");
+    assert!(!tmux.screen().contains("C-4 01"), "jamming wrote a note");
+    tmux.keys(&["C-s"]);
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+    assert_eq!(std::fs::read_to_string(&song).unwrap(), before);
 }

@@ -282,3 +282,42 @@ fn devices_are_listed_and_chosen_by_name() {
     // The plug resamples 48 kHz to 44.1 kHz 16-bit stereo: 4 bytes a frame.
     assert!(bytes >= 4 * song_frames, "{bytes} bytes captured");
 }
+
+#[test]
+fn a_looped_pattern_plays_until_ctrl_c_then_stops_cleanly() {
+    if alsa_missing() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join(".asoundrc"),
+        "pcm.!default { type plug; slave { pcm \"null\"; format FLOAT_LE; rate 48000; channels 2 } }\n",
+    )
+    .unwrap();
+    let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/techno.json");
+    let mut child = bin()
+        .args(["play", song.to_str().unwrap(), "--loop-pattern", "Drop"])
+        .env("HOME", home.path())
+        .env_remove("ALSA_CONFIG_PATH")
+        .env_remove("XDG_CONFIG_HOME")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a loop never ends by itself"
+    );
+    // SAFETY: sending SIGINT to our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("stopped after "), "{stdout}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -69,7 +69,7 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// (first row, first channel, rows, channels)
+    /// The block of cells it covers.
     pub fn rect(self) -> Rect {
         let (r0, r1) = min_max(self.anchor.0, self.head.0);
         let (c0, c1) = min_max(self.anchor.1, self.head.1);
@@ -218,6 +218,15 @@ struct UndoStep {
     place: Place,
 }
 
+/// What the play keys ask of the player.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlayRequest {
+    FromCursor,
+    FromStart,
+    LoopPattern,
+    Stop,
+}
+
 /// A note to sound at once: what a piano key played.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NotePreview {
@@ -264,6 +273,9 @@ pub struct App {
     pub dirty: bool,
     pub quit: bool,
     pub render_job: Option<RenderJob>,
+    /// A play key pressed, for the main loop to hand to the player.
+    pub play_request: Option<PlayRequest>,
+    pub audio: super::playback::AudioState,
     /// The last piano key played (written or jammed), for a player to sound and clear.
     pub preview: Option<NotePreview>,
     /// Decoded samples by path, for the waveform picture.
@@ -310,6 +322,8 @@ impl App {
             quit: false,
             render_job: None,
             preview: None,
+            play_request: None,
+            audio: Default::default(),
             samples: HashMap::new(),
             undo: VecDeque::new(),
             redo: Vec::new(),
@@ -512,7 +526,17 @@ impl App {
                 self.open_prompt(PromptKind::RenderPath, default.display().to_string());
             }
             Action::PlayFromCursor | Action::PlayFromStart | Action::LoopPattern => {
-                self.error("no audio output: playback is not available (render with Ctrl+R)")
+                if !self.audio.available {
+                    self.error("no audio output: playback is not available (render with Ctrl+R)");
+                } else if self.audio.playing && action == Action::PlayFromCursor {
+                    self.play_request = Some(PlayRequest::Stop);
+                } else {
+                    self.play_request = Some(match action {
+                        Action::PlayFromStart => PlayRequest::FromStart,
+                        Action::LoopPattern => PlayRequest::LoopPattern,
+                        _ => PlayRequest::FromCursor,
+                    });
+                }
             }
             Action::ToggleFollow => {
                 self.follow = !self.follow;

@@ -149,9 +149,14 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         } else {
             Style::default()
         };
+        let playing = app.audio.playing && app.audio.playhead.is_some_and(|p| p.0 == Some(i));
         rows.push(
             Row::new(vec![
-                Cell::from(format!("{i:03}")),
+                Cell::from(if playing {
+                    format!("▶{i:03}")
+                } else {
+                    format!("{i:03}")
+                }),
                 Cell::from(entry.pattern.clone()),
                 Cell::from(Span::styled(
                     entry.section.clone(),
@@ -175,7 +180,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
     let table = Table::new(
         rows,
         [
-            Constraint::Length(4),
+            Constraint::Length(5),
             Constraint::Min(12),
             Constraint::Length(10),
             Constraint::Length(5),

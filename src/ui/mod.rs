@@ -12,6 +12,7 @@ mod master;
 pub mod meter;
 mod mixer;
 mod pattern;
+pub mod playback;
 pub mod recovery;
 pub mod render_job;
 mod song_view;
@@ -62,7 +63,16 @@ pub fn starter_song(
 }
 
 /// Opens `path` in the editor, creating the song if the file does not exist.
-pub fn run(path: &Path) -> Result<(), Box<dyn Error>> {
+pub fn run(path: &Path, audio: &crate::audio::AudioOptions) -> Result<(), Box<dyn Error>> {
+    use std::io::IsTerminal;
+    if !io::stdin().is_terminal() || !io::stdout().is_terminal() {
+        return Err(format!(
+            "{}: the editor needs a terminal (to render without one: tracksmith render {} -o OUT.wav)",
+            path.display(),
+            path.display()
+        )
+        .into());
+    }
     let created = !path.exists();
     let song = if created {
         let song = starter_song(path, 120.0, SongKey::default(), "basic")?;
@@ -91,6 +101,9 @@ pub fn run(path: &Path) -> Result<(), Box<dyn Error>> {
         signal_hook::flag::register(signal, hangup.clone())?;
     }
 
+    // Opened before the terminal is taken, so that nothing the audio library says can
+    // land on the editor's screen.
+    let mut playback = playback::Playback::open(audio, &mut app);
     let mut terminal = enter_terminal()?;
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -98,7 +111,7 @@ pub fn run(path: &Path) -> Result<(), Box<dyn Error>> {
         default_hook(info);
     }));
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        event_loop(&mut terminal, &mut app, &hangup)
+        event_loop(&mut terminal, &mut app, &hangup, playback.as_mut())
     }));
     leave_terminal();
     let _ = std::panic::take_hook();
@@ -176,6 +189,7 @@ fn event_loop(
     terminal: &mut Terminal<CrosstermBackend<io::Stdout>>,
     app: &mut App,
     hangup: &AtomicBool,
+    mut playback: Option<&mut playback::Playback>,
 ) -> io::Result<LoopEnd> {
     let size = terminal.size()?;
     app.screen = (size.width, size.height);
@@ -187,7 +201,7 @@ fn event_loop(
         }
         terminal.draw(|f| draw(f, app))?;
         drawn_revision = drawn_revision.max(Some(app.revision));
-        let wait = if app.render_job.is_some() {
+        let wait = if app.render_job.is_some() || app.audio.playing {
             Duration::from_millis(50)
         } else {
             Duration::from_millis(200)
@@ -209,6 +223,9 @@ fn event_loop(
             }
         }
         app.tick();
+        if let Some(p) = playback.as_deref_mut() {
+            p.serve(app);
+        }
         if app.quit {
             if let Some(job) = &app.render_job {
                 let _ = job.wait();
@@ -313,6 +330,22 @@ fn draw_status(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
             theme::STATUS,
         ),
     ];
+    if !app.audio.status.is_empty() && !app.audio.available {
+        spans.push(Span::styled(
+            format!("│ {} ", app.audio.status),
+            theme::STATUS,
+        ));
+    }
+    if app.audio.available {
+        spans.push(Span::styled(
+            format!(
+                "│ {} {} ",
+                if app.audio.playing { "PLAY" } else { "stop" },
+                app.audio.status
+            ),
+            theme::STATUS,
+        ));
+    }
     if let Some(job) = &app.render_job {
         let pct = (job.progress() * 100.0).round() as u32;
         let filled = (pct / 10) as usize;

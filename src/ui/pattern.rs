@@ -787,8 +787,7 @@ fn push_cell(
         NoteField::Off => theme::NOTE_OFF,
         NoteField::Empty => theme::EMPTY,
     };
-    let field_style = |range: std::ops::Range<usize>, filled: bool, kind: Style| -> Style {
-        let _ = range;
+    let field_style = |filled: bool, kind: Style| -> Style {
         if filled {
             base.patch(kind)
         } else {
@@ -799,16 +798,10 @@ fn push_cell(
         (0..3, base.patch(note_style)),
         (
             4..6,
-            field_style(4..6, cell.instrument.is_some(), theme::INSTRUMENT),
+            field_style(cell.instrument.is_some(), theme::INSTRUMENT),
         ),
-        (
-            7..9,
-            field_style(7..9, cell.volume.is_some(), theme::VOLUME),
-        ),
-        (
-            10..13,
-            field_style(10..13, cell.effect.is_some(), theme::EFFECT),
-        ),
+        (7..9, field_style(cell.volume.is_some(), theme::VOLUME)),
+        (10..13, field_style(cell.effect.is_some(), theme::EFFECT)),
     ];
     let cursor_span = cursor.map(|c| c.span());
     let mut at = 0;

@@ -993,3 +993,36 @@ fn master_screens() {
         insta::assert_snapshot!(format!("master_{width}x{height}"), text);
     }
 }
+
+#[test]
+fn play_keys_ask_the_player_and_start_where_the_cursor_is() {
+    use super::app::PlayRequest;
+    use super::playback::start_for;
+    use crate::engine::Start;
+    let mut app = app();
+    press(&mut app, "Space");
+    assert_eq!(app.play_request, None, "no output: nothing asked");
+    app.audio.available = true;
+    press(&mut app, "PgDn Down Space");
+    assert_eq!(app.play_request, Some(PlayRequest::FromCursor));
+    assert_eq!(
+        start_for(&app, PlayRequest::FromCursor),
+        Start::Song { entry: 0, row: 17 }
+    );
+    app.audio.playing = true;
+    press(&mut app, "Space");
+    assert_eq!(app.play_request, Some(PlayRequest::Stop));
+    press(&mut app, "F7");
+    assert_eq!(app.play_request, Some(PlayRequest::LoopPattern));
+    press(&mut app, "F6");
+    assert_eq!(app.play_request, Some(PlayRequest::FromStart));
+    // A pattern the arrangement does not play loops from the cursor.
+    press(&mut app, "C-n Enter");
+    assert_eq!(
+        start_for(&app, PlayRequest::FromCursor),
+        Start::LoopPattern {
+            pattern: 1,
+            row: 17
+        }
+    );
+}

@@ -1,0 +1,207 @@
+//! Live playback in the editor: the main loop hands the `App`'s play requests and edits
+//! to an `audio::Player` and brings its playhead and status back. The `App` itself never
+//! touches audio, so it works the same with no sound card (and in tests).
+
+use super::action::View;
+use super::app::{App, PlayRequest};
+use crate::audio::{AudioOptions, Player};
+use crate::engine::Start;
+use crate::song::{SampleBank, Source};
+use std::time::{Duration, Instant};
+
+/// How long a previewed or jammed note sounds: a terminal reports key presses, not
+/// releases, so the note is let go after this.
+const PREVIEW_LENGTH: Duration = Duration::from_millis(500);
+
+pub struct Playback {
+    player: Player,
+    samples: Option<SampleBank>,
+    /// The sample files `samples` was loaded from, one per instrument.
+    sample_paths: Vec<Option<String>>,
+    sent_revision: u64,
+    reported_error: bool,
+    /// When the last previewed note started, while it still sounds.
+    preview_started: Option<Instant>,
+}
+
+/// What the status bar shows about the output.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AudioState {
+    /// An output is open; play requests go to it.
+    pub available: bool,
+    pub playing: bool,
+    /// Order entry, pattern and row playing.
+    pub playhead: Option<(Option<usize>, usize, usize)>,
+    /// Device, rate, buffer, callback load, underruns.
+    pub status: String,
+}
+
+impl Playback {
+    /// Opens the output; on failure the editor runs on without sound and says so once.
+    pub fn open(options: &AudioOptions, app: &mut App) -> Option<Playback> {
+        match Player::open(options) {
+            Ok(player) => {
+                app.audio.available = true;
+                Some(Playback {
+                    player,
+                    samples: None,
+                    sample_paths: Vec::new(),
+                    sent_revision: app.revision,
+                    reported_error: false,
+                    preview_started: None,
+                })
+            }
+            Err(e) => {
+                let text = match app.message.take() {
+                    Some(m) => format!("{}; {e}", m.text),
+                    None => e.to_string(),
+                };
+                app.error(text);
+                app.audio.status = "no audio output".to_owned();
+                None
+            }
+        }
+    }
+
+    fn samples(&mut self, app: &mut App) -> Option<&SampleBank> {
+        let paths: Vec<Option<String>> = app
+            .song
+            .instruments
+            .iter()
+            .map(|i| match &i.source {
+                Source::Sampler(s) => Some(s.path.clone()),
+                Source::Synth(_) => None,
+            })
+            .collect();
+        if self.samples.is_none() || paths != self.sample_paths {
+            match SampleBank::load(&app.song, &app.path) {
+                Ok(bank) => {
+                    self.samples = Some(bank);
+                    self.sample_paths = paths;
+                }
+                Err(e) => {
+                    app.error(e.to_string());
+                    return None;
+                }
+            }
+        }
+        self.samples.as_ref()
+    }
+
+    /// Called by the main loop between key presses.
+    pub fn serve(&mut self, app: &mut App) {
+        if let Some(request) = app.play_request.take() {
+            match request {
+                PlayRequest::Stop => self.player.stop(),
+                other => {
+                    let start = start_for(app, other);
+                    if self.samples(app).is_some() {
+                        let samples = self.samples.as_ref().expect("just loaded");
+                        match self.player.play(&app.song, samples, start) {
+                            Ok(()) => self.sent_revision = app.revision,
+                            Err(e) => app.error(e.to_string()),
+                        }
+                    }
+                }
+            }
+        }
+        if app.revision != self.sent_revision && self.player.is_playing() {
+            if self.samples(app).is_some() {
+                let samples = self.samples.as_ref().expect("just loaded");
+                self.player.update_song(&app.song, samples);
+            }
+            self.sent_revision = app.revision;
+        }
+        self.preview(app);
+        let status = self.player.poll().clone();
+        app.audio.playing = status.playing;
+        app.audio.playhead = status.playhead.map(|p| (p.entry, p.pattern, p.row));
+        app.audio.status = format!(
+            "{} Hz {} CPU {:.0}% xruns {}",
+            status.sample_rate,
+            status
+                .buffer_frames
+                .map_or(String::new(), |b| format!("{b} fr")),
+            status.cpu_percent,
+            status.underruns
+        );
+        if let Some(e) = &status.error
+            && !self.reported_error
+        {
+            self.reported_error = true;
+            app.error(format!("audio output stopped: {e}"));
+        }
+        if app.follow
+            && status.playing
+            && app.view == View::Pattern
+            && let Some(p) = status.playhead
+            && p.pattern < app.song.patterns.len()
+        {
+            if p.pattern != app.cursor.pattern {
+                app.selection = None;
+            }
+            app.cursor.pattern = p.pattern;
+            app.cursor.row = p.row;
+            app.clamp_places();
+        }
+    }
+}
+
+impl Playback {
+    /// Sounds the piano key just played on the current instrument, and lets go of it
+    /// after `PREVIEW_LENGTH`.
+    fn preview(&mut self, app: &mut App) {
+        if let Some(note) = app.preview.take()
+            && note.instrument > 0
+            && self.samples(app).is_some()
+        {
+            let samples = self.samples.as_ref().expect("just loaded");
+            let instrument = usize::from(note.instrument - 1);
+            match self
+                .player
+                .play_note(&app.song, samples, instrument, note.pitch)
+            {
+                Ok(()) => self.preview_started = Some(Instant::now()),
+                Err(e) => app.error(e.to_string()),
+            }
+        }
+        if self
+            .preview_started
+            .is_some_and(|t| t.elapsed() >= PREVIEW_LENGTH)
+        {
+            self.player.release_notes();
+            self.preview_started = None;
+        }
+    }
+}
+
+/// Where a request starts: the cursor's entry and row (the arrangement's selected entry
+/// in that view), the top, or the shown pattern looping.
+pub(super) fn start_for(app: &App, request: PlayRequest) -> Start {
+    match request {
+        PlayRequest::FromStart | PlayRequest::Stop => Start::TOP,
+        PlayRequest::LoopPattern => Start::LoopPattern {
+            pattern: app.cursor.pattern,
+            row: 0,
+        },
+        PlayRequest::FromCursor => {
+            if app.view == View::Arrangement {
+                return Start::Song {
+                    entry: app.order,
+                    row: 0,
+                };
+            }
+            let name = &app.pattern().name;
+            match app.song.arrangement.iter().position(|e| &e.pattern == name) {
+                Some(entry) => Start::Song {
+                    entry,
+                    row: app.cursor.row,
+                },
+                None => Start::LoopPattern {
+                    pattern: app.cursor.pattern,
+                    row: app.cursor.row,
+                },
+            }
+        }
+    }
+}
