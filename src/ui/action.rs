@@ -7,15 +7,19 @@ pub enum View {
     Arrangement,
     Instruments,
     Song,
+    Mixer,
+    Master,
     Help,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 7] = [
         View::Pattern,
         View::Arrangement,
         View::Instruments,
         View::Song,
+        View::Mixer,
+        View::Master,
         View::Help,
     ];
 
@@ -25,6 +29,8 @@ impl View {
             View::Arrangement => "Arrangement",
             View::Instruments => "Instruments",
             View::Song => "Song",
+            View::Mixer => "Mixer",
+            View::Master => "Master",
             View::Help => "Help",
         }
     }
@@ -120,6 +126,11 @@ pub enum Action {
     AddSampler,
     DeleteInstrument,
     DuplicateInstrument,
+
+    // Mixer and Master.
+    ResetValue,
+    ToggleMute,
+    ToggleSolo,
 
     // Help.
     HelpSearch,

@@ -4,6 +4,8 @@
 use super::action::{Action, View};
 use super::command;
 use super::keymap::{self, Key};
+use super::meter::Meters;
+use super::mixer::MixerCursor;
 use super::recovery;
 use super::render_job::RenderJob;
 use crate::song::{self, Cell, SampleData, Song, Source};
@@ -119,6 +121,8 @@ pub enum PromptKind {
     SectionLabel,
     InstrumentValue,
     SongValue,
+    MixerValue,
+    MasterValue,
     SamplerPath,
     HelpSearch,
 }
@@ -133,7 +137,10 @@ impl PromptKind {
             PromptKind::RenamePattern => "Rename pattern to: ",
             PromptKind::PatternLength => "Pattern length (rows, 1-512): ",
             PromptKind::SectionLabel => "Section label: ",
-            PromptKind::InstrumentValue | PromptKind::SongValue => "Value: ",
+            PromptKind::InstrumentValue
+            | PromptKind::SongValue
+            | PromptKind::MixerValue
+            | PromptKind::MasterValue => "Value: ",
             PromptKind::SamplerPath => "WAV file (relative to the song): ",
             PromptKind::HelpSearch => "Search: ",
         }
@@ -203,6 +210,7 @@ pub struct Place {
     pub instrument_index: usize,
     pub param: usize,
     pub song_field: usize,
+    pub mixer: MixerCursor,
 }
 
 struct UndoStep {
@@ -250,6 +258,11 @@ pub struct App {
     pub instrument_index: usize,
     pub param: usize,
     pub song_field: usize,
+    pub mixer: MixerCursor,
+    /// Selected setting in the Master view.
+    pub master_param: usize,
+    /// The mixer's meter readings, as the player reports them.
+    pub meters: Meters,
     pub help_filter: String,
     pub help_scroll: usize,
     pub channel_scroll: usize,
@@ -299,6 +312,9 @@ impl App {
             instrument_index: 0,
             param: 0,
             song_field: 0,
+            mixer: MixerCursor::default(),
+            master_param: 0,
+            meters: Meters::default(),
             help_filter: String::new(),
             help_scroll: 0,
             channel_scroll: 0,
@@ -479,6 +495,8 @@ impl App {
             PromptKind::SectionLabel => self.set_section_label(&text),
             PromptKind::InstrumentValue => self.set_param_text(&text),
             PromptKind::SongValue => self.set_song_field_text(&text),
+            PromptKind::MixerValue => self.set_mixer_text(&text),
+            PromptKind::MasterValue => self.set_master_text(&text),
             PromptKind::SamplerPath => self.add_sampler(&text),
             PromptKind::HelpSearch => self.help_filter = text,
         }
@@ -548,6 +566,8 @@ impl App {
                 View::Arrangement => self.arrangement_action(other),
                 View::Instruments => self.instruments_action(other),
                 View::Song => self.song_action(other),
+                View::Mixer => self.mixer_action(other),
+                View::Master => self.master_action(other),
                 View::Help => self.help_action(other),
             },
         }
@@ -614,6 +634,7 @@ impl App {
             instrument_index: self.instrument_index,
             param: self.param,
             song_field: self.song_field,
+            mixer: self.mixer,
         }
     }
 
@@ -624,6 +645,7 @@ impl App {
         self.instrument_index = place.instrument_index;
         self.param = place.param;
         self.song_field = place.song_field;
+        self.mixer = place.mixer;
         self.clamp_places();
     }
 
@@ -789,6 +811,7 @@ impl App {
                 self.selection = None;
             }
         }
+        self.clamp_mixer();
     }
 
     // ----- samples (for the waveform picture) -----

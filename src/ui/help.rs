@@ -10,7 +10,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-const CONTEXTS: [Context; 8] = [
+const CONTEXTS: [Context; 10] = [
     Context::Global,
     Context::Pattern,
     Context::PatternNote,
@@ -18,6 +18,8 @@ const CONTEXTS: [Context; 8] = [
     Context::Arrangement,
     Context::Instruments,
     Context::Song,
+    Context::Mixer,
+    Context::Master,
     Context::Help,
 ];
 

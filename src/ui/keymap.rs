@@ -118,6 +118,8 @@ pub enum Context {
     Arrangement,
     Instruments,
     Song,
+    Mixer,
+    Master,
     Help,
 }
 
@@ -131,6 +133,8 @@ impl Context {
             Context::Arrangement => "Arrangement",
             Context::Instruments => "Instruments",
             Context::Song => "Song settings",
+            Context::Mixer => "Mixer",
+            Context::Master => "Master",
             Context::Help => "Help",
         }
     }
@@ -143,6 +147,8 @@ impl Context {
             (View::Arrangement, _) => &[Context::Arrangement, Context::Global],
             (View::Instruments, _) => &[Context::Instruments, Context::Global],
             (View::Song, _) => &[Context::Song, Context::Global],
+            (View::Mixer, _) => &[Context::Mixer, Context::Global],
+            (View::Master, _) => &[Context::Master, Context::Global],
             (View::Help, _) => &[Context::Help, Context::Global],
         }
     }
@@ -252,6 +258,18 @@ fn build() -> Vec<Binding> {
         &[Key::plain(K::F(5))],
         A::Show(View::Song),
         "Song settings",
+    );
+    bind(
+        C::Global,
+        &[Key::plain(K::F(9))],
+        A::Show(View::Mixer),
+        "Mixer: strips, meters, EQ and compressor",
+    );
+    bind(
+        C::Global,
+        &[Key::plain(K::F(10))],
+        A::Show(View::Master),
+        "Master: the master section and its loudness meters",
     );
     bind(
         C::Global,
@@ -797,6 +815,124 @@ fn build() -> Vec<Binding> {
         &[Key::plain(K::Enter)],
         A::EditValue,
         "Type a value",
+    );
+
+    // Mixer.
+    bind(
+        C::Mixer,
+        &[Key::plain(K::Left)],
+        A::Left,
+        "Previous strip (channels, then the reverb and delay returns)",
+    );
+    bind(C::Mixer, &[Key::plain(K::Right)], A::Right, "Next strip");
+    bind(C::Mixer, &[Key::plain(K::Home)], A::Home, "First strip");
+    bind(
+        C::Mixer,
+        &[Key::plain(K::End)],
+        A::End,
+        "Last strip (the delay return)",
+    );
+    bind(C::Mixer, &[Key::plain(K::Up)], A::Up, "Previous parameter");
+    bind(C::Mixer, &[Key::plain(K::Down)], A::Down, "Next parameter");
+    bind(
+        C::Mixer,
+        &[Key::plain(K::PageUp)],
+        A::PageUp,
+        "Previous group (fader, EQ, high-pass/input/sends, compressor)",
+    );
+    bind(
+        C::Mixer,
+        &[Key::plain(K::PageDown)],
+        A::PageDown,
+        "Next group of parameters",
+    );
+    bind(
+        C::Mixer,
+        &[Key::char('='), Key::char('+'), Key::shift(K::Up)],
+        A::Increase,
+        "Increase the value (fine; on/off values toggle)",
+    );
+    bind(
+        C::Mixer,
+        &[Key::char('-'), Key::shift(K::Down)],
+        A::Decrease,
+        "Decrease the value (fine)",
+    );
+    bind(
+        C::Mixer,
+        &[Key::char(']'), Key::shift(K::Right)],
+        A::IncreaseCoarse,
+        "Increase the value (coarse)",
+    );
+    bind(
+        C::Mixer,
+        &[Key::char('['), Key::shift(K::Left)],
+        A::DecreaseCoarse,
+        "Decrease the value (coarse)",
+    );
+    bind(
+        C::Mixer,
+        &[Key::plain(K::Enter)],
+        A::EditValue,
+        "Type a value (dB, Hz with k, L50/C/R50, on/off, 1/8. or 350ms)",
+    );
+    bind(
+        C::Mixer,
+        &[Key::plain(K::Delete), Key::plain(K::Backspace)],
+        A::ResetValue,
+        "Reset the value to its default",
+    );
+    bind(
+        C::Mixer,
+        &[Key::char('m')],
+        A::ToggleMute,
+        "Mute the strip on / off",
+    );
+    bind(
+        C::Mixer,
+        &[Key::char('s')],
+        A::ToggleSolo,
+        "Solo the channel on / off",
+    );
+
+    // Master.
+    bind(C::Master, &[Key::plain(K::Up)], A::Up, "Previous setting");
+    bind(C::Master, &[Key::plain(K::Down)], A::Down, "Next setting");
+    bind(
+        C::Master,
+        &[Key::char('='), Key::char('+'), Key::shift(K::Up)],
+        A::Increase,
+        "Increase the value (fine)",
+    );
+    bind(
+        C::Master,
+        &[Key::char('-'), Key::shift(K::Down)],
+        A::Decrease,
+        "Decrease the value (fine)",
+    );
+    bind(
+        C::Master,
+        &[Key::char(']'), Key::shift(K::Right)],
+        A::IncreaseCoarse,
+        "Increase the value (coarse)",
+    );
+    bind(
+        C::Master,
+        &[Key::char('['), Key::shift(K::Left)],
+        A::DecreaseCoarse,
+        "Decrease the value (coarse)",
+    );
+    bind(
+        C::Master,
+        &[Key::plain(K::Enter)],
+        A::EditValue,
+        "Type a value",
+    );
+    bind(
+        C::Master,
+        &[Key::plain(K::Delete), Key::plain(K::Backspace)],
+        A::ResetValue,
+        "Reset the value to its default",
     );
 
     // Help.

@@ -9,6 +9,9 @@ mod harmony;
 pub mod help;
 mod instruments;
 pub mod keymap;
+mod master;
+pub mod meter;
+mod mixer;
 mod pattern;
 pub mod playback;
 pub mod recovery;
@@ -255,6 +258,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Arrangement => arrangement::draw(frame, body, app),
         View::Instruments => instruments::draw(frame, body, app),
         View::Song => song_view::draw(frame, body, app),
+        View::Mixer => mixer::draw(frame, body, app),
+        View::Master => master::draw(frame, body, app),
         View::Help => help::draw(frame, body, app),
     }
     draw_status(frame, status, app);
@@ -262,21 +267,34 @@ pub fn draw(frame: &mut Frame, app: &App) {
 }
 
 fn draw_tabs(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
+    let key = |view| match view {
+        View::Help => "F1",
+        View::Pattern => "F2",
+        View::Arrangement => "F3",
+        View::Instruments => "F4",
+        View::Song => "F5",
+        View::Mixer => "F9",
+        View::Master => "F10",
+    };
+    // On a narrow screen the keys go (Help lists them) so every tab still fits.
+    let full: usize = View::ALL
+        .iter()
+        .map(|&v| key(v).len() + v.title().len() + 3)
+        .sum();
+    let with_keys = full <= usize::from(area.width);
     let mut spans = Vec::new();
     for view in View::ALL {
-        let key = match view {
-            View::Help => "F1",
-            View::Pattern => "F2",
-            View::Arrangement => "F3",
-            View::Instruments => "F4",
-            View::Song => "F5",
+        let label = if with_keys {
+            format!(" {} {} ", key(view), view.title())
+        } else {
+            format!(" {} ", view.title())
         };
         let style = if view == app.view {
             theme::TAB_ACTIVE
         } else {
             theme::TAB
         };
-        spans.push(Span::styled(format!(" {key} {} ", view.title()), style));
+        spans.push(Span::styled(label, style));
     }
     let title = if app.song.title.is_empty() {
         String::new()

@@ -749,6 +749,251 @@ fn autosave_waits_for_changes_and_thirty_seconds() {
     );
 }
 
+// ----- mixer -----
+
+#[test]
+fn mixer_keys_change_fader_pan_eq_mute_solo_and_undo_restores() {
+    let mut app = app();
+    let original = app.song.clone();
+    press(&mut app, "F9");
+    assert_eq!(app.view, View::Mixer);
+    // Fader of channel 2: two fine steps down, one coarse up.
+    press(&mut app, "Right - - ]");
+    assert_eq!(
+        app.song.mixer.channels[1].gain_db, -3.0,
+        "-3, -3.5, -4, then up to -3"
+    );
+    // Pan: three fine steps left, then coarse steps right land on tenths.
+    press(&mut app, "Down - - -");
+    assert!((app.song.mixer.channels[1].pan + 0.03).abs() < 1e-6);
+    press(&mut app, "] ]");
+    assert!((app.song.mixer.channels[1].pan - 0.1).abs() < 1e-6);
+    press(&mut app, "m s");
+    assert!(app.song.mixer.channels[1].mute && app.song.mixer.channels[1].solo);
+    // The EQ group, then the low shelf's gain.
+    press(&mut app, "PgDn Down Down ] ] =");
+    assert_eq!(app.song.mixer.channels[1].eq.low.gain_db, 6.5);
+    // Shift+arrows are fine and coarse too.
+    press(&mut app, "Up S-Up S-Right");
+    assert!(
+        (app.song.mixer.channels[1].eq.low.freq - 100.0 * 2f32.powf(1.0 / 12.0 + 0.5)).abs() < 0.01
+    );
+    assert_eq!(app.song.mixer.channels[0], original.mixer.channels[0]);
+    let steps = app.undo_len();
+    assert_eq!(steps, 15, "every change is one undo step");
+    for _ in 0..steps {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(app.song, original);
+    assert_eq!(app.mixer.strip, 1, "undo goes back to the strip");
+}
+
+#[test]
+fn mixer_typed_values_and_reset() {
+    let mut app = app();
+    press(&mut app, "F9 Right Right Enter");
+    // The prompt starts with the value; replace it.
+    for _ in 0..8 {
+        press(&mut app, "BSpace");
+    }
+    type_text(&mut app, "-7.5");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.mixer.channels[2].gain_db, -7.5);
+    press(&mut app, "Down Enter BSpace BSpace BSpace");
+    type_text(&mut app, "L30");
+    press(&mut app, "Enter");
+    assert!((app.song.mixer.channels[2].pan + 0.3).abs() < 1e-6);
+    // A value out of range is refused with the allowed range, and nothing changes.
+    press(&mut app, "Up Enter BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "30");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.mixer.channels[2].gain_db, -7.5);
+    let message = app.message.clone().unwrap();
+    assert!(
+        message.error && message.text.contains("allowed -96 to 24 dB"),
+        "{message:?}"
+    );
+    // Frequencies take k; the compressor's threshold; reset puts the default back.
+    press(&mut app, "PgDn Down Enter");
+    for _ in 0..6 {
+        press(&mut app, "BSpace");
+    }
+    type_text(&mut app, "1.5k");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.mixer.channels[2].eq.low.freq, 1_500.0);
+    press(&mut app, "DC");
+    assert_eq!(app.song.mixer.channels[2].eq.low.freq, 100.0);
+    press(&mut app, "Up Up Up Up Up Up DC");
+    assert_eq!(app.song.mixer.channels[2].pan, 0.0);
+    press(&mut app, "Up DC");
+    assert_eq!(app.song.mixer.channels[2].gain_db, 0.0);
+    // A send, from off.
+    press(&mut app, "Down Down Down Down Enter");
+    for _ in 0..5 {
+        press(&mut app, "BSpace");
+    }
+    type_text(&mut app, "-12");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.mixer.channels[2].sends.reverb.level_db, -12.0);
+    assert!(app.song.problems().is_empty());
+}
+
+#[test]
+fn mixer_ranges_are_the_validators() {
+    // Every parameter of every kind of strip, pushed to both ends, stays valid.
+    let mut app = app();
+    press(&mut app, "F9");
+    for strip in 0..super::mixer::strip_count(&app.song.mixer) {
+        app.mixer.strip = strip;
+        for param in 0..super::mixer::params(app.mixer_strip()).len() {
+            app.mixer.param = param;
+            for _ in 0..40 {
+                press(&mut app, "]");
+            }
+            assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+            for _ in 0..80 {
+                press(&mut app, "[");
+            }
+            assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+        }
+    }
+    let ch = &app.song.mixer.channels[0];
+    assert_eq!((ch.gain_db, ch.pan, ch.eq.mid1.q), (-96.0, -1.0, 0.1));
+    assert_eq!(app.song.mixer.delay.time.to_string(), "1/32");
+}
+
+#[test]
+fn mixer_returns_have_no_solo_and_eighty_channels_scroll() {
+    let mut song = Song::new(80);
+    song.mixer.channels[79].name = "Last".into();
+    let mut app = App::new(song, PathBuf::from("/nonexistent/big.json"));
+    press(&mut app, "F9 End");
+    assert_eq!(app.mixer_strip(), super::mixer::Strip::Delay);
+    press(&mut app, "s");
+    assert!(app.message.as_ref().unwrap().error);
+    press(&mut app, "Left Left m");
+    assert!(app.song.mixer.channels[79].mute);
+    for (w, h) in [(80, 24), (200, 60)] {
+        app.screen = (w, h);
+        let text = screen(&app, w, h);
+        assert!(text.contains("80 Last"), "{w}x{h}:\n{text}");
+        assert!(
+            text.contains("Delay") && text.contains("Reverb"),
+            "{w}x{h}:\n{text}"
+        );
+        assert!(!text.contains("Ch 1 "), "{w}x{h}:\n{text}");
+    }
+    press(&mut app, "Home");
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("Ch 1") && !text.contains("80 Last"), "{text}");
+    assert!(text.contains("strips 1-8 of 82"), "{text}");
+}
+
+#[test]
+fn mixer_screens() {
+    for (width, height) in [(80, 24), (160, 50)] {
+        let mut app = demo_app(width, height);
+        press(&mut app, "F9 Right PgDn Down Down ] ] Down Down Down ]");
+        app.message = None;
+        let text = screen(&app, width, height);
+        assert!(
+            text.contains("+6.0dB") && text.contains("low shelf"),
+            "{text}"
+        );
+        insta::assert_snapshot!(format!("mixer_{width}x{height}"), text);
+    }
+}
+
+#[test]
+fn mixer_meters_show_what_the_engine_measured() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "F9");
+    let empty = screen(&app, 80, 24);
+    let samples = crate::song::SampleBank::load(&app.song, &app.path).unwrap();
+    let mut engine = crate::engine::Engine::new(&app.song, &samples, 48_000);
+    let mut meters = engine.new_meters();
+    let mut block = vec![0.0f32; 2 * 4_800];
+    for _ in 0..5 {
+        engine.process(&mut block);
+    }
+    engine.read_meters(&mut meters);
+    assert!(
+        meters.channels[0].peak_db[0] > -30.0,
+        "the kick plays: {meters:?}"
+    );
+    app.meters.feed_mixer(&meters, std::time::Instant::now());
+    let text = screen(&app, 80, 24);
+    assert_ne!(text, empty);
+    // The kick's strip: its meter columns hold bar blocks, the quiet strips stay empty.
+    let rows: Vec<&str> = text.lines().collect();
+    let column = |x: usize| -> String {
+        rows[3..7]
+            .iter()
+            .map(|r| r.chars().nth(x).unwrap())
+            .collect()
+    };
+    assert!(column(5).contains('█'), "{text}");
+    assert_eq!(column(14), "····", "the snare has not played yet:\n{text}");
+    assert!(rows[3].contains("-∞"), "{text}");
+    let hold = format!(
+        "{:.0}",
+        meters.channels[0].peak_db[0].max(meters.channels[0].peak_db[1])
+    );
+    assert!(rows[3].contains(&hold), "{hold}\n{text}");
+}
+
+// ----- master -----
+
+#[test]
+fn master_keys_edit_type_reset_and_undo() {
+    let mut app = app();
+    let original = app.song.clone();
+    press(&mut app, "F10");
+    assert_eq!(app.view, View::Master);
+    press(&mut app, "- - ]");
+    assert_eq!(app.song.master.gain_db, 0.0, "-0.5, -1, then up to 0");
+    press(&mut app, "- Down [ Enter BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "-0.3");
+    press(&mut app, "Enter");
+    assert_eq!(
+        (app.song.master.gain_db, app.song.master.ceiling_db),
+        (-0.5, -0.3)
+    );
+    press(&mut app, "Enter BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "3");
+    press(&mut app, "Enter");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("allowed -24 to 0 dBTP")
+    );
+    press(&mut app, "DC");
+    assert_eq!(app.song.master.ceiling_db, -1.0);
+    assert!(app.song.problems().is_empty());
+    while app.undo_len() > 0 {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(app.song, original);
+}
+
+#[test]
+fn master_screens() {
+    for (width, height) in [(80, 24), (160, 50)] {
+        let mut app = demo_app(width, height);
+        press(&mut app, "F10 Down -");
+        app.message = None;
+        let text = screen(&app, width, height);
+        assert!(
+            text.contains("momentary") && text.contains("correlation"),
+            "{text}"
+        );
+        assert!(text.contains("-1.1dBTP"), "{text}");
+        insta::assert_snapshot!(format!("master_{width}x{height}"), text);
+    }
+}
+
 #[test]
 fn play_keys_ask_the_player_and_start_where_the_cursor_is() {
     use super::app::PlayRequest;
