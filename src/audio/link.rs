@@ -144,8 +144,17 @@ impl Callback {
             Some(engine) => engine.process(out),
             None => out.fill(0.0),
         }
+        let layered = self.fading.is_some() || self.preview.is_some();
         self.mix_fading(out);
         self.mix_preview(out);
+        if layered {
+            // Each engine is limited on its own; notes played by hand or a song fading
+            // out on top of it could add up past full scale, which the device would wrap
+            // or clip harder.
+            for x in out.iter_mut() {
+                *x = x.clamp(-1.0, 1.0);
+            }
+        }
         if self.engine.as_ref().is_some_and(|e| e.is_drained()) {
             let engine = self.engine.take();
             self.give_back(engine.map(Returned::Engine));
