@@ -21,6 +21,16 @@ impl Tmux {
 
     /// Like `start`, with extra environment (`NAME=value`) for the editor.
     fn start_with(dir: &Path, args: &[&str], env: &[&str]) -> Tmux {
+        Tmux::start_in_pane(dir, args, env, "exec")
+    }
+
+    /// Starts the editor as a child of the pane's shell (not `exec`'d), as a login
+    /// shell over SSH runs it: signals for the terminal then go to the shell.
+    fn start_under_shell(dir: &Path, args: &[&str]) -> Tmux {
+        Tmux::start_in_pane(dir, args, &[], "")
+    }
+
+    fn start_in_pane(dir: &Path, args: &[&str], env: &[&str], exec: &str) -> Tmux {
         static COUNT: AtomicUsize = AtomicUsize::new(0);
         let socket = format!(
             "tracksmith-test-{}-{}",
@@ -30,7 +40,7 @@ impl Tmux {
         let tmux = Tmux { socket };
         // `exec` makes the pane's process the editor itself, so signals reach it directly.
         let command = format!(
-            "exec {} {}",
+            "{exec} {} {}; true",
             env!("CARGO_BIN_EXE_tracksmith"),
             args.iter()
                 .map(|a| format!("'{a}'"))
@@ -277,6 +287,38 @@ fn a_hangup_leaves_a_recovery_file_that_the_next_start_restores() {
     let saved = tracksmith::song::load(&song).unwrap();
     assert_eq!(saved.patterns[0].cell(1, 0).to_string(), "D-4 01 .. ...");
     assert!(!recovery.exists(), "saving removes the recovery file");
+}
+
+#[test]
+fn a_terminal_that_goes_away_unsignalled_still_leaves_the_recovery_file() {
+    let dir = tempfile::tempdir().unwrap();
+    new_song(dir.path());
+    let tmux = Tmux::start_under_shell(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    tmux.keys(&["z"]);
+    tmux.wait_for("[+]");
+    let shell = tmux.pid();
+    let out = Command::new("pgrep")
+        .args(["-P", &shell.to_string()])
+        .output()
+        .unwrap();
+    let editor: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    // The whole terminal goes, as when an SSH connection drops.
+    let _ = tmux.run(&["kill-server"]);
+    let recovery = dir.path().join("tune.json.recovery");
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{editor}")).exists() || !recovery.exists() {
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "the editor is still running, or left no recovery file"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let recovered = tracksmith::song::load(&recovery).unwrap();
+    assert_eq!(
+        recovered.patterns[0].cell(0, 0).to_string(),
+        "C-4 01 .. ..."
+    );
 }
 
 #[test]

@@ -63,6 +63,35 @@ pub fn starter_song(
     })
 }
 
+/// What the terminal has for us after a wait.
+enum TerminalInput {
+    Quiet,
+    Readable,
+    /// Gone (an SSH connection or a tmux server dropped), whether or not a SIGHUP
+    /// reached us: reading it would only ever give end-of-file.
+    HungUp,
+}
+
+/// Waits up to `wait` for the terminal. The wait is ours rather than crossterm's because
+/// crossterm's keeps reading a terminal that has gone and never returns.
+fn wait_for_terminal(wait: Duration) -> TerminalInput {
+    let mut terminal = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
+    // SAFETY: one valid pollfd for the length given.
+    let ready = unsafe { libc::poll(&mut terminal, 1, millis) };
+    if ready <= 0 {
+        TerminalInput::Quiet
+    } else if terminal.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+        TerminalInput::HungUp
+    } else {
+        TerminalInput::Readable
+    }
+}
+
 /// Opens `path` in the editor, creating the song if the file does not exist.
 pub fn run(path: &Path, audio: &crate::audio::AudioOptions) -> Result<(), Box<dyn Error>> {
     use std::io::IsTerminal;
@@ -207,7 +236,14 @@ fn event_loop(
         } else {
             Duration::from_millis(200)
         };
-        if event::poll(wait)? {
+        // Events crossterm has already read come first; then wait on the terminal itself.
+        let ready = event::poll(Duration::ZERO)?
+            || match wait_for_terminal(wait) {
+                TerminalInput::HungUp => return Ok(LoopEnd::HungUp),
+                TerminalInput::Readable => event::poll(Duration::ZERO)?,
+                TerminalInput::Quiet => false,
+            };
+        if ready {
             // Take every pending event before drawing again, so held keys never lag.
             loop {
                 match event::read()? {
