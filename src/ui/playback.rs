@@ -117,7 +117,8 @@ impl Playback {
         app.audio.playing = status.playing;
         app.audio.playhead = status.playhead.map(|p| (p.entry, p.pattern, p.row));
         app.audio.status = format!(
-            "{} Hz {} CPU {:.0}% xruns {}",
+            "{} {} Hz {} CPU {:.0}% xruns {}",
+            status.device,
             status.sample_rate,
             status
                 .buffer_frames
