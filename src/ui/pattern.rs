@@ -255,21 +255,28 @@ impl App {
         self.edited();
     }
 
-    /// Changes the cell under the cursor and moves on by the edit step. Refused when
-    /// edit mode is off, or when `f` says the value is not allowed.
+    /// Changes the cell under the cursor and moves on by the edit step.
     fn write_cell(&mut self, f: impl FnOnce(&mut Cell) -> Result<(), String>) {
+        if self.change_cursor_cell(f) {
+            self.advance();
+        }
+    }
+
+    /// Changes the cell under the cursor as one undoable edit; refused (and `false`) when
+    /// edit mode is off, or when `f` says the value is not allowed.
+    fn change_cursor_cell(&mut self, f: impl FnOnce(&mut Cell) -> Result<(), String>) -> bool {
         if !self.edit_mode {
             self.error("edit mode is off (Ctrl+E turns it on)");
-            return;
+            return false;
         }
         let mut cell = self.pattern().cell(self.cursor.row, self.cursor.channel);
         if let Err(e) = f(&mut cell) {
             self.error(e);
-            return;
+            return false;
         }
         let rect = self.block_at_cursor();
         self.edit_block(rect, |_, c| *c = cell);
-        self.advance();
+        true
     }
 
     fn block_at_cursor(&self) -> Rect {
@@ -372,17 +379,9 @@ impl App {
     /// Like `write_cell`, but steps to the next digit of the field (and on by the edit
     /// step after its last digit), as trackers do.
     fn write_cell_in_place(&mut self, f: impl FnOnce(&mut Cell) -> Result<(), String>) {
-        if !self.edit_mode {
-            self.error("edit mode is off (Ctrl+E turns it on)");
+        if !self.change_cursor_cell(f) {
             return;
         }
-        let mut cell = self.pattern().cell(self.cursor.row, self.cursor.channel);
-        if let Err(e) = f(&mut cell) {
-            self.error(e);
-            return;
-        }
-        let rect = self.block_at_cursor();
-        self.edit_block(rect, |_, c| *c = cell);
         self.cursor.column = match self.cursor.column {
             Column::Instrument(0) => Column::Instrument(1),
             Column::Volume(0) => Column::Volume(1),
