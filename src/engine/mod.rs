@@ -151,8 +151,14 @@ impl Engine {
         self.mixer.new_meters()
     }
 
+    /// Channel strips the mixer has now (an edit can add some).
+    pub fn strip_count(&self) -> usize {
+        self.mixer.strip_count()
+    }
+
     /// Fills `meters` with the peaks since the last reading, the RMS levels and the gain
-    /// reductions. Does not allocate.
+    /// reductions; a strip without a place in `meters.channels` keeps its peak for a
+    /// later reading. Does not allocate.
     pub fn read_meters(&mut self, meters: &mut MixerMeters) {
         self.mixer.read_meters(meters);
     }

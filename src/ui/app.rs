@@ -4,7 +4,7 @@
 use super::action::{Action, View};
 use super::command;
 use super::keymap::{self, Key};
-use super::meter::Meters;
+use super::meter::{MasterLevels, Meters};
 use super::mixer::MixerCursor;
 use super::recovery;
 use super::render_job::RenderJob;
@@ -263,6 +263,9 @@ pub struct App {
     pub master_param: usize,
     /// The mixer's meter readings, as the player reports them.
     pub meters: Meters,
+    /// The master's loudness meter, as the player last reported it (kept after a stop,
+    /// so the integrated loudness of what was played stays readable).
+    pub master_levels: Option<MasterLevels>,
     pub help_filter: String,
     pub help_scroll: usize,
     pub channel_scroll: usize,
@@ -315,6 +318,7 @@ impl App {
             mixer: MixerCursor::default(),
             master_param: 0,
             meters: Meters::default(),
+            master_levels: None,
             help_filter: String::new(),
             help_scroll: 0,
             channel_scroll: 0,
