@@ -342,11 +342,17 @@ fn reset(master: &Master, p: MasterParam) -> Master {
     m
 }
 
+/// The value as a prompt starts it: what typing it back gives.
 fn prompt_start(master: &Master, p: MasterParam) -> String {
+    let or_off = |range: Range, value: Option<f32>| {
+        value.map_or("off".to_owned(), |v| {
+            prompt_text(Kind::Number(range), Value::Number(v))
+        })
+    };
     match p {
-        MasterParam::MonoBelow | MasterParam::Target | MasterParam::Preset => {
-            shown(master, p).replace("k", "000").replace(" ", "")
-        }
+        MasterParam::MonoBelow => or_off(MONO_BELOW, mono_below(master)),
+        MasterParam::Target => or_off(TARGET, master.target_lufs),
+        MasterParam::Preset => Preset::matching(master).map_or(String::new(), |p| p.name().into()),
         _ => read(master, p).map_or(String::new(), |(v, k)| prompt_text(k, v)),
     }
 }
@@ -869,5 +875,25 @@ mod tests {
         );
         assert_eq!(reset(&club, MasterParam::Preset), Master::default());
         assert!(typed(&m, MasterParam::Preset, "loud").is_err());
+    }
+
+    #[test]
+    fn every_prompt_starts_with_what_types_back_to_the_value_shown() {
+        let mut m = Master::default();
+        Preset::Podcast.apply(&mut m);
+        m.width.mono_below_hz = 150.0;
+        m.eq.high.freq = 12_000.0;
+        m.compressor.bypass = false;
+        for &p in master_params() {
+            let start = prompt_start(&m, p);
+            let back = typed(&m, p, &start).unwrap();
+            // Equal as shown: a prompt holds the value to the decimals the view shows.
+            for &q in master_params() {
+                assert_eq!(shown(&back, q), shown(&m, q), "{p:?}: \"{start}\"");
+            }
+        }
+        let plain = Master::default();
+        assert_eq!(prompt_start(&plain, MasterParam::Target), "off");
+        assert_eq!(prompt_start(&plain, MasterParam::MonoBelow), "off");
     }
 }
