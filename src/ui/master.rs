@@ -484,8 +484,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         Layout::vertical([Constraint::Length(meters_height), Constraint::Min(0)]).areas(right);
     draw_meters(frame, meters_area, app);
     // On a tall screen the EQ curve sits between the meters and the render panel.
-    let curve_height = if below.height >= 15 {
-        (below.height - 7).min(16)
+    let curve_height = if below.height >= 16 {
+        (below.height - 8).min(16)
     } else {
         0
     };
@@ -723,6 +723,8 @@ fn draw_meters(frame: &mut Frame, area: Rect, app: &App) {
                 ("comp GR", l.reduction_db[0]),
                 ("limiter GR", l.reduction_db[1]),
             ] {
+                // No reduction reads 0.0 (a limiter at unity reports -0.0).
+                let r = if r > 0.0 { r } else { 0.0 };
                 rows.push((
                     name,
                     Some(((r / REDUCTION_RANGE).clamp(0.0, 1.0), Color::LightMagenta)),
@@ -812,7 +814,9 @@ fn draw_render(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(format!("{:.1} LU", r.loudness_range_lu), theme::VALUE),
             Span::styled("  short-term max ", theme::LABEL),
             Span::styled(format!("{:.1}", r.short_term_max_lufs), theme::VALUE),
-            Span::styled("  peak ", theme::LABEL),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled("sample peak ", theme::LABEL),
             Span::styled(format!("{:.1} dBFS", r.peak_dbfs), theme::VALUE),
         ]));
     } else {

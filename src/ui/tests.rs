@@ -1146,6 +1146,8 @@ fn rendering_with_a_preset_from_the_master_view_shows_its_report() {
     assert!(text.contains("r-streaming.wav"), "{text}");
     assert!(text.contains(&integrated), "{integrated}\n{text}");
     assert!(text.contains("(target -14.0)"), "{text}");
+    let sample_peak = format!("sample peak {:.1} dBFS", report.peak_dbfs);
+    assert!(text.contains(&sample_peak), "{sample_peak}\n{text}");
 }
 
 #[test]
