@@ -99,7 +99,8 @@ pub struct MeterFrame {
     pub mixer: MixerMeters,
     /// Loudness, true peak and stereo correlation of the engine's output.
     pub loudness: MeterReading,
-    /// Gain reduction of the master's glue compressor and limiter (dB).
+    /// Gain reduction of the master's glue compressor and limiter (dB), the most since
+    /// the last reading.
     pub master_reduction_db: [f32; 2],
 }
 
@@ -292,8 +293,7 @@ impl Callback {
         frame.plays = self.plays;
         frame.strips = engine.strip_count().min(frame.mixer.channels.len());
         frame.loudness = engine.meter();
-        let (compressor, limiter) = engine.master_reduction_db();
-        frame.master_reduction_db = [compressor, limiter];
+        frame.master_reduction_db = engine.take_master_reduction_db();
         if let Err(frame) = self.meters_read.try_push(frame) {
             // Cannot happen: the queue holds every frame there is. Were it to, leaking
             // beats freeing on the audio thread.
