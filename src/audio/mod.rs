@@ -8,6 +8,7 @@
 pub mod link;
 mod play;
 pub mod quiet;
+pub mod record;
 
 pub use play::{PlayFrom, play_command};
 
@@ -32,6 +33,8 @@ pub struct AudioOptions {
     pub device: Option<String>,
     /// Frames per callback; `None` for 512 (or the device's own choice if it cannot).
     pub buffer_size: Option<u32>,
+    /// Input device to record from (as `--list-devices` prints it); `None` for the default.
+    pub input_device: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -494,6 +497,7 @@ pub struct DeviceInfo {
     pub output: bool,
     pub input: bool,
     pub default_output: bool,
+    pub default_input: bool,
 }
 
 /// Every device the audio host knows, outputs and inputs, without printing ALSA noise.
@@ -502,6 +506,7 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, AudioError> {
     let explain = |fallback: String| alsa_messages.last_message().unwrap_or(fallback);
     let host = host().map_err(|e| AudioError::NoOutput(explain(e)))?;
     let default = host.default_output_device().map(|d| device_id(&d));
+    let default_input = host.default_input_device().map(|d| device_id(&d));
     let devices = host
         .devices()
         .map_err(|e| AudioError::NoOutput(explain(e.to_string())))?;
@@ -516,6 +521,7 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, AudioError> {
                 output: d.supports_output(),
                 input: d.supports_input(),
                 default_output: default.as_deref() == Some(name.as_str()),
+                default_input: default_input.as_deref() == Some(name.as_str()),
                 name,
             }
         })
