@@ -72,6 +72,8 @@ struct Shared {
     stop_now: AtomicBool,
     /// Samples of the take the full queue could not take.
     dropped: AtomicU64,
+    /// The take was dropped unfinished: its file is not wanted.
+    abandoned: AtomicBool,
     error: Mutex<Option<String>>,
 }
 
@@ -85,6 +87,7 @@ impl Shared {
             stop_at: AtomicU64::new(NEVER),
             stop_now: AtomicBool::new(false),
             dropped: AtomicU64::new(0),
+            abandoned: AtomicBool::new(false),
             error: Mutex::new(None),
         }
     }
@@ -351,6 +354,7 @@ impl Input {
             };
         let shared = &self.shared;
         shared.dropped.store(0, Ordering::Relaxed);
+        shared.abandoned.store(false, Ordering::Release);
         shared.stop_now.store(false, Ordering::Release);
         let stop = plan
             .length
@@ -435,6 +439,17 @@ pub struct Take {
     sample_rate: u32,
 }
 
+/// A take dropped without `Input::finish` ends at once and leaves no file (its writer
+/// thread finishes on its own).
+impl Drop for Take {
+    fn drop(&mut self) {
+        if self.handle.is_some() {
+            self.shared.abandoned.store(true, Ordering::Release);
+            self.stop();
+        }
+    }
+}
+
 /// A finished take.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TakeSummary {
@@ -480,6 +495,12 @@ impl Take {
     /// Frames written to the file so far (after the trim).
     pub fn frames_written(&self) -> u64 {
         self.written.load(Ordering::Relaxed)
+    }
+
+    /// Frames until the take's first frame (0 once it has begun).
+    pub fn frames_until_start(&self) -> u64 {
+        self.start_frame
+            .saturating_sub(self.shared.frames.load(Ordering::Acquire))
     }
 
     /// Whether the take has begun (its start frame has come).
@@ -677,6 +698,12 @@ impl WriterJob {
                 }
                 std::thread::sleep(WRITER_NAP);
             }
+        }
+        if self.shared.abandoned.load(Ordering::Acquire) {
+            return Err(InputError::File {
+                path: self.path.clone(),
+                message: "the take was abandoned".into(),
+            });
         }
         if let Some(e) = self.shared.error() {
             return Err(InputError::File {

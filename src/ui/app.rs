@@ -224,6 +224,8 @@ pub enum PlayRequest {
     FromCursor,
     FromStart,
     LoopPattern,
+    /// Loop the shown pattern from this row (a take's count-in).
+    LoopPatternFrom(usize),
     Stop,
 }
 
@@ -282,6 +284,8 @@ pub struct App {
     pub preview: Option<NotePreview>,
     /// Decoded samples by path, for the waveform picture.
     pub samples: HashMap<String, Result<Arc<SampleData>, String>>,
+    /// Recording from the audio input (instruments view).
+    pub record: super::record::RecordPanel,
     undo: VecDeque<UndoStep>,
     redo: Vec<UndoStep>,
 }
@@ -328,6 +332,7 @@ impl App {
             play_request: None,
             audio: Default::default(),
             samples: HashMap::new(),
+            record: Default::default(),
             undo: VecDeque::new(),
             redo: Vec::new(),
         };

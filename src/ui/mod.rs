@@ -14,6 +14,7 @@ pub mod meter;
 mod mixer;
 mod pattern;
 pub mod playback;
+pub mod record;
 pub mod recovery;
 pub mod render_job;
 mod song_view;
@@ -112,6 +113,7 @@ pub fn run(path: &Path, audio: &crate::audio::AudioOptions) -> Result<(), Box<dy
         song::load(path)?
     };
     let mut app = App::new(song, path.to_owned());
+    app.record.input_device = audio.input_device.clone();
     if created {
         app.info(format!(
             "created {} (drums, bass, pad and lead ready; F1 for help)",
@@ -224,6 +226,7 @@ fn event_loop(
     let size = terminal.size()?;
     app.screen = (size.width, size.height);
     let mut autosave = Autosave::new(Instant::now(), app.revision);
+    let mut recorder = record::Recorder::default();
     let mut drawn_revision = None;
     loop {
         if hangup.load(Ordering::Relaxed) {
@@ -231,7 +234,7 @@ fn event_loop(
         }
         terminal.draw(|f| draw(f, app))?;
         drawn_revision = drawn_revision.max(Some(app.revision));
-        let wait = if app.render_job.is_some() || app.audio.playing {
+        let wait = if app.render_job.is_some() || app.audio.playing || app.record.is_active() {
             Duration::from_millis(50)
         } else {
             Duration::from_millis(200)
@@ -260,6 +263,7 @@ fn event_loop(
             }
         }
         app.tick();
+        recorder.serve(app);
         if let Some(p) = playback.as_deref_mut() {
             p.serve(app);
         }
@@ -292,7 +296,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match app.view {
         View::Pattern => pattern::draw(frame, body, app),
         View::Arrangement => arrangement::draw(frame, body, app),
-        View::Instruments => instruments::draw(frame, body, app),
+        View::Instruments => {
+            let rest = record::draw_panel(frame, body, app);
+            instruments::draw(frame, rest, app)
+        }
         View::Song => song_view::draw(frame, body, app),
         View::Mixer => mixer::draw(frame, body, app),
         View::Master => master::draw(frame, body, app),

@@ -185,6 +185,10 @@ pub(super) fn start_for(app: &App, request: PlayRequest) -> Start {
             pattern: app.cursor.pattern,
             row: 0,
         },
+        PlayRequest::LoopPatternFrom(row) => Start::LoopPattern {
+            pattern: app.cursor.pattern,
+            row,
+        },
         PlayRequest::FromCursor => {
             if app.view == View::Arrangement {
                 return Start::Song {
