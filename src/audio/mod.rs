@@ -6,6 +6,7 @@
 //! frees (see `link`).
 
 pub mod link;
+pub mod midi_input;
 mod play;
 pub mod quiet;
 pub mod record;
@@ -221,14 +222,29 @@ impl Player {
         instrument: usize,
         pitch: Pitch,
     ) -> Result<(), AudioError> {
+        self.hold_note(song, samples, instrument, pitch, None)
+            .map(|_| ())
+    }
+
+    /// Like `play_note`, at `volume` (00-40) if given, and held until `release_note` with
+    /// the channel it returns (or until the 8th note after it). `None` when there is no
+    /// such instrument.
+    pub fn hold_note(
+        &mut self,
+        song: &Song,
+        samples: &SampleBank,
+        instrument: usize,
+        pitch: Pitch,
+        volume: Option<u8>,
+    ) -> Result<Option<usize>, AudioError> {
         if let Some(e) = self.failure() {
             return Err(e);
         }
         let Ok(number) = u8::try_from(instrument + 1) else {
-            return Ok(());
+            return Ok(None);
         };
         if instrument >= song.instruments.len() {
-            return Ok(());
+            return Ok(None);
         }
         let rate = self.sample_rate();
         match &self.preview_instruments {
@@ -251,11 +267,23 @@ impl Player {
         let cell = Cell {
             note: NoteField::On(pitch),
             instrument: Some(number),
+            volume,
             ..Cell::EMPTY
         };
         // The 8th note after this one takes its channel, which releases it (rings out).
         self.control.send(Command::Jam { channel, cell });
-        self.run_stream()
+        self.run_stream().map(|()| Some(channel))
+    }
+
+    /// Releases the note `hold_note` started on `channel` (it rings out).
+    pub fn release_note(&mut self, channel: usize) {
+        if self.preview_instruments.is_some() {
+            let cell = Cell {
+                note: NoteField::Off,
+                ..Cell::EMPTY
+            };
+            self.control.send(Command::Jam { channel, cell });
+        }
     }
 
     /// Releases the notes `play_note` started; they ring out with their release.

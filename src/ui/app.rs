@@ -286,6 +286,8 @@ pub struct App {
     pub samples: HashMap<String, Result<Arc<SampleData>, String>>,
     /// Recording from the audio input (instruments view).
     pub record: super::record::RecordPanel,
+    /// Notes from MIDI keys to start and release, for a player to sound and clear.
+    pub midi_notes: Vec<super::midi::MidiNote>,
     undo: VecDeque<UndoStep>,
     redo: Vec<UndoStep>,
 }
@@ -333,6 +335,7 @@ impl App {
             audio: Default::default(),
             samples: HashMap::new(),
             record: Default::default(),
+            midi_notes: Vec::new(),
             undo: VecDeque::new(),
             redo: Vec::new(),
         };
