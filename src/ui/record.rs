@@ -10,7 +10,7 @@ use super::app::{App, PlayRequest};
 use super::meter::{FLOOR_DB, HOLD, fraction, horizontal};
 use super::theme;
 use crate::audio::record::{DEFAULT_TRIM_DB, Input, Take, TakePlan};
-use crate::song::{Instrument, Pitch, Sampler};
+use crate::song::{Instrument, Pitch, Sampler, Song};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Color;
@@ -173,6 +173,17 @@ pub fn fresh_take_name(song_path: &Path, used: &[&str]) -> String {
         .expect("some number is free")
 }
 
+/// Where the loop starts and how many input frames the count-in lasts: the pattern's
+/// last `bars` bars play first, and the take starts as the loop comes round to its first
+/// row (a pattern shorter than the count-in goes round more than once before).
+pub fn count_in(song: &Song, pattern_length: usize, bars: u8, sample_rate: u32) -> (usize, u64) {
+    let rows = usize::from(bars) * song.rows_per_bar();
+    let length = pattern_length.max(1);
+    let row_seconds = 60.0 / (f64::from(song.tempo) * f64::from(song.rows_per_beat));
+    let frames = (rows as f64 * row_seconds * f64::from(sample_rate)).round() as u64;
+    ((length - rows % length) % length, frames)
+}
+
 /// The input stream and the take under way, owned by the main loop.
 #[derive(Default)]
 pub struct Recorder {
@@ -308,19 +319,13 @@ impl Recorder {
             .collect();
         let name = fresh_take_name(&app.path, &used);
         let dir = app.path.parent().unwrap_or(Path::new("")).to_owned();
-        // The count-in: the pattern's last bars play first, and the take begins as the
-        // loop comes round to its first row.
-        let song = &app.song;
-        let length = app.pattern().length();
-        let count_in_rows = (usize::from(app.record.count_in_bars) * song.rows_per_bar()) % length;
-        let count_in_rows = if app.audio.available {
-            count_in_rows
+        let bars = if app.audio.available {
+            app.record.count_in_bars
         } else {
             0
         };
-        let row_seconds = 60.0 / (f64::from(song.tempo) * f64::from(song.rows_per_beat));
-        let count_in_frames =
-            (count_in_rows as f64 * row_seconds * f64::from(input.sample_rate())).round() as u64;
+        let (loop_row, count_in_frames) =
+            count_in(&app.song, app.pattern().length(), bars, input.sample_rate());
         let plan = TakePlan {
             path: dir.join(&name),
             start_frame: input.frames() + count_in_frames,
@@ -335,14 +340,12 @@ impl Recorder {
                 app.record.clipped = false;
                 self.clipped_before = input.level().clipped;
                 if app.audio.available {
-                    app.play_request = Some(PlayRequest::LoopPatternFrom(
-                        (length - count_in_rows) % length,
-                    ));
+                    app.play_request = Some(PlayRequest::LoopPatternFrom(loop_row));
                     self.looping = true;
                     app.info(format!(
                         "recording {}{} (Alt+T stops)",
                         self.take_name,
-                        if count_in_rows > 0 {
+                        if count_in_frames > 0 {
                             " after the count-in"
                         } else {
                             ""
@@ -572,6 +575,21 @@ mod tests {
         assert_eq!(app.undo_len(), undo + 1);
         app.handle_key(KeyEvent::new(KeyCode::Char('z'), KeyModifiers::CONTROL));
         assert_eq!(app.song.instruments.len(), count);
+    }
+
+    #[test]
+    fn the_count_in_plays_the_patterns_last_bars_and_lasts_exactly_that_long() {
+        let mut song = Song::new(1);
+        song.tempo = 128.0;
+        song.rows_per_beat = 4;
+        song.beats_per_bar = 4;
+        // 16 rows of 60/128/4 s at 48 kHz.
+        assert_eq!(count_in(&song, 64, 1, 48_000), (48, 90_000));
+        assert_eq!(count_in(&song, 64, 0, 48_000), (0, 0));
+        assert_eq!(count_in(&song, 16, 2, 48_000), (0, 180_000), "twice round");
+        assert_eq!(count_in(&song, 24, 1, 44_100), (8, 82_688));
+        song.beats_per_bar = 3;
+        assert_eq!(count_in(&song, 64, 1, 48_000), (52, 67_500));
     }
 
     #[test]
