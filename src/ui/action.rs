@@ -105,6 +105,10 @@ pub enum Action {
     PatternLengthPrompt,
     NextPattern,
     PrevPattern,
+    /// Chord entry: on/off, a shape (turns it on), the next inversion.
+    ToggleChordMode,
+    ChordShape(crate::song::theory::ChordShape),
+    NextInversion,
 
     // Arrangement.
     OrderInsert,

@@ -249,6 +249,8 @@ pub struct App {
     pub edit_mode: bool,
     /// Note entry snaps to the song's key.
     pub scale_lock: bool,
+    /// Piano keys write whole chords while on.
+    pub chord_entry: super::harmony::ChordEntry,
     pub follow: bool,
     pub selection: Option<Selection>,
     pub clipboard: Option<Clip>,
@@ -305,6 +307,7 @@ impl App {
             instrument,
             edit_mode: true,
             scale_lock: false,
+            chord_entry: Default::default(),
             follow: true,
             selection: None,
             clipboard: None,

@@ -578,6 +578,28 @@ fn build() -> Vec<Binding> {
         A::Interpolate,
         "Interpolate volumes (cursor on volume) or effect values (on effect) across the selection",
     );
+    // Pattern editor: chord entry.
+    bind(
+        C::Pattern,
+        &[Key::alt(K::Char('c'))],
+        A::ToggleChordMode,
+        "Chord entry on / off: a piano key writes a chord on the note's scale degree, this channel and those to its right",
+    );
+    for (i, shape) in crate::song::theory::ChordShape::ALL.into_iter().enumerate() {
+        let digit = char::from_digit(i as u32 + 1, 10).expect("five shapes");
+        bind(
+            C::Pattern,
+            &[Key::alt(K::Char(digit))],
+            A::ChordShape(shape),
+            &format!("Chord entry with {} chords", shape.name()),
+        );
+    }
+    bind(
+        C::Pattern,
+        &[Key::alt(K::Char('0'))],
+        A::NextInversion,
+        "Chord entry: next inversion (root position, 1st, 2nd, 3rd ...)",
+    );
     // Pattern editor: patterns.
     bind(
         C::Pattern,

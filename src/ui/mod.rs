@@ -367,6 +367,12 @@ fn draw_status(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
             theme::STATUS,
         ),
     ];
+    if app.chord_entry.on {
+        spans.push(Span::styled(
+            format!("│ {} ", app.chord_entry.label()),
+            theme::STATUS,
+        ));
+    }
     if !app.audio.status.is_empty() && !app.audio.available {
         spans.push(Span::styled(
             format!("│ {} ", app.audio.status),

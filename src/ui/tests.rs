@@ -2,7 +2,7 @@
 //! tests of every view on ratatui's TestBackend.
 
 use super::app::{App, Column, Mode};
-use super::{View, draw, help};
+use super::{View, draw, help, keymap};
 use crate::song::{Cell, Song, templates};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -1121,5 +1121,116 @@ fn a_progression_fills_the_pattern_and_the_song_moves_key() {
             .unwrap()
             .text
             .contains("\"X\" is not a chord")
+    );
+}
+
+// ----- chord entry -----
+
+/// The pitch `degree` scale steps above C-4 in C `scale`, counted the long way (octaves
+/// of the scale's own length), independently of `theory`.
+fn c_scale_pitch(scale: crate::song::Scale, degree: usize) -> String {
+    let steps = scale.intervals();
+    let semitones = 48 + 12 * (degree / steps.len()) as u8 + steps[degree % steps.len()];
+    crate::song::Pitch::new(semitones).unwrap().to_string()
+}
+
+/// The notes (pitch only) of `count` channels from `channel` on `row`.
+fn chord_row(app: &App, row: usize, channel: usize, count: usize) -> Vec<String> {
+    (channel..channel + count)
+        .map(|c| cell(app, row, c)[..3].to_owned())
+        .collect()
+}
+
+#[test]
+fn chord_entry_writes_each_shape_on_the_entered_degree_in_every_scale() {
+    use crate::song::Scale;
+    use crate::song::theory::ChordShape;
+    let shapes: [(&str, ChordShape, &[usize]); 5] = [
+        ("M-1", ChordShape::Triad, &[0, 2, 4]),
+        ("M-2", ChordShape::Seventh, &[0, 2, 4, 6]),
+        ("M-3", ChordShape::Sus2, &[0, 1, 4]),
+        ("M-4", ChordShape::Sus4, &[0, 3, 4]),
+        ("M-5", ChordShape::Add9, &[0, 2, 4, 8]),
+    ];
+    for scale in Scale::ALL {
+        for (key, shape, stack) in shapes {
+            let mut app = app();
+            command(&mut app, &format!("key C {}", scale.name()));
+            press(&mut app, key);
+            assert_eq!(app.chord_entry.shape, shape);
+            assert!(screen(&app, 80, 24).contains(&format!("CHORD {}", shape.name())));
+            // On the root (z = C), then on the second degree (the piano key of its
+            // interval), one row below.
+            let second = keymap::PIANO
+                .iter()
+                .find(|&&(_, s)| s == scale.intervals()[1])
+                .unwrap()
+                .0;
+            press(&mut app, &format!("z {second}"));
+            for (row, degree) in [(0, 0), (1, 1)] {
+                let expected: Vec<String> = stack
+                    .iter()
+                    .map(|d| c_scale_pitch(scale, degree + d))
+                    .collect();
+                assert_eq!(
+                    chord_row(&app, row, 0, stack.len()),
+                    expected,
+                    "{} on degree {degree} in C {}",
+                    shape.name(),
+                    scale.name()
+                );
+            }
+            assert_eq!(app.cursor.row, 2, "the cursor moves on by the edit step");
+            assert!(app.pattern().cell(0, 0).instrument.is_some());
+        }
+    }
+}
+
+#[test]
+fn chord_entry_inversions_and_undo() {
+    let mut app = app();
+    command(&mut app, "key C major");
+    let before = app.song.clone();
+    // A 7th on C, then its 1st, 2nd and 3rd inversions on the next rows.
+    press(&mut app, "M-2 z M-0 z M-0 z M-0 z");
+    assert_eq!(chord_row(&app, 0, 0, 4), ["C-4", "E-4", "G-4", "B-4"]);
+    assert_eq!(chord_row(&app, 1, 0, 4), ["E-4", "G-4", "B-4", "C-5"]);
+    assert_eq!(chord_row(&app, 2, 0, 4), ["G-4", "B-4", "C-5", "E-5"]);
+    assert_eq!(chord_row(&app, 3, 0, 4), ["B-4", "C-5", "E-5", "G-5"]);
+    assert!(screen(&app, 80, 24).contains("CHORD 7th inv 3"));
+    // Past the last inversion comes root position again; a triad keeps fewer.
+    press(&mut app, "M-0");
+    assert_eq!(app.chord_entry.inversion, 0);
+    press(&mut app, "M-0 M-0 M-0 M-1");
+    assert_eq!(app.chord_entry.inversion, 2, "a triad has two inversions");
+    press(&mut app, "x");
+    assert_eq!(
+        chord_row(&app, 4, 0, 3),
+        ["A-4", "D-5", "F-5"],
+        "Dm, 2nd inversion"
+    );
+    // Each chord is one undo step.
+    press(&mut app, "C-z C-z C-z C-z C-z");
+    assert_eq!(app.song.patterns, before.patterns);
+    // Off again: a piano key writes one note; the status line no longer shows it.
+    press(&mut app, "M-c");
+    assert!(!app.chord_entry.on);
+    assert!(!screen(&app, 80, 24).contains("CHORD"));
+    press(&mut app, "c");
+    assert_eq!(&cell(&app, 0, 0)[..3], "E-4");
+    assert!(app.pattern().cell(0, 1).is_empty());
+    // Too few channels to the right: said, nothing written.
+    press(&mut app, "M-c End End Home M-2");
+    let channels = app.pattern().channels();
+    assert_eq!(app.cursor.channel, channels - 1);
+    let song = app.song.clone();
+    press(&mut app, "z");
+    assert_eq!(app.song, song);
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("needs 4 channels")
     );
 }
