@@ -130,6 +130,8 @@ pub enum Action {
     AddSampler,
     DeleteInstrument,
     DuplicateInstrument,
+    OpenSampleEditor,
+    Sample(super::sample_editor::SampleAction),
 
     // Mixer and Master.
     ResetValue,

@@ -10,13 +10,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-const CONTEXTS: [Context; 10] = [
+const CONTEXTS: [Context; 11] = [
     Context::Global,
     Context::Pattern,
     Context::PatternNote,
     Context::PatternDigit,
     Context::Arrangement,
     Context::Instruments,
+    Context::SampleEditor,
     Context::Song,
     Context::Mixer,
     Context::Master,

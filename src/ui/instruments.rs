@@ -457,6 +457,8 @@ impl App {
                 }
             }
             Action::DeleteInstrument => self.delete_instrument(),
+            Action::OpenSampleEditor => self.open_sample_editor(),
+            Action::Sample(a) => self.sample_editor_action(a),
             _ => {}
         }
     }
@@ -684,6 +686,10 @@ impl App {
 // ----- drawing -----
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    if app.sample_editor.is_some() && app.edited_sample().is_some() {
+        super::sample_editor::draw(frame, area, app);
+        return;
+    }
     let [list_area, params_area, picture_area] = Layout::horizontal([
         Constraint::Length(20),
         Constraint::Min(32),

@@ -16,6 +16,7 @@ mod pattern;
 pub mod playback;
 pub mod recovery;
 pub mod render_job;
+mod sample_editor;
 mod song_view;
 mod theme;
 

@@ -6,7 +6,7 @@ use super::action::View;
 use super::app::{App, PlayRequest};
 use crate::audio::{AudioOptions, Player};
 use crate::engine::Start;
-use crate::song::{SampleBank, Source};
+use crate::song::{Pitch, SampleBank, Source};
 use std::time::{Duration, Instant};
 
 /// How long a previewed or jammed note sounds: a terminal reports key presses, not
@@ -22,6 +22,10 @@ pub struct Playback {
     reported_error: bool,
     /// When the last previewed note started, while it still sounds.
     preview_started: Option<Instant>,
+    /// The sample the sample editor loops (instrument, note), and the song revision
+    /// the player has for it.
+    audition: Option<(usize, Pitch)>,
+    audition_revision: u64,
 }
 
 /// What the status bar shows about the output.
@@ -49,6 +53,8 @@ impl Playback {
                     sent_revision: app.revision,
                     reported_error: false,
                     preview_started: None,
+                    audition: None,
+                    audition_revision: 0,
                 })
             }
             Err(e) => {
@@ -113,6 +119,7 @@ impl Playback {
             self.sent_revision = app.revision;
         }
         self.preview(app);
+        self.audition(app);
         let status = self.player.poll().clone();
         app.audio.playing = status.playing;
         app.audio.playhead = status.playhead.map(|p| (p.entry, p.pattern, p.row));
@@ -172,6 +179,39 @@ impl Playback {
         {
             self.player.release_notes();
             self.preview_started = None;
+        }
+    }
+}
+
+impl Playback {
+    /// Holds the note the sample editor auditions, and hands each edit (a moved loop
+    /// point, a new file) to it as it plays, so loop points are set by ear.
+    fn audition(&mut self, app: &mut App) {
+        let wanted = app.audition();
+        if wanted != self.audition {
+            if self.audition.take().is_some() {
+                self.player.release_notes();
+            }
+            if let Some((instrument, pitch)) = wanted
+                && self.samples(app).is_some()
+            {
+                let samples = self.samples.as_ref().expect("just loaded");
+                match self.player.play_note(&app.song, samples, instrument, pitch) {
+                    Ok(()) => {
+                        // A piano key's timed release must not stop the held note.
+                        self.preview_started = None;
+                        self.audition = wanted;
+                        self.audition_revision = app.revision;
+                    }
+                    Err(e) => app.error(e.to_string()),
+                }
+            }
+        } else if self.audition.is_some() && app.revision != self.audition_revision {
+            if self.samples(app).is_some() {
+                let samples = self.samples.as_ref().expect("just loaded");
+                self.player.update_preview(&app.song, samples);
+            }
+            self.audition_revision = app.revision;
         }
     }
 }
