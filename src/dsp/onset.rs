@@ -111,13 +111,13 @@ mod tests {
     }
 
     #[test]
-    fn finds_each_hit_within_two_milliseconds() {
+    fn finds_each_hit_within_half_a_millisecond() {
         let (x, expected) = hits();
         let found = OnsetDetector::new(RATE).detect(&x);
         assert_eq!(found.len(), expected.len(), "{found:?}");
         for (f, e) in found.iter().zip(&expected) {
             let ms = (*f as f32 - *e as f32).abs() / RATE as f32 * 1000.0;
-            assert!(ms <= 2.0, "onset at {f}, expected {e} ({ms:.2} ms off)");
+            assert!(ms <= 0.5, "onset at {f}, expected {e} ({ms:.2} ms off)");
         }
     }
 
