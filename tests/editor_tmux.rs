@@ -645,3 +645,112 @@ fn without_an_input_arming_says_so_and_the_editor_goes_on() {
     tmux.keys(&["y"]);
     tmux.wait_for_exit();
 }
+
+/// Half a second of quiet with three decaying 330 Hz hits (48 kHz mono) as `take.wav`.
+fn write_take(dir: &Path) -> Vec<f32> {
+    let mut take = vec![0.0f32; 24_000];
+    for at in [2_400, 9_600, 16_800] {
+        for n in 0..3_000 {
+            let t = n as f32 / 48_000.0;
+            take[at + n] += 0.5 * (std::f32::consts::TAU * 330.0 * t).sin() * (-t * 40.0).exp();
+        }
+    }
+    let data = tracksmith::song::SampleData {
+        sample_rate: 48_000,
+        channels: vec![take.clone()],
+    };
+    tracksmith::song::sample_edit::write_new_wav(&dir.join("take.wav"), &data).unwrap();
+    take
+}
+
+#[test]
+fn the_sample_editor_loops_a_take_through_alsa_and_trims_it_to_a_new_file() {
+    let Some((dir, captured)) = alsa_capture_home() else {
+        return;
+    };
+    let song = new_song(dir.path());
+    let take = write_take(dir.path());
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.wait_for("stop");
+    // A sampler on the take, then its editor.
+    tmux.keys(&["F4", "w"]);
+    tmux.wait_for("WAV file");
+    tmux.keys(&["-l", "take.wav"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("added instrument");
+    tmux.keys(&["e"]);
+    tmux.wait_for("take.wav  0.500 s 48000 Hz mono");
+    // Loop the whole take and play it: it goes on past its half second.
+    tmux.keys(&["l", "Space"]);
+    tmux.wait_for("▶ sel");
+    wait_for_sound(&captured, &tmux);
+    let start = Instant::now();
+    let samples = loop {
+        let bytes = std::fs::read(&captured).unwrap_or_default();
+        let samples: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let first = samples.iter().position(|s| s.abs() > 0.05).unwrap();
+        if samples.len() > first + 2 * 2 * 48_000 {
+            break samples[first..].to_vec();
+        }
+        assert!(start.elapsed() < TIMEOUT, "the take stopped playing");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Stereo frames 1.0 to 1.5 s after the first hit: only a loop plays anything there.
+    let later = samples[2 * 48_000..3 * 48_000]
+        .iter()
+        .fold(0.0f32, |m, s| m.max(s.abs()));
+    assert!(
+        later > 0.05,
+        "nothing a second in: the take did not loop ({later})"
+    );
+    tmux.keys(&["Space"]);
+    // Narrow the selection from the left by ten columns and trim.
+    tmux.keys(&["S-Right", "t"]);
+    tmux.wait_for("trim: wrote take-trim.wav");
+    tmux.keys(&["e"]);
+    tmux.wait_for("sample file");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("saved");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+
+    let saved = tracksmith::song::load(&song).unwrap();
+    let tracksmith::song::Source::Sampler(s) = &saved.instruments.last().unwrap().source else {
+        panic!("the last instrument is the sampler");
+    };
+    assert_eq!(s.path, "take-trim.wav");
+    let trimmed = tracksmith::song::load_wav(&dir.path().join("take-trim.wav")).unwrap();
+    // 78 columns of braille: 156 half-columns, 153 frames each, ten of them.
+    assert_eq!(trimmed.channels[0], take[1_530..]);
+    let kept = tracksmith::song::load_wav(&dir.path().join("take.wav")).unwrap();
+    assert_eq!(kept.channels[0], take, "the take is kept as it was");
+}
+
+#[test]
+fn chord_entry_writes_a_chord_from_alt_keys_in_a_real_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let song = new_song(dir.path());
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    // A minor: a 7th in first inversion on A-4 (n), across channels 1-4.
+    tmux.keys(&["M-2", "M-0"]);
+    tmux.wait_for("CHORD 7th inv 1");
+    tmux.keys(&["n"]);
+    tmux.wait_for("7th on A-4");
+    tmux.keys(&["M-c"]);
+    tmux.wait_for("chord entry off");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("saved");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+    let saved = tracksmith::song::load(&song).unwrap();
+    let row: Vec<String> = (0..4)
+        .map(|c| saved.patterns[0].cell(0, c).to_string()[..3].to_owned())
+        .collect();
+    assert_eq!(row, ["C-5", "E-5", "G-5", "A-5"]);
+}

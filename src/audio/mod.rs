@@ -289,6 +289,21 @@ impl Player {
         }
     }
 
+    /// Hands edited instruments (loop points, a new sample file) to the notes
+    /// `play_note` holds: they play on from where they are, with the new settings.
+    pub fn update_preview(&mut self, song: &Song, samples: &SampleBank) {
+        if self
+            .preview_instruments
+            .as_ref()
+            .is_some_and(|known| *known != song.instruments)
+        {
+            let snapshot = Snapshot::preview(song, samples, self.sample_rate(), PREVIEW_CHANNELS);
+            self.control
+                .send(Command::UpdatePreview(Box::new(snapshot)));
+            self.preview_instruments = Some(song.instruments.clone());
+        }
+    }
+
     /// Releases the notes `play_note` started; they ring out with their release.
     pub fn release_notes(&mut self) {
         if self.preview_instruments.is_some() {

@@ -11,6 +11,7 @@ pub mod filter;
 pub mod interp;
 pub mod limiter;
 pub mod meter;
+pub mod onset;
 pub mod osc;
 pub mod pan;
 pub mod reverb;

@@ -10,6 +10,7 @@ mod master;
 mod mixer;
 mod note;
 mod pattern;
+pub mod sample_edit;
 mod samples;
 pub mod templates;
 pub mod theory;

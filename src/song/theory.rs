@@ -134,6 +134,12 @@ impl ChordShape {
         }
     }
 
+    /// How many notes the chord has: also the number of its positions (root and
+    /// inversions).
+    pub fn note_count(self) -> usize {
+        self.degrees().len()
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             ChordShape::Triad => "triad",

@@ -105,6 +105,10 @@ pub enum Action {
     PatternLengthPrompt,
     NextPattern,
     PrevPattern,
+    /// Chord entry: on/off, a shape (turns it on), the next inversion.
+    ToggleChordMode,
+    ChordShape(crate::song::theory::ChordShape),
+    NextInversion,
 
     // Arrangement.
     OrderInsert,
@@ -126,6 +130,8 @@ pub enum Action {
     AddSampler,
     DeleteInstrument,
     DuplicateInstrument,
+    OpenSampleEditor,
+    Sample(super::sample_editor::SampleAction),
 
     // Recording (instruments view).
     /// Open or close the input (its level meter shows while armed).

@@ -127,6 +127,7 @@ pub enum PromptKind {
     MasterRenderPath,
     SamplerPath,
     HelpSearch,
+    SampleValue(super::sample_editor::SampleAsk),
 }
 
 impl PromptKind {
@@ -146,6 +147,7 @@ impl PromptKind {
             | PromptKind::MasterValue => "Value: ",
             PromptKind::SamplerPath => "WAV file (relative to the song): ",
             PromptKind::HelpSearch => "Search: ",
+            PromptKind::SampleValue(ask) => ask.label(),
         }
     }
 }
@@ -254,6 +256,10 @@ pub struct App {
     pub edit_mode: bool,
     /// Note entry snaps to the song's key.
     pub scale_lock: bool,
+    /// The sample editor, while open on the selected sampler (Instruments view).
+    pub sample_editor: Option<super::sample_editor::SampleEditor>,
+    /// Piano keys write whole chords while on.
+    pub chord_entry: super::harmony::ChordEntry,
     pub follow: bool,
     pub selection: Option<Selection>,
     pub clipboard: Option<Clip>,
@@ -322,6 +328,8 @@ impl App {
             instrument,
             edit_mode: true,
             scale_lock: false,
+            chord_entry: Default::default(),
+            sample_editor: None,
             follow: true,
             selection: None,
             clipboard: None,
@@ -404,7 +412,12 @@ impl App {
             Mode::Prompt(_) => self.prompt_key(key),
             Mode::Confirm(_) => self.confirm_key(key),
             Mode::Normal => {
-                if let Some(action) = keymap::lookup(self.view, self.on_note_column(), key) {
+                let chain = if self.view == View::Instruments && self.sample_editor.is_some() {
+                    keymap::SAMPLE_EDITOR_CHAIN
+                } else {
+                    keymap::Context::chain(self.view, self.on_note_column())
+                };
+                if let Some(action) = keymap::lookup_in(chain, key) {
                     self.update(action);
                 } else if self.view == View::Help {
                     if let KeyCode::Char(c) = key.code
@@ -531,6 +544,7 @@ impl App {
             PromptKind::MasterValue => self.set_master_text(&text),
             PromptKind::SamplerPath => self.add_sampler(&text),
             PromptKind::HelpSearch => self.help_filter = text,
+            PromptKind::SampleValue(ask) => self.sample_value(ask, &text),
         }
     }
 

@@ -1,13 +1,83 @@
 //! Harmony from the command line: scale lock, a chord on the note under the cursor, a
 //! progression filling the pattern, and moving the song to another key.
 
+use super::action::Action;
 use super::app::{App, Rect, Scope};
 use crate::song::theory::{
     self, ArpDirection, ChordShape, KeyChange, ProgressionFill, change_key, parse_progression,
 };
-use crate::song::{Key, NoteField};
+use crate::song::{Key, NoteField, Pitch};
+
+/// Chord entry from the keyboard: while on, a piano key writes the whole chord built on
+/// the note's scale degree across the cursor's channel and those to its right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChordEntry {
+    pub on: bool,
+    pub shape: ChordShape,
+    /// 0 is root position; at most the chord's note count less one.
+    pub inversion: usize,
+}
+
+impl Default for ChordEntry {
+    fn default() -> ChordEntry {
+        ChordEntry {
+            on: false,
+            shape: ChordShape::Triad,
+            inversion: 0,
+        }
+    }
+}
+
+impl ChordEntry {
+    /// What the status line shows while chord entry is on, e.g. `CHORD 7th inv 1`.
+    pub fn label(&self) -> String {
+        match self.inversion {
+            0 => format!("CHORD {}", self.shape.name()),
+            n => format!("CHORD {} inv {n}", self.shape.name()),
+        }
+    }
+}
 
 impl App {
+    /// The chord-entry keys: on/off, a shape (which also turns it on), the next inversion.
+    pub(super) fn chord_entry_action(&mut self, action: Action) {
+        let entry = &mut self.chord_entry;
+        match action {
+            Action::ToggleChordMode => entry.on = !entry.on,
+            Action::ChordShape(shape) => {
+                entry.on = true;
+                entry.shape = shape;
+                entry.inversion = entry.inversion.min(shape.note_count() - 1);
+            }
+            Action::NextInversion => {
+                entry.on = true;
+                entry.inversion = (entry.inversion + 1) % entry.shape.note_count();
+            }
+            _ => return,
+        }
+        let text = if self.chord_entry.on {
+            format!(
+                "chord entry: {} (a piano key writes the chord from this channel rightwards)",
+                self.chord_entry.label().to_lowercase()
+            )
+        } else {
+            "chord entry off".to_owned()
+        };
+        self.info(text);
+    }
+
+    /// A piano key in chord entry: the chord on `root` at the cursor, then the edit step.
+    pub(super) fn enter_chord(&mut self, root: Pitch) {
+        let instrument = (self.instrument > 0).then_some(self.instrument);
+        let ChordEntry {
+            shape, inversion, ..
+        } = self.chord_entry;
+        match self.write_chord_on(root, instrument, shape, inversion) {
+            Ok(()) => self.advance(),
+            Err(e) => self.error(e),
+        }
+    }
+
     /// Writes `shape` built on the note under the cursor across it and the channels to
     /// its right, all on the same row.
     pub(super) fn write_chord(
@@ -19,6 +89,21 @@ impl App {
         let NoteField::On(root) = cell.note else {
             return Err("put the cursor on a note: the chord is built on it".into());
         };
+        let instrument = cell
+            .instrument
+            .or((self.instrument > 0).then_some(self.instrument));
+        self.write_chord_on(root, instrument, shape, inversion)
+    }
+
+    /// Writes `shape` built on `root`'s scale degree across the cursor's channel and the
+    /// channels to its right on the cursor's row, as one undoable edit.
+    pub(super) fn write_chord_on(
+        &mut self,
+        root: Pitch,
+        instrument: Option<u8>,
+        shape: ChordShape,
+        inversion: usize,
+    ) -> Result<(), String> {
         let notes = theory::chord(self.song.key, root, shape, inversion);
         let channels = self.song.channel_count() - self.cursor.channel;
         if notes.len() > channels {
@@ -28,9 +113,6 @@ impl App {
                 notes.len()
             ));
         }
-        let instrument = cell
-            .instrument
-            .or((self.instrument > 0).then_some(self.instrument));
         let rect = Rect {
             row: self.cursor.row,
             channel: self.cursor.channel,

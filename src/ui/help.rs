@@ -10,13 +10,14 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-const CONTEXTS: [Context; 10] = [
+const CONTEXTS: [Context; 11] = [
     Context::Global,
     Context::Pattern,
     Context::PatternNote,
     Context::PatternDigit,
     Context::Arrangement,
     Context::Instruments,
+    Context::SampleEditor,
     Context::Song,
     Context::Mixer,
     Context::Master,
@@ -121,7 +122,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 pub fn readme_table() -> String {
     use super::action::{Action as A, View};
     use super::keymap::PIANO;
-    const SHORT: [(Context, A); 30] = [
+    const SHORT: [(Context, A); 32] = [
         (Context::Global, A::Show(View::Help)),
         (Context::Global, A::Save),
         (Context::Global, A::Quit),
@@ -152,6 +153,8 @@ pub fn readme_table() -> String {
         (Context::Pattern, A::NewPattern),
         (Context::Pattern, A::ClonePattern),
         (Context::Pattern, A::NextPattern),
+        (Context::Pattern, A::ToggleChordMode),
+        (Context::Instruments, A::OpenSampleEditor),
     ];
     let piano: Vec<String> = PIANO
         .iter()

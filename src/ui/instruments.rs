@@ -460,6 +460,8 @@ impl App {
             Action::RecordArm | Action::RecordTake | Action::RecordCountIn => {
                 self.record_action(action)
             }
+            Action::OpenSampleEditor => self.open_sample_editor(),
+            Action::Sample(a) => self.sample_editor_action(a),
             _ => {}
         }
     }
@@ -687,6 +689,10 @@ impl App {
 // ----- drawing -----
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
+    if app.sample_editor.is_some() && app.edited_sample().is_some() {
+        super::sample_editor::draw(frame, area, app);
+        return;
+    }
     let [list_area, params_area, picture_area] = Layout::horizontal([
         Constraint::Length(20),
         Constraint::Min(32),

@@ -117,6 +117,8 @@ pub enum Context {
     PatternDigit,
     Arrangement,
     Instruments,
+    /// The sample editor, open in the Instruments view.
+    SampleEditor,
     Song,
     Mixer,
     Master,
@@ -132,6 +134,7 @@ impl Context {
             Context::PatternDigit => "Pattern editor, instrument/volume/effect columns",
             Context::Arrangement => "Arrangement",
             Context::Instruments => "Instruments",
+            Context::SampleEditor => "Sample editor (Instruments view, e on a sampler)",
             Context::Song => "Song settings",
             Context::Mixer => "Mixer",
             Context::Master => "Master",
@@ -201,9 +204,17 @@ pub fn bindings() -> &'static [Binding] {
     MAP.get_or_init(build)
 }
 
+/// Where keys are looked up while the sample editor is open.
+pub const SAMPLE_EDITOR_CHAIN: &[Context] = &[Context::SampleEditor, Context::Global];
+
 /// The action a key means in this view, if any.
 pub fn lookup(view: View, on_note_column: bool, key: Key) -> Option<Action> {
-    for &context in Context::chain(view, on_note_column) {
+    lookup_in(Context::chain(view, on_note_column), key)
+}
+
+/// The action a key means in the first of `chain`'s contexts that binds it.
+pub fn lookup_in(chain: &[Context], key: Key) -> Option<Action> {
+    for &context in chain {
         if let Some(b) = bindings()
             .iter()
             .find(|b| b.context == context && b.keys.contains(&key))
@@ -578,6 +589,28 @@ fn build() -> Vec<Binding> {
         A::Interpolate,
         "Interpolate volumes (cursor on volume) or effect values (on effect) across the selection",
     );
+    // Pattern editor: chord entry.
+    bind(
+        C::Pattern,
+        &[Key::alt(K::Char('c'))],
+        A::ToggleChordMode,
+        "Chord entry on / off: a piano key writes a chord on the note's scale degree, this channel and those to its right",
+    );
+    for (i, shape) in crate::song::theory::ChordShape::ALL.into_iter().enumerate() {
+        let digit = char::from_digit(i as u32 + 1, 10).expect("five shapes");
+        bind(
+            C::Pattern,
+            &[Key::alt(K::Char(digit))],
+            A::ChordShape(shape),
+            &format!("Chord entry with {} chords", shape.name()),
+        );
+    }
+    bind(
+        C::Pattern,
+        &[Key::alt(K::Char('0'))],
+        A::NextInversion,
+        "Chord entry: next inversion (root position, 1st, 2nd, 3rd ...)",
+    );
     // Pattern editor: patterns.
     bind(
         C::Pattern,
@@ -800,6 +833,136 @@ fn build() -> Vec<Binding> {
         A::RecordCountIn,
         "Count-in before a take: off, 1 bar, 2 bars",
     );
+    bind(
+        C::Instruments,
+        &[Key::char('e')],
+        A::OpenSampleEditor,
+        "Edit the sample (sampler): waveform, trim, normalise, fades, loop by ear, slices",
+    );
+
+    // Sample editor.
+    {
+        use super::sample_editor::SampleAction as S;
+        let mut sample = |keys: &[Key], action: S, description: &str| {
+            bind(C::SampleEditor, keys, A::Sample(action), description)
+        };
+        sample(
+            &[Key::plain(K::Esc), Key::char('e')],
+            S::Close,
+            "Close the sample editor (stops the sample)",
+        );
+        sample(
+            &[Key::plain(K::Left)],
+            S::Move {
+                right: false,
+                coarse: false,
+            },
+            "Move the marker left a column",
+        );
+        sample(
+            &[Key::plain(K::Right)],
+            S::Move {
+                right: true,
+                coarse: false,
+            },
+            "Move the marker right a column",
+        );
+        sample(
+            &[Key::shift(K::Left), Key::char('[')],
+            S::Move {
+                right: false,
+                coarse: true,
+            },
+            "Move the marker left ten columns",
+        );
+        sample(
+            &[Key::shift(K::Right), Key::char(']')],
+            S::Move {
+                right: true,
+                coarse: true,
+            },
+            "Move the marker right ten columns",
+        );
+        sample(
+            &[Key::plain(K::Home)],
+            S::MoveToEnd { end: false },
+            "Marker to the sample's start",
+        );
+        sample(
+            &[Key::plain(K::End)],
+            S::MoveToEnd { end: true },
+            "Marker to the sample's end",
+        );
+        sample(
+            &[Key::plain(K::Tab)],
+            S::NextMarker,
+            "Next marker: selection start, selection end, loop start, loop end",
+        );
+        sample(&[Key::plain(K::BackTab)], S::PrevMarker, "Previous marker");
+        sample(&[Key::char('a')], S::SelectAll, "Select the whole sample");
+        sample(
+            &[Key::char('='), Key::char('+')],
+            S::ZoomIn,
+            "Zoom in (around the marker)",
+        );
+        sample(&[Key::char('-')], S::ZoomOut, "Zoom out");
+        sample(
+            &[Key::char('t')],
+            S::Trim,
+            "Trim the sample to the selection",
+        );
+        sample(
+            &[Key::char('n')],
+            S::Normalise,
+            "Normalise the selection to a peak level (asks the dBFS)",
+        );
+        sample(
+            &[Key::char('i')],
+            S::FadeIn,
+            "Fade in over the selection, with the fade curve",
+        );
+        sample(
+            &[Key::char('o')],
+            S::FadeOut,
+            "Fade out over the selection, with the fade curve",
+        );
+        sample(
+            &[Key::char('c')],
+            S::NextCurve,
+            "Next fade curve: linear, equal power, exponential, s-curve",
+        );
+        sample(
+            &[Key::char('r')],
+            S::Reverse,
+            "Reverse the selection (all selected: the whole sample)",
+        );
+        sample(
+            &[Key::char('g')],
+            S::Gain,
+            "Gain on the selection (asks the dB)",
+        );
+        sample(
+            &[Key::char('l')],
+            S::LoopSelection,
+            "Loop the selection (then Tab to the loop points to move them)",
+        );
+        sample(&[Key::char('L')], S::LoopOff, "Loop off");
+        sample(
+            &[Key::char(' '), Key::char('p')],
+            S::Audition,
+            "Play / stop the sample, looping, while you move the loop points",
+        );
+        sample(
+            &[Key::char('s')],
+            S::SliceEqual,
+            "Slice the selection into equal parts, each a new instrument (asks how many)",
+        );
+        sample(
+            &[Key::char('S')],
+            S::SliceTransients,
+            "Slice the selection at its transients into new instruments (asks the threshold)",
+        );
+    }
 
     // Song.
     bind(C::Song, &[Key::plain(K::Up)], A::Up, "Previous setting");

@@ -18,6 +18,7 @@ pub mod playback;
 pub mod record;
 pub mod recovery;
 pub mod render_job;
+mod sample_editor;
 mod song_view;
 mod theme;
 
@@ -388,6 +389,12 @@ fn draw_status(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
             theme::STATUS,
         ),
     ];
+    if app.chord_entry.on {
+        spans.push(Span::styled(
+            format!("│ {} ", app.chord_entry.label()),
+            theme::STATUS,
+        ));
+    }
     if !app.audio.status.is_empty() && !app.audio.available {
         spans.push(Span::styled(
             format!("│ {} ", app.audio.status),

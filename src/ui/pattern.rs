@@ -173,6 +173,9 @@ impl App {
             Action::TransposeOctaveUp => self.transpose(12),
             Action::TransposeOctaveDown => self.transpose(-12),
             Action::Interpolate => self.interpolate(),
+            Action::ToggleChordMode | Action::ChordShape(_) | Action::NextInversion => {
+                self.chord_entry_action(action)
+            }
             Action::NewPattern => {
                 let name = self.unique_pattern_name("Pattern");
                 self.open_prompt(PromptKind::NewPattern, name);
@@ -289,7 +292,7 @@ impl App {
     }
 
     /// Moves down by the edit step, wrapping at the end of the pattern.
-    fn advance(&mut self) {
+    pub(super) fn advance(&mut self) {
         let length = self.pattern().length();
         self.cursor.row = (self.cursor.row + self.edit_step) % length;
     }
@@ -311,6 +314,10 @@ impl App {
         });
         if !self.edit_mode {
             self.info(format!("{pitch} (edit mode is off: nothing written)"));
+            return;
+        }
+        if self.chord_entry.on {
+            self.enter_chord(pitch);
             return;
         }
         self.write_note(pitch, None);

@@ -8,7 +8,8 @@ use super::meter::MasterLevels;
 use super::midi::MidiNote;
 use crate::audio::{AudioOptions, Player};
 use crate::engine::Start;
-use crate::song::{SampleBank, Source};
+
+use crate::song::{Pitch, SampleBank, Source};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,10 @@ pub struct Playback {
     preview_channels: Vec<usize>,
     /// MIDI keys held down, and the preview channel each sounds on.
     held_keys: HashMap<u8, usize>,
+    /// The sample the sample editor loops (instrument, note), and the song revision
+    /// the player has for it.
+    audition: Option<(usize, Pitch)>,
+    audition_revision: u64,
 }
 
 /// What the status bar shows about the output.
@@ -58,6 +63,8 @@ impl Playback {
                     preview_started: None,
                     preview_channels: Vec::new(),
                     held_keys: HashMap::new(),
+                    audition: None,
+                    audition_revision: 0,
                 })
             }
             Err(e) => {
@@ -122,6 +129,7 @@ impl Playback {
             self.sent_revision = app.revision;
         }
         self.preview(app);
+        self.audition(app);
         let status = self.player.poll().clone();
         let now = Instant::now();
         match &status.meters {
@@ -235,6 +243,39 @@ impl Playback {
                     }
                 }
             }
+        }
+    }
+}
+
+impl Playback {
+    /// Holds the note the sample editor auditions, and hands each edit (a moved loop
+    /// point, a new file) to it as it plays, so loop points are set by ear.
+    fn audition(&mut self, app: &mut App) {
+        let wanted = app.audition();
+        if wanted != self.audition {
+            if self.audition.take().is_some() {
+                self.player.release_notes();
+            }
+            if let Some((instrument, pitch)) = wanted
+                && self.samples(app).is_some()
+            {
+                let samples = self.samples.as_ref().expect("just loaded");
+                match self.player.play_note(&app.song, samples, instrument, pitch) {
+                    Ok(()) => {
+                        // A piano key's timed release must not stop the held note.
+                        self.preview_started = None;
+                        self.audition = wanted;
+                        self.audition_revision = app.revision;
+                    }
+                    Err(e) => app.error(e.to_string()),
+                }
+            }
+        } else if self.audition.is_some() && app.revision != self.audition_revision {
+            if self.samples(app).is_some() {
+                let samples = self.samples.as_ref().expect("just loaded");
+                self.player.update_preview(&app.song, samples);
+            }
+            self.audition_revision = app.revision;
         }
     }
 }

@@ -2,7 +2,7 @@
 //! tests of every view on ratatui's TestBackend.
 
 use super::app::{App, Column, Mode};
-use super::{View, draw, help};
+use super::{View, draw, help, keymap};
 use crate::song::{Cell, Song, templates};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -1278,4 +1278,327 @@ fn a_progression_fills_the_pattern_and_the_song_moves_key() {
             .text
             .contains("\"X\" is not a chord")
     );
+}
+
+// ----- chord entry -----
+
+/// The pitch `degree` scale steps above C-4 in C `scale`, counted the long way (octaves
+/// of the scale's own length), independently of `theory`.
+fn c_scale_pitch(scale: crate::song::Scale, degree: usize) -> String {
+    let steps = scale.intervals();
+    let semitones = 48 + 12 * (degree / steps.len()) as u8 + steps[degree % steps.len()];
+    crate::song::Pitch::new(semitones).unwrap().to_string()
+}
+
+/// The notes (pitch only) of `count` channels from `channel` on `row`.
+fn chord_row(app: &App, row: usize, channel: usize, count: usize) -> Vec<String> {
+    (channel..channel + count)
+        .map(|c| cell(app, row, c)[..3].to_owned())
+        .collect()
+}
+
+#[test]
+fn chord_entry_writes_each_shape_on_the_entered_degree_in_every_scale() {
+    use crate::song::Scale;
+    use crate::song::theory::ChordShape;
+    let shapes: [(&str, ChordShape, &[usize]); 5] = [
+        ("M-1", ChordShape::Triad, &[0, 2, 4]),
+        ("M-2", ChordShape::Seventh, &[0, 2, 4, 6]),
+        ("M-3", ChordShape::Sus2, &[0, 1, 4]),
+        ("M-4", ChordShape::Sus4, &[0, 3, 4]),
+        ("M-5", ChordShape::Add9, &[0, 2, 4, 8]),
+    ];
+    for scale in Scale::ALL {
+        for (key, shape, stack) in shapes {
+            let mut app = app();
+            command(&mut app, &format!("key C {}", scale.name()));
+            press(&mut app, key);
+            assert_eq!(app.chord_entry.shape, shape);
+            assert!(screen(&app, 80, 24).contains(&format!("CHORD {}", shape.name())));
+            // On the root (z = C), then on the second degree (the piano key of its
+            // interval), one row below.
+            let second = keymap::PIANO
+                .iter()
+                .find(|&&(_, s)| s == scale.intervals()[1])
+                .unwrap()
+                .0;
+            press(&mut app, &format!("z {second}"));
+            for (row, degree) in [(0, 0), (1, 1)] {
+                let expected: Vec<String> = stack
+                    .iter()
+                    .map(|d| c_scale_pitch(scale, degree + d))
+                    .collect();
+                assert_eq!(
+                    chord_row(&app, row, 0, stack.len()),
+                    expected,
+                    "{} on degree {degree} in C {}",
+                    shape.name(),
+                    scale.name()
+                );
+            }
+            assert_eq!(app.cursor.row, 2, "the cursor moves on by the edit step");
+            assert!(app.pattern().cell(0, 0).instrument.is_some());
+        }
+    }
+}
+
+#[test]
+fn chord_entry_inversions_and_undo() {
+    let mut app = app();
+    command(&mut app, "key C major");
+    let before = app.song.clone();
+    // A 7th on C, then its 1st, 2nd and 3rd inversions on the next rows.
+    press(&mut app, "M-2 z M-0 z M-0 z M-0 z");
+    assert_eq!(chord_row(&app, 0, 0, 4), ["C-4", "E-4", "G-4", "B-4"]);
+    assert_eq!(chord_row(&app, 1, 0, 4), ["E-4", "G-4", "B-4", "C-5"]);
+    assert_eq!(chord_row(&app, 2, 0, 4), ["G-4", "B-4", "C-5", "E-5"]);
+    assert_eq!(chord_row(&app, 3, 0, 4), ["B-4", "C-5", "E-5", "G-5"]);
+    assert!(screen(&app, 80, 24).contains("CHORD 7th inv 3"));
+    // Past the last inversion comes root position again; a triad keeps fewer.
+    press(&mut app, "M-0");
+    assert_eq!(app.chord_entry.inversion, 0);
+    press(&mut app, "M-0 M-0 M-0 M-1");
+    assert_eq!(app.chord_entry.inversion, 2, "a triad has two inversions");
+    press(&mut app, "x");
+    assert_eq!(
+        chord_row(&app, 4, 0, 3),
+        ["A-4", "D-5", "F-5"],
+        "Dm, 2nd inversion"
+    );
+    // Each chord is one undo step.
+    press(&mut app, "C-z C-z C-z C-z C-z");
+    assert_eq!(app.song.patterns, before.patterns);
+    // Off again: a piano key writes one note; the status line no longer shows it.
+    press(&mut app, "M-c");
+    assert!(!app.chord_entry.on);
+    assert!(!screen(&app, 80, 24).contains("CHORD"));
+    press(&mut app, "c");
+    assert_eq!(&cell(&app, 0, 0)[..3], "E-4");
+    assert!(app.pattern().cell(0, 1).is_empty());
+    // Too few channels to the right: said, nothing written.
+    press(&mut app, "M-c End End Home M-2");
+    let channels = app.pattern().channels();
+    assert_eq!(app.cursor.channel, channels - 1);
+    let song = app.song.clone();
+    press(&mut app, "z");
+    assert_eq!(app.song, song);
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("needs 4 channels")
+    );
+}
+
+// ----- sample editor -----
+
+/// A song in a temporary folder with a sampler on `take.wav`: half a second of quiet
+/// noise with hits at frames 2400, 9600 and 16800 (48 kHz, mono).
+fn sample_app() -> (tempfile::TempDir, App, Vec<f32>) {
+    use crate::song::{Instrument, SampleData, Sampler, sample_edit};
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = crate::dsp::rng::Rng::new(11);
+    let mut take: Vec<f32> = (0..24_000).map(|_| 0.001 * rng.next_bipolar()).collect();
+    for at in [2_400, 9_600, 16_800] {
+        for n in 0..3_000 {
+            let t = n as f32 / 48_000.0;
+            take[at + n] += 0.5 * (std::f32::consts::TAU * 330.0 * t).sin() * (-t * 40.0).exp();
+        }
+    }
+    let data = SampleData {
+        sample_rate: 48_000,
+        channels: vec![take.clone()],
+    };
+    sample_edit::write_new_wav(&dir.path().join("take.wav"), &data).unwrap();
+    let mut song = starter();
+    song.instruments
+        .push(Instrument::sampler("Take", Sampler::new("take.wav")));
+    let mut app = App::new(song, dir.path().join("song.json"));
+    let last = app.song.instruments.len();
+    press(&mut app, "F4");
+    for _ in 1..last {
+        press(&mut app, "PgDn");
+    }
+    (dir, app, take)
+}
+
+fn sampler_path(app: &App) -> String {
+    match &app.song.instruments[app.instrument_index].source {
+        crate::song::Source::Sampler(s) => s.path.clone(),
+        crate::song::Source::Synth(_) => panic!("not a sampler"),
+    }
+}
+
+fn read_take(dir: &Path, name: &str) -> Vec<f32> {
+    let data = crate::song::load_wav(&dir.join(name)).unwrap();
+    assert_eq!(data.sample_rate, 48_000);
+    data.channels[0].clone()
+}
+
+#[test]
+fn sample_edits_write_new_files_and_undo_back_to_the_take() {
+    let (dir, mut app, take) = sample_app();
+    let original = std::fs::read(dir.path().join("take.wav")).unwrap();
+    let before = app.song.clone();
+    press(&mut app, "e");
+    assert!(app.sample_editor.is_some());
+    // 80 columns: 156 waveform columns over 24000 frames, 153 frames a step.
+    press(&mut app, "Right Right Tab Left");
+    assert_eq!(app.sample_editor.as_ref().unwrap().selection, 306..23_847);
+    press(&mut app, "t");
+    assert_eq!(sampler_path(&app), "take-trim.wav");
+    assert_eq!(read_take(dir.path(), "take-trim.wav"), take[306..23_847]);
+    assert_eq!(
+        app.sample_editor.as_ref().unwrap().selection,
+        0..23_541,
+        "the trimmed sample is all selected"
+    );
+
+    press(&mut app, "r");
+    assert_eq!(sampler_path(&app), "take-reverse.wav");
+    let mut reversed = take[306..23_847].to_vec();
+    reversed.reverse();
+    assert_eq!(read_take(dir.path(), "take-reverse.wav"), reversed);
+
+    press(&mut app, "n");
+    press(&mut app, "BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "-3");
+    press(&mut app, "Enter");
+    assert_eq!(sampler_path(&app), "take-normalise.wav");
+    let normalised = read_take(dir.path(), "take-normalise.wav");
+    let peak = normalised.iter().fold(0.0f32, |m, s| m.max(s.abs()));
+    let peak_db = crate::dsp::util::gain_to_db(peak);
+    assert!((peak_db + 3.0).abs() < 0.01, "peak {peak_db} dBFS");
+
+    // A fade out over the last 10 columns' worth, linear.
+    press(&mut app, "c c c c End");
+    assert_eq!(
+        app.sample_editor.as_ref().unwrap().curve.name(),
+        "equal power"
+    );
+    press(&mut app, "c c c");
+    assert_eq!(app.sample_editor.as_ref().unwrap().curve.name(), "linear");
+    press(&mut app, "BTab End S-Left");
+    let selection = app.sample_editor.as_ref().unwrap().selection.clone();
+    assert_eq!(
+        selection,
+        22_040..23_541,
+        "End, then back ten columns of 150"
+    );
+    press(&mut app, "o");
+    let faded = read_take(dir.path(), "take-fadeout.wav");
+    assert_eq!(faded[..selection.start], normalised[..selection.start]);
+    assert_eq!(*faded.last().unwrap(), 0.0);
+    let mid = selection.start + 750;
+    let expected = normalised[mid] * (1.0 - 750.0 / 1500.0);
+    assert!((faded[mid] - expected).abs() < 1e-6);
+
+    // Every edit undoes back to the take, whose file is untouched.
+    press(&mut app, "C-z C-z C-z C-z");
+    assert_eq!(app.song, before);
+    assert_eq!(sampler_path(&app), "take.wav");
+    assert_eq!(
+        std::fs::read(dir.path().join("take.wav")).unwrap(),
+        original
+    );
+    press(&mut app, "C-y");
+    assert_eq!(sampler_path(&app), "take-trim.wav");
+    // Each edit made a new file; none was written twice.
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "take-fadeout.wav",
+            "take-normalise.wav",
+            "take-reverse.wav",
+            "take-trim.wav",
+            "take.wav"
+        ]
+    );
+}
+
+#[test]
+fn slicing_makes_new_instruments_equal_or_at_the_hits() {
+    let (dir, mut app, take) = sample_app();
+    let count = app.song.instruments.len();
+    press(&mut app, "e s BSpace");
+    type_text(&mut app, "4");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.instruments.len(), count + 4);
+    let mut joined = Vec::new();
+    for i in 0..4 {
+        let inst = &app.song.instruments[count + i];
+        assert_eq!(inst.name, format!("Take {}", i + 1));
+        let crate::song::Source::Sampler(s) = &inst.source else {
+            panic!("a sampler")
+        };
+        joined.extend(read_take(dir.path(), &s.path));
+    }
+    assert_eq!(joined, take, "the slices cover the take exactly");
+    press(&mut app, "C-z");
+    assert_eq!(app.song.instruments.len(), count, "one undo step");
+
+    press(&mut app, "S");
+    press(&mut app, "BSpace BSpace BSpace");
+    type_text(&mut app, "12");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.instruments.len(), count + 3, "{:?}", app.message);
+    for (i, hit) in [2_400usize, 9_600, 16_800].into_iter().enumerate() {
+        let crate::song::Source::Sampler(s) = &app.song.instruments[count + i].source else {
+            panic!("a sampler")
+        };
+        let slice = read_take(dir.path(), &s.path);
+        // Where the slice starts in the take, found by its samples.
+        let start = (0..take.len() - slice.len() + 1)
+            .find(|&at| take[at..at + 64] == slice[..64])
+            .unwrap();
+        let ms = (start as f32 - hit as f32).abs() / 48.0;
+        assert!(ms <= 2.0, "slice {i} starts {ms} ms from its hit");
+    }
+}
+
+#[test]
+fn loop_points_move_while_the_sample_plays_and_undo_in_one_step() {
+    let (_dir, mut app, _) = sample_app();
+    app.audio.available = true;
+    press(&mut app, "e Right Right Right Tab Left l");
+    let looped = crate::song::SampleLoop {
+        mode: crate::song::LoopMode::Forward,
+        start: 459,
+        end: 23_847,
+    };
+    let sample_loop = |app: &App| match &app.song.instruments[app.instrument_index].source {
+        crate::song::Source::Sampler(s) => s.sample_loop,
+        crate::song::Source::Synth(_) => None,
+    };
+    assert_eq!(sample_loop(&app), Some(looped));
+    press(&mut app, "Space");
+    let root = "C-4".parse().unwrap();
+    assert_eq!(app.audition(), Some((app.instrument_index, root)));
+    // Tab to the loop start, then three nudges: one undo step.
+    press(&mut app, "Tab Right Right Right");
+    assert_eq!(sample_loop(&app).unwrap().start, 459 + 3 * 153);
+    press(&mut app, "Tab Left");
+    assert_eq!(sample_loop(&app).unwrap().end, 23_847 - 153);
+    press(&mut app, "C-z");
+    assert_eq!(sample_loop(&app).unwrap().end, 23_847);
+    assert_eq!(sample_loop(&app).unwrap().start, 459 + 3 * 153);
+    press(&mut app, "C-z");
+    assert_eq!(sample_loop(&app), Some(looped));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("▶ sel 0.010-0.497 s"), "{text}");
+    assert!(text.contains("loop fwd 459-23847  [loop end]"), "{text}");
+    insta::assert_snapshot!("sample_editor_80x24", text);
+    press(&mut app, "Esc");
+    assert!(app.sample_editor.is_none());
+    assert_eq!(app.audition(), None, "closing stops the sample");
+    // On a synth there is no sample to edit.
+    press(&mut app, "PgUp e");
+    assert!(app.sample_editor.is_none());
+    assert!(app.message.as_ref().unwrap().error);
 }
