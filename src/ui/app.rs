@@ -214,6 +214,7 @@ pub struct Place {
     pub param: usize,
     pub song_field: usize,
     pub mixer: MixerCursor,
+    pub master_param: usize,
 }
 
 struct UndoStep {
@@ -659,6 +660,7 @@ impl App {
             param: self.param,
             song_field: self.song_field,
             mixer: self.mixer,
+            master_param: self.master_param,
         }
     }
 
@@ -670,6 +672,7 @@ impl App {
         self.param = place.param;
         self.song_field = place.song_field;
         self.mixer = place.mixer;
+        self.master_param = place.master_param;
         self.clamp_places();
     }
 
