@@ -228,6 +228,8 @@ pub enum PlayRequest {
     FromCursor,
     FromStart,
     LoopPattern,
+    /// Loop the shown pattern from this row (a take's count-in).
+    LoopPatternFrom(usize),
     Stop,
 }
 
@@ -294,6 +296,10 @@ pub struct App {
     pub preview: Option<NotePreview>,
     /// Decoded samples by path, for the waveform picture.
     pub samples: HashMap<String, Result<Arc<SampleData>, String>>,
+    /// Recording from the audio input (instruments view).
+    pub record: super::record::RecordPanel,
+    /// Notes from MIDI keys to start and release, for a player to sound and clear.
+    pub midi_notes: Vec<super::midi::MidiNote>,
     undo: VecDeque<UndoStep>,
     redo: Vec<UndoStep>,
 }
@@ -343,6 +349,8 @@ impl App {
             play_request: None,
             audio: Default::default(),
             samples: HashMap::new(),
+            record: Default::default(),
+            midi_notes: Vec::new(),
             undo: VecDeque::new(),
             redo: Vec::new(),
         };
