@@ -216,6 +216,7 @@ pub struct Place {
     pub param: usize,
     pub song_field: usize,
     pub mixer: MixerCursor,
+    pub master_param: usize,
 }
 
 struct UndoStep {
@@ -681,6 +682,7 @@ impl App {
             param: self.param,
             song_field: self.song_field,
             mixer: self.mixer,
+            master_param: self.master_param,
         }
     }
 
@@ -692,6 +694,7 @@ impl App {
         self.param = place.param;
         self.song_field = place.song_field;
         self.mixer = place.mixer;
+        self.master_param = place.master_param;
         self.clamp_places();
     }
 

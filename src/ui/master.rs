@@ -358,7 +358,7 @@ fn prompt_start(master: &Master, p: MasterParam) -> String {
 }
 
 /// The presets a render from the Master view can use, after the song's own settings.
-pub(super) const RENDER_PRESETS: [Option<Preset>; 6] = [
+const RENDER_PRESETS: [Option<Preset>; 6] = [
     None,
     Some(Preset::Streaming),
     Some(Preset::Club),

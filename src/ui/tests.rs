@@ -1013,8 +1013,10 @@ fn master_keys_edit_every_stage_type_reset_bypass_and_undo() {
     assert!(app.song.problems().is_empty());
     // Every change was one undo step, back to where it was made.
     assert_eq!(app.undo_len(), 18);
-    press(&mut app, "F2 C-z");
+    let target_setting = app.master_param;
+    press(&mut app, "Home F2 C-z");
     assert_eq!(app.view, View::Master, "undo goes back to the Master view");
+    assert_eq!(app.master_param, target_setting, "and to the setting");
     assert_eq!(app.song.master.target_lufs, Some(-14.5));
     while app.undo_len() > 0 {
         press(&mut app, "C-z");
