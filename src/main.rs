@@ -106,7 +106,7 @@ enum Command {
         seconds: Option<f64>,
         /// Leave out leading silence: frames quieter than this (dBFS) until the first
         /// louder one.
-        #[arg(long, default_value_t = audio::record::DEFAULT_TRIM_DB,
+        #[arg(long, default_value_t = audio::record::DEFAULT_TRIM_DB, value_name = "DB",
               allow_negative_numbers = true, value_parser = parse_trim)]
         trim_below: f32,
         /// Keep the leading silence.

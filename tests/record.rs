@@ -323,3 +323,40 @@ fn without_an_input_device_record_says_so_and_leaves_no_file() {
     assert!(stderr.contains("null"), "the inputs are listed: {stderr}");
     assert_eq!(leftovers(home.path()), Vec::<PathBuf>::new());
 }
+
+#[test]
+fn bad_record_arguments_are_refused_before_anything_opens() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (
+            &["record", "x.wav", "--seconds", "0"][..],
+            "allowed: a number of seconds above 0",
+        ),
+        (
+            &["record", "x.wav", "--trim-below", "6"][..],
+            "allowed: -120 to 0 (dBFS)",
+        ),
+    ] {
+        let out = run_with_home(home.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    if alsa_missing() {
+        return;
+    }
+    let input = signal(RATE);
+    let home = home_capturing(&input);
+    let missing = home.path().join("no/such/dir/take.wav");
+    let out = run_with_home(
+        home.path(),
+        &["record", missing.to_str().unwrap(), "--seconds", "1"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no/such/dir/take.wav: cannot be written"),
+        "{stderr}"
+    );
+    assert_eq!(leftovers(home.path()), Vec::<PathBuf>::new());
+}

@@ -340,7 +340,7 @@ impl Input {
         let queue = self.queue.take().ok_or(InputError::Busy)?;
         let file_error = |e: io::Error| InputError::File {
             path: plan.path.clone(),
-            message: e.to_string(),
+            message: format!("cannot be written ({e})"),
         };
         let temporary = temporary_path(&plan.path);
         let writer =

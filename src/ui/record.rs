@@ -422,6 +422,17 @@ impl Recorder {
     }
 }
 
+/// Leaving the editor in the middle of a take still writes it to disk (not into the
+/// song: nothing can be asked any more), rather than lose it.
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if let (Some(input), Some(take)) = (&mut self.input, self.take.take()) {
+            take.stop();
+            let _ = input.finish(take);
+        }
+    }
+}
+
 // ----- drawing -----
 
 /// The recording panel along the bottom of the instruments view while recording is
