@@ -459,6 +459,9 @@ impl App {
             Action::DeleteInstrument => self.delete_instrument(),
             Action::OpenSampleEditor => self.open_sample_editor(),
             Action::Sample(a) => self.sample_editor_action(a),
+            Action::RecordArm | Action::RecordTake | Action::RecordCountIn => {
+                self.record_action(action)
+            }
             _ => {}
         }
     }
@@ -471,7 +474,7 @@ impl App {
         self.clamp_places();
     }
 
-    fn add_instrument(&mut self, inst: Instrument) {
+    pub(super) fn add_instrument(&mut self, inst: Instrument) {
         if self.song.instruments.len() >= 255 {
             self.error("a song holds at most 255 instruments");
             return;
