@@ -145,6 +145,21 @@ pub fn fade(
     })
 }
 
+/// The rising zero crossing (a frame whose sum over channels is >= 0 after one below 0)
+/// nearest to `at` within `within` frames either side, if any: a loop whose ends are both
+/// such frames joins without a click.
+pub fn nearest_rising_zero(data: &SampleData, at: usize, within: usize) -> Option<usize> {
+    let frames = data.frames();
+    let level = |i: usize| data.channels.iter().map(|c| c[i]).sum::<f32>();
+    let rising = |i: usize| i > 0 && i < frames && level(i - 1) < 0.0 && level(i) >= 0.0;
+    (0..=within).find_map(|d| {
+        [at.checked_sub(d), at.checked_add(d)]
+            .into_iter()
+            .flatten()
+            .find(|&i| rising(i))
+    })
+}
+
 /// `parts` ranges of (nearly) equal length, in order, covering `0..frames` exactly.
 pub fn equal_slices(frames: usize, parts: usize) -> Vec<Range<usize>> {
     let parts = parts.clamp(1, frames.max(1));
@@ -239,8 +254,14 @@ pub fn write_new_wav(path: &Path, data: &SampleData) -> io::Result<()> {
         out.flush()?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        // A hard link, unlike a rename, fails when the name is taken.
-        std::fs::hard_link(&tmp, path)?;
+        // A hard link, unlike a rename, fails when the name is taken. Where the
+        // filesystem has no hard links, a rename after a last look has to do.
+        match std::fs::hard_link(&tmp, path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(e),
+            Err(_) if path.exists() => return Err(io::ErrorKind::AlreadyExists.into()),
+            Err(_) => std::fs::rename(&tmp, path)?,
+        }
         if let Ok(d) = std::fs::File::open(&dir) {
             let _ = d.sync_all();
         }
@@ -380,6 +401,33 @@ mod tests {
             // Outside the fade nothing changes.
             assert_eq!(faded_in.channels[0][499], 1.0);
             assert_eq!(faded_in.channels[0][1501], 1.0);
+        }
+    }
+
+    #[test]
+    fn the_nearest_rising_zero_crossing_is_found() {
+        // A 100-frame-period sine: rising crossings at 0, 100, 200 ... (the first has no
+        // frame before it, so it does not count).
+        let sine = SampleData {
+            sample_rate: 48_000,
+            channels: vec![
+                (0..1000)
+                    .map(|i| (std::f32::consts::TAU * (i as f32 + 0.5) / 100.0).sin())
+                    .collect(),
+            ],
+        };
+        assert_eq!(nearest_rising_zero(&sine, 310, 50), Some(300));
+        assert_eq!(nearest_rising_zero(&sine, 370, 50), Some(400));
+        assert_eq!(nearest_rising_zero(&sine, 350, 10), None);
+        assert_eq!(nearest_rising_zero(&sine, 5, 10), None);
+        assert_eq!(
+            nearest_rising_zero(&sine, 990, 50),
+            None,
+            "none past the end"
+        );
+        for at in [120, 480, 777] {
+            let z = nearest_rising_zero(&sine, at, 60).unwrap();
+            assert!(sine.channels[0][z - 1] < 0.0 && sine.channels[0][z] >= 0.0);
         }
     }
 

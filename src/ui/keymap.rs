@@ -948,6 +948,11 @@ fn build() -> Vec<Binding> {
         );
         sample(&[Key::char('L')], S::LoopOff, "Loop off");
         sample(
+            &[Key::char('z')],
+            S::ToggleSnap,
+            "Loop points snap to rising zero crossings (no click) on / off",
+        );
+        sample(
             &[Key::char(' '), Key::char('p')],
             S::Audition,
             "Play / stop the sample, looping, while you move the loop points",

@@ -45,6 +45,7 @@ pub enum SampleAction {
     Gain,
     LoopSelection,
     LoopOff,
+    ToggleSnap,
     Audition,
     SliceEqual,
     SliceTransients,
@@ -105,6 +106,9 @@ pub struct SampleEditor {
     pub threshold_db: f32,
     /// The sample loops through the player while on.
     pub auditioning: bool,
+    /// Moved loop points land on the nearest rising zero crossing, so the loop does not
+    /// click.
+    pub snap: bool,
     /// The song revision right after a loop-marker move: a next move while nothing else
     /// changed joins that move's undo step, so a nudged loop undoes in one go.
     loop_move_revision: Option<u64>,
@@ -122,6 +126,7 @@ impl SampleEditor {
             slices: 8,
             threshold_db: 9.0,
             auditioning: false,
+            snap: true,
             loop_move_revision: None,
         }
     }
@@ -295,10 +300,10 @@ impl App {
                 } else {
                     at.saturating_sub(step)
                 };
-                self.set_marker(to, frames);
+                self.set_marker(to, frames, step / 2);
             }
             SampleAction::MoveToEnd { end } => {
-                self.set_marker(if end { frames } else { 0 }, frames)
+                self.set_marker(if end { frames } else { 0 }, frames, 0)
             }
             SampleAction::NextMarker | SampleAction::PrevMarker => {
                 let mut order = vec![Marker::SelectionStart, Marker::SelectionEnd];
@@ -391,6 +396,15 @@ impl App {
                 }
                 self.info("loop off");
             }
+            SampleAction::ToggleSnap => {
+                editor.snap = !editor.snap;
+                let on = editor.snap;
+                self.info(if on {
+                    "loop points snap to rising zero crossings"
+                } else {
+                    "loop points move freely"
+                });
+            }
             SampleAction::Audition => {
                 if !self.audio.available {
                     self.error("no audio output: the sample cannot be heard");
@@ -421,9 +435,16 @@ impl App {
         }
     }
 
-    /// Puts the active marker at frame `to`, keeping start before end.
-    fn set_marker(&mut self, to: usize, frames: usize) {
+    /// Puts the active marker at frame `to`, keeping start before end; a loop point
+    /// snaps (when asked) to a rising zero crossing up to `snap_within` frames away.
+    fn set_marker(&mut self, to: usize, frames: usize, snap_within: usize) {
         let sample_loop = self.sample_loop();
+        let snapped = match (&self.sample_editor, self.edited_sample()) {
+            (Some(e), Some((_, data))) if e.snap && snap_within > 0 => {
+                sample_edit::nearest_rising_zero(&data, to, snap_within).unwrap_or(to)
+            }
+            _ => to,
+        };
         let Some(editor) = self.sample_editor.as_mut() else {
             return;
         };
@@ -439,6 +460,7 @@ impl App {
                 let Some(l) = sample_loop else {
                     return;
                 };
+                let to = snapped;
                 let (start, end) = if editor.marker == Marker::LoopStart {
                     ((to as u32).min(l.end.saturating_sub(1)), l.end)
                 } else {
@@ -799,8 +821,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
             Span::styled(editor.curve.name(), theme::VALUE),
             Span::styled(
                 format!(
-                    "  norm {:.1} dBFS  gain {:.1} dB  slices {}  chop {:.0} dB",
-                    editor.normalise_peak_db, editor.gain_db, editor.slices, editor.threshold_db
+                    "  norm {:.1} dBFS  gain {:.1} dB  slices {}  chop {:.0} dB  snap {}",
+                    editor.normalise_peak_db,
+                    editor.gain_db,
+                    editor.slices,
+                    editor.threshold_db,
+                    if editor.snap { "on" } else { "off" }
                 ),
                 theme::LABEL,
             ),

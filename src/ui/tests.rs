@@ -1568,7 +1568,8 @@ fn slicing_makes_new_instruments_equal_or_at_the_hits() {
 fn loop_points_move_while_the_sample_plays_and_undo_in_one_step() {
     let (_dir, mut app, _) = sample_app();
     app.audio.available = true;
-    press(&mut app, "e Right Right Right Tab Left l");
+    // Snapping to zero crossings off: the points land exactly where the keys put them.
+    press(&mut app, "e z Right Right Right Tab Left l");
     let looped = crate::song::SampleLoop {
         mode: crate::song::LoopMode::Forward,
         start: 459,
@@ -1603,4 +1604,25 @@ fn loop_points_move_while_the_sample_plays_and_undo_in_one_step() {
     press(&mut app, "PgUp e");
     assert!(app.sample_editor.is_none());
     assert!(app.message.as_ref().unwrap().error);
+}
+
+#[test]
+fn moved_loop_points_snap_to_rising_zero_crossings() {
+    let (_dir, mut app, take) = sample_app();
+    press(&mut app, "e l Tab Tab Right Right Tab Left Left");
+    let crate::song::Source::Sampler(s) = &app.song.instruments[app.instrument_index].source else {
+        panic!("a sampler")
+    };
+    let l = s.sample_loop.unwrap();
+    let (start, end) = (l.start as usize, l.end as usize);
+    // Two steps of 153 frames, each snapped up to 76 frames either way.
+    assert!((306 - 152..=306 + 152).contains(&start), "{start}");
+    assert!((23_694 - 152..=23_694 + 152).contains(&end), "{end}");
+    for at in [start, end] {
+        assert!(
+            take[at - 1] < 0.0 && take[at] >= 0.0,
+            "{at} is no rising crossing"
+        );
+    }
+    assert!(screen(&app, 80, 24).contains("snap on"));
 }
