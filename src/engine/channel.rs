@@ -43,6 +43,8 @@ pub struct Channel {
     vibrato_depth: u8,
     volume_slide_memory: u8,
     delayed: Option<Cell>,
+    /// A note started since `take_note_started` was last asked (a ducker's trigger).
+    note_started: bool,
     serial: u64,
     seed: u64,
 }
@@ -65,9 +67,15 @@ impl Channel {
             vibrato_depth: 0,
             volume_slide_memory: 0,
             delayed: None,
+            note_started: false,
             serial: 0,
             seed: (index as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
         }
+    }
+
+    /// Whether a note has started since the last call.
+    pub fn take_note_started(&mut self) -> bool {
+        std::mem::take(&mut self.note_started)
     }
 
     /// The pan set by the `8xx` effect, added to the mixer strip's pan.
@@ -142,6 +150,8 @@ impl Channel {
             Source::Synth(s) if s.glide > 0.0 => Some(s.glide),
             _ => None,
         };
+        // A legato note starts too, as far as a ducker keyed to this channel hears.
+        self.note_started = true;
         let previous_pitch = self.pitch;
         self.pitch = pitch;
         self.note_pitch = pitch;

@@ -839,6 +839,57 @@ fn mixer_typed_values_and_reset() {
 }
 
 #[test]
+fn sidechain_keys_step_over_loops_and_the_ducker_edits_and_undoes() {
+    let mut app = App::new(Song::new(3), PathBuf::from("/nonexistent/sc.json"));
+    press(&mut app, "F9");
+    let key_source = super::mixer::params(app.mixer_strip())
+        .iter()
+        .position(|p| p.label() == "sidechain")
+        .unwrap();
+    app.mixer.param = key_source;
+    // Channel 1 cannot key itself: stepping up from "own" lands on channel 2.
+    press(&mut app, "]");
+    assert_eq!(app.song.mixer.channels[0].sidechain.channel, Some(2));
+    // Channel 2 keyed by 1 would loop (1 is keyed by 2), and 2 is itself: on to 3.
+    press(&mut app, "Right ]");
+    assert_eq!(app.song.mixer.channels[1].sidechain.channel, Some(3));
+    press(&mut app, "Enter BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "1");
+    press(&mut app, "Enter");
+    let message = app.message.as_ref().unwrap();
+    assert!(
+        message.error && message.text.contains("loop"),
+        "{}",
+        message.text
+    );
+    assert_eq!(app.song.mixer.channels[1].sidechain.channel, Some(3));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("sidechain") && text.contains("ch 3"),
+        "{text}"
+    );
+    // The ducker: on, triggered by channel 1's notes, 6 dB deeper, an S-shaped release.
+    press(&mut app, "PgDn ] Down ] Down [ [ Down Down Down Down ]");
+    let ducker = app.song.mixer.channels[1].ducker;
+    assert!(!ducker.bypass);
+    assert_eq!(ducker.trigger, crate::song::DuckTrigger::Channel(1));
+    assert_eq!(ducker.depth_db, -18.0, "two coarse 3 dB steps down");
+    assert_eq!(ducker.curve, crate::song::DuckCurve::SCurve);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("s-curve") && text.contains("ch 1"), "{text}");
+    assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+    for _ in 0..5 {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(
+        app.song.mixer.channels[1].ducker,
+        crate::song::Ducker::default()
+    );
+    press(&mut app, "C-z");
+    assert_eq!(app.song.mixer.channels[1].sidechain.channel, None);
+}
+
+#[test]
 fn mixer_ranges_are_the_validators() {
     // Every parameter of every kind of strip, pushed to both ends, stays valid.
     let mut app = app();
