@@ -132,6 +132,7 @@ impl Engine {
             instruments: &self.song.instruments,
             ticks_per_row: self.sequencer.speed(),
             tick_length: self.tick_length,
+            accent: 1.0,
         };
         if let Some(c) = self.channels.get_mut(channel) {
             c.start_row(cell, &ctx);

@@ -185,6 +185,7 @@ impl Engine {
             instruments: &self.song.instruments,
             ticks_per_row: self.sequencer.speed(),
             tick_length: self.tick_length,
+            accent: tick.accent,
         };
         let pattern = &self.song.patterns[tick.pattern];
         for (ch, channel) in self.channels.iter_mut().enumerate() {
@@ -382,7 +383,7 @@ mod tests {
     }
 
     #[test]
-    fn sidechains_and_duckers_give_identical_output_for_any_block_size() {
+    fn sidechains_duckers_and_grooves_give_identical_output_for_any_block_size() {
         let mut s = song(Instrument::synth("saw", Synth::default()), &[]);
         s.mixer.channels = vec![Default::default(); 3];
         let mut p = Pattern::new("P", 16, 3);
@@ -403,6 +404,7 @@ mod tests {
         strips[1].ducker.bypass = false;
         strips[1].ducker.trigger = crate::song::DuckTrigger::Channel(3);
         s.mixer.reverb.bus_return.ducker.bypass = false;
+        s.groove = Some(crate::song::Groove::House);
         assert_eq!(s.problems(), Vec::<String>::new());
         let bank = SampleBank::default();
         let reference = render_to_vec(&s, &bank, RATE, 512);

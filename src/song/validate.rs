@@ -239,6 +239,21 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
         "",
     );
     p.range("swing", song.swing, 0.0..=75.0, " %");
+    let rows_per_beat = usize::from(song.rows_per_beat);
+    if let Some(groove) = &song.groove {
+        p.0.extend(groove.problems("groove", rows_per_beat));
+        if song.swing != 0.0 {
+            p.0.push(format!(
+                "swing: {} with a groove as well (give one: a groove such as \"swing 62\" replaces swing)",
+                song.swing
+            ));
+        }
+    }
+    for (i, pattern) in song.patterns.iter().enumerate() {
+        if let Some(groove) = &pattern.groove {
+            p.0.extend(groove.problems(&format!("patterns[{i}].groove"), rows_per_beat));
+        }
+    }
     if !SAMPLE_RATES.contains(&song.render.sample_rate) {
         p.0.push(format!(
             "render.sample_rate: {} is not allowed (allowed {SAMPLE_RATES:?})",
