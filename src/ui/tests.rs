@@ -665,6 +665,50 @@ fn cells_written_match_the_file_form() {
 }
 
 #[test]
+fn grooves_from_the_command_line_and_the_song_view_undo() {
+    let mut app = app();
+    app.song.swing = 20.0;
+    press(&mut app, ":");
+    type_text(&mut app, "groove swing 62");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(62.0)));
+    assert_eq!(app.song.swing, 0.0, "the groove replaces the plain swing");
+    press(&mut app, ":");
+    type_text(&mut app, "groove pattern triplet");
+    press(&mut app, "Enter");
+    assert_eq!(
+        app.song.patterns[0].groove,
+        Some(crate::song::Groove::Triplet)
+    );
+    press(&mut app, ":");
+    type_text(&mut app, "groove swing 90");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().error);
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(62.0)));
+    // The song view steps through the presets: from 62 up to 63, 66, 69, 72, then house.
+    let field = super::song_view::FIELDS
+        .iter()
+        .position(|&f| f == super::song_view::Field::Groove)
+        .unwrap();
+    press(&mut app, "F5");
+    app.song_field = field;
+    press(&mut app, "Right");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(63.0)));
+    press(&mut app, "Right Right Right Right");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(75.0)));
+    press(&mut app, "Right");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::House));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("groove") && text.contains("house"), "{text}");
+    assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+    for _ in 0..8 {
+        press(&mut app, "C-z");
+    }
+    assert_eq!((app.song.groove.clone(), app.song.swing), (None, 20.0));
+    assert_eq!(app.song.patterns[0].groove, None);
+}
+
+#[test]
 fn pattern_operations_undo_and_redo() {
     let mut app = app();
     let original = app.song.clone();
@@ -672,7 +716,7 @@ fn pattern_operations_undo_and_redo() {
     type_text(&mut app, "len 32");
     press(
         &mut app,
-        "Enter F5 Down Down Down Down Down Down Down Down Down Right F2 c",
+        "Enter F5 Down Down Down Down Down Down Down Down Down Down Right F2 c",
     );
     let edited = app.song.clone();
     assert_eq!(edited.patterns.len(), 3);
