@@ -680,6 +680,8 @@ fn grooves_from_the_command_line_and_the_song_view_undo() {
         app.song.patterns[0].groove,
         Some(crate::song::Groove::Triplet)
     );
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("groove triplet"), "{text}");
     press(&mut app, ":");
     type_text(&mut app, "groove swing 90");
     press(&mut app, "Enter");
