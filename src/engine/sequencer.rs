@@ -515,6 +515,52 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_groove_holds_while_it_plays_and_a_live_groove_change_keeps_the_row() {
+        let mut s = song(8, 1);
+        s.tempo = 120.0;
+        s.patterns.push(Pattern::new("B", 8, 2));
+        s.patterns[1].groove = Some(crate::song::Groove::Swing(75.0));
+        s.arrangement.push(OrderEntry {
+            pattern: "B".into(),
+            section: "drop".into(),
+            repeat: 1,
+        });
+        let row: f64 = 48_000.0 * 60.0 / (120.0 * 4.0);
+        let starts = row_starts(&s, 48_000);
+        for (r, &at) in starts.iter().enumerate() {
+            let late = if r >= 8 && r % 2 == 1 { 0.5 * row } else { 0.0 };
+            assert_eq!(at, (r as f64 * row + late).ceil() as u64, "row {r}");
+        }
+        // While row 5 of A plays, the song takes a groove: row 5 keeps its start, the
+        // rows after follow the new groove (row 6 comes half a row early, as a 75 %
+        // swing's odd row ends), and B keeps its own.
+        let mut seq = Sequencer::new(&s, 48_000);
+        let mut heard = Vec::new();
+        while let Some(t) = seq.advance(&s) {
+            if t.tick == 0 {
+                heard.push(t.at);
+                if t.row == 5 {
+                    break;
+                }
+            }
+        }
+        let mut grooved = s.clone();
+        grooved.groove = Some(crate::song::Groove::Swing(75.0));
+        let mut order = OrderList::new(&grooved);
+        seq.adopt(&s, &grooved, &mut order);
+        while let Some(t) = seq.advance(&grooved) {
+            if t.tick == 0 {
+                heard.push(t.at);
+            }
+        }
+        assert_eq!(heard[5], (5.0 * row).ceil() as u64);
+        assert_eq!(heard[6], (5.5 * row).ceil() as u64);
+        assert_eq!(heard[7] - heard[6], (1.5 * row) as u64);
+        assert_eq!(heard.len(), 16);
+        assert!(heard.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
     fn tempo_changes_keep_earlier_rows_and_speed_up_later_ones() {
         let mut s = song(8, 1);
         s.tempo = 120.0;
