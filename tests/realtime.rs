@@ -117,8 +117,10 @@ fn playing_every_demo_song_never_allocates() {
     assert!(played >= 3);
 }
 
-/// Every strip fully on (EQ, high-pass, compressor, both sends), both buses, stems
-/// captured and meters read after each block: still no allocation in the audio path.
+/// Every strip fully on (EQ, high-pass, compressor keyed by the last channel, ducker
+/// pumped by the first channel's notes, both sends), both buses (the reverb's return
+/// ducking on the beat), stems captured and meters read after each block: still no
+/// allocation in the audio path.
 #[test]
 fn a_fully_loaded_mixer_with_stems_and_meters_never_allocates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
@@ -134,7 +136,16 @@ fn a_fully_loaded_mixer_with_stems_and_meters_never_allocates() {
         strip.sends.reverb.level_db = -12.0;
         strip.sends.delay.level_db = -18.0;
         strip.sends.delay.pre_fader = true;
+        strip.ducker.bypass = false;
+        strip.ducker.trigger = song::DuckTrigger::Channel(1);
     }
+    let channels = song.mixer.channels.len();
+    for strip in &mut song.mixer.channels[..channels - 1] {
+        strip.sidechain.channel = Some(channels);
+        strip.sidechain.high_pass_hz = 150.0;
+    }
+    song.mixer.reverb.bus_return.ducker.bypass = false;
+    assert_eq!(song.problems(), Vec::<String>::new());
     song.arrangement.truncate(2);
     let rate = 48_000;
     let mut engine = Engine::new(&song, &samples, rate);
@@ -211,6 +222,9 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     run(&mut callback, &mut control, 50);
     edited.mixer.channels[0].mute = true;
     edited.mixer.channels[1].solo = true;
+    edited.mixer.channels[1].sidechain.channel = Some(3);
+    edited.mixer.channels[1].compressor.bypass = false;
+    edited.mixer.channels[2].ducker.bypass = false;
     control.send(Command::Update(snapshot(&edited, start)));
     run(&mut callback, &mut control, 50);
     edited.mixer.channels.push(Default::default());

@@ -133,13 +133,27 @@ impl Compressor {
     }
 
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        self.process_keyed(left, right, None);
+    }
+
+    /// With a `key`, the detector hears it instead of the signal (a sidechain): the
+    /// key's frames line up with the signal's.
+    pub fn process_keyed(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        key: Option<(&[f32], &[f32])>,
+    ) {
         if self.engaged.value() == 0.0 && self.engaged.is_settled() {
             self.reduction_db = 0.0;
             return;
         }
         let mut peak = self.peak_reduction_db;
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            let level = l.abs().max(r.abs());
+        for (i, (l, r)) in left.iter_mut().zip(right.iter_mut()).enumerate() {
+            let level = match key {
+                Some((kl, kr)) => kl[i].abs().max(kr[i].abs()),
+                None => l.abs().max(r.abs()),
+            };
             let target = if level > self.knee_start {
                 let input_db = fast_gain_to_db(level);
                 (input_db - self.curve_db(input_db)).max(0.0)
@@ -296,6 +310,32 @@ mod tests {
         c.process(&mut l, &mut r);
         assert_eq!(c.gain_reduction_db(), 0.0);
         assert!(l.iter().all(|&x| x == 0.0));
+    }
+
+    #[test]
+    fn a_key_drives_the_detector_and_the_gain_acts_on_the_signal() {
+        let mut c = compressor(CompressorSettings {
+            threshold_db: -30.0,
+            knee_db: 0.0,
+            ..CompressorSettings::default()
+        });
+        let quiet = steady(-40.0, 4_800);
+        let loud = steady(0.0, 4_800);
+        let (mut l, mut r) = (quiet.clone(), quiet.clone());
+        c.process_keyed(&mut l, &mut r, Some((&loud, &loud)));
+        // 0 dB into -30 dB at 4:1 takes 22.5 dB away, from the quiet signal.
+        assert!(
+            (level_db(l[4_799]) + 62.5).abs() < 0.05,
+            "{}",
+            level_db(l[4_799])
+        );
+        let silence = vec![0.0; 48_000];
+        let (mut l, mut r) = (steady(-6.0, 48_000), steady(-6.0, 48_000));
+        c.process_keyed(&mut l, &mut r, Some((&silence, &silence)));
+        assert!(
+            (level_db(l[47_999]) + 6.0).abs() < 0.02,
+            "a silent key lets go"
+        );
     }
 
     #[test]

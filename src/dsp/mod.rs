@@ -5,6 +5,7 @@ pub mod biquad;
 pub mod compressor;
 pub mod delay;
 pub mod dither;
+pub mod ducker;
 pub mod env;
 pub mod eq;
 pub mod filter;

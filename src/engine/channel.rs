@@ -23,6 +23,8 @@ pub struct Context<'a> {
     pub ticks_per_row: u8,
     /// Samples per tick at the current tempo.
     pub tick_length: f64,
+    /// The groove's accent on the current row (1 = full level).
+    pub accent: f32,
 }
 
 pub struct Channel {
@@ -34,6 +36,8 @@ pub struct Channel {
     pitch: f32,
     note_pitch: f32,
     volume: u8,
+    /// The groove accent the playing note started with; it holds for the note's life.
+    note_accent: f32,
     note_pan: f32,
     effect: Option<Effect>,
     porta_memory: u8,
@@ -43,6 +47,8 @@ pub struct Channel {
     vibrato_depth: u8,
     volume_slide_memory: u8,
     delayed: Option<Cell>,
+    /// A note started since `take_note_started` was last asked (a ducker's trigger).
+    note_started: bool,
     serial: u64,
     seed: u64,
 }
@@ -56,6 +62,7 @@ impl Channel {
             pitch: 60.0,
             note_pitch: 60.0,
             volume: MAX_VOLUME,
+            note_accent: 1.0,
             note_pan: 0.0,
             effect: None,
             porta_memory: 0,
@@ -65,9 +72,15 @@ impl Channel {
             vibrato_depth: 0,
             volume_slide_memory: 0,
             delayed: None,
+            note_started: false,
             serial: 0,
             seed: (index as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
         }
+    }
+
+    /// Whether a note has started since the last call.
+    pub fn take_note_started(&mut self) -> bool {
+        std::mem::take(&mut self.note_started)
     }
 
     /// The pan set by the `8xx` effect, added to the mixer strip's pan.
@@ -86,7 +99,7 @@ impl Channel {
             .instrument
             .and_then(|i| ctx.instruments.get(i))
             .map_or(1.0, |i| db_to_gain(i.gain_db));
-        f32::from(self.volume) / f32::from(MAX_VOLUME) * inst_gain
+        f32::from(self.volume) / f32::from(MAX_VOLUME) * inst_gain * self.note_accent
     }
 
     /// Tick 0 of a row.
@@ -142,6 +155,9 @@ impl Channel {
             Source::Synth(s) if s.glide > 0.0 => Some(s.glide),
             _ => None,
         };
+        // A legato note starts too, as far as a ducker keyed to this channel hears.
+        self.note_started = true;
+        self.note_accent = ctx.accent;
         let previous_pitch = self.pitch;
         self.pitch = pitch;
         self.note_pitch = pitch;

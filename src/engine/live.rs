@@ -9,7 +9,7 @@
 use super::channel::{Channel, Context};
 use super::mixer::Strips;
 use super::sequencer::OrderList;
-use super::{Engine, Stage, tail_frames};
+use super::{Engine, MAX_RUN, Stage, tail_frames};
 use crate::song::{Cell, ChannelStrip, Mixer, Pattern, SampleBank, Song};
 
 /// Where live play starts.
@@ -74,7 +74,7 @@ impl Snapshot {
             channels: (0..song.channel_count())
                 .map(|i| Channel::new(sample_rate as f32, i))
                 .collect(),
-            strips: Strips::new(&song.mixer, sample_rate as f32),
+            strips: Strips::new(&song.mixer, song.tempo, sample_rate as f32, MAX_RUN),
         }
     }
 }
@@ -132,6 +132,7 @@ impl Engine {
             instruments: &self.song.instruments,
             ticks_per_row: self.sequencer.speed(),
             tick_length: self.tick_length,
+            accent: 1.0,
         };
         if let Some(c) = self.channels.get_mut(channel) {
             c.start_row(cell, &ctx);

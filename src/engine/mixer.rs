@@ -9,8 +9,10 @@
 //! are linear and time-invariant apart from parameter glides every copy shares, so the
 //! copies' outputs add up to the shared bus's output.
 
+use crate::dsp::biquad::{Coefficients, Shape, State};
 use crate::dsp::compressor::{Compressor, CompressorSettings};
 use crate::dsp::delay::{Echo, EchoSettings};
+use crate::dsp::ducker::{DuckShape, Ducker, ReleaseCurve};
 use crate::dsp::eq::{BandSettings, HighPassOrder, ParametricEq};
 use crate::dsp::meter::StereoMeter;
 use crate::dsp::pan::constant_power;
@@ -18,7 +20,8 @@ use crate::dsp::reverb::{Reverb, ReverbSettings};
 use crate::dsp::smooth::Smoothed;
 use crate::dsp::util::db_to_gain;
 use crate::song::{
-    BusReturn, ChannelStrip, DelayBus, Eq, HighPassSlope, Mixer, ReverbBus, SILENT_DB,
+    BusReturn, ChannelStrip, DelayBus, DuckCurve, DuckTrigger, Ducker as SongDucker, Eq,
+    HighPassSlope, Mixer, ReverbBus, SILENT_DB,
 };
 
 const GLIDE_SECONDS: f32 = 0.01;
@@ -69,6 +72,58 @@ fn level(db: f32) -> f32 {
     if db <= SILENT_DB { 0.0 } else { db_to_gain(db) }
 }
 
+/// The ducker's shape at `tempo` (hold and release may follow it).
+fn duck_shape(d: &SongDucker, tempo: f32) -> DuckShape {
+    DuckShape {
+        depth_db: d.depth_db,
+        attack_seconds: d.attack_ms / 1000.0,
+        hold_seconds: d.hold.seconds(tempo),
+        release_seconds: d.release.seconds(tempo),
+        curve: match d.curve {
+            DuckCurve::Linear => ReleaseCurve::Linear,
+            DuckCurve::Exponential => ReleaseCurve::Exponential,
+            DuckCurve::SCurve => ReleaseCurve::SCurve,
+        },
+    }
+}
+
+/// A ducker with the song settings it follows and what starts it.
+struct Pump {
+    ducker: Ducker,
+    settings: SongDucker,
+}
+
+impl Pump {
+    fn new(sample_rate: f32) -> Pump {
+        Pump {
+            ducker: Ducker::new(sample_rate),
+            settings: SongDucker::default(),
+        }
+    }
+
+    fn apply(&mut self, settings: &SongDucker, tempo: f32, snap: bool) {
+        self.settings = *settings;
+        self.ducker.set(duck_shape(settings, tempo));
+        self.ducker.set_bypass(settings.bypass, snap);
+    }
+
+    fn set_tempo(&mut self, tempo: f32) {
+        self.ducker.set(duck_shape(&self.settings, tempo));
+    }
+
+    /// Starts the shape if a note on `channel` (or a beat, with `None`) is its trigger.
+    fn on(&mut self, event: Option<usize>) {
+        let fires = match (self.settings.trigger, event) {
+            (DuckTrigger::Beat, None) => true,
+            (DuckTrigger::Channel(n), Some(ch)) => n == ch + 1,
+            _ => false,
+        };
+        if fires {
+            self.ducker.trigger();
+        }
+    }
+}
+
 fn apply_eq(eq: &mut ParametricEq, settings: &Eq, snap: bool) {
     for (i, band) in settings.bands().iter().enumerate() {
         eq.set_band(
@@ -82,6 +137,40 @@ fn apply_eq(eq: &mut ParametricEq, settings: &Eq, snap: bool) {
     }
     if snap {
         eq.snap();
+    }
+}
+
+/// The high-pass on a compressor's key. Its state is settled (denormal-free) on a fixed
+/// grid of frames, never where a run ends, so the output does not depend on block sizes.
+struct KeyFilter {
+    coefficients: Coefficients,
+    state: [State; 2],
+    until_settle: usize,
+}
+
+const KEY_SETTLE_FRAMES: usize = 64;
+
+impl KeyFilter {
+    fn new() -> KeyFilter {
+        KeyFilter {
+            coefficients: Coefficients::IDENTITY,
+            state: [State::default(); 2],
+            until_settle: KEY_SETTLE_FRAMES,
+        }
+    }
+
+    fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let c = self.coefficients;
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            *l = self.state[0].process(&c, *l);
+            *r = self.state[1].process(&c, *r);
+            self.until_settle -= 1;
+            if self.until_settle == 0 {
+                self.until_settle = KEY_SETTLE_FRAMES;
+                self.state[0].settle();
+                self.state[1].settle();
+            }
+        }
     }
 }
 
@@ -141,10 +230,20 @@ struct Send {
 }
 
 struct Strip {
+    sample_rate: f32,
     /// Trim times ±1 for the phase.
     input: Smoothed,
     eq: ParametricEq,
     compressor: Compressor,
+    /// The channel (0-based) whose key the compressor's detector hears.
+    key_source: Option<usize>,
+    key_filter: KeyFilter,
+    key_high_pass_hz: f32,
+    /// Whether another strip's compressor hears this one: then `key` keeps this run's
+    /// signal after the compressor.
+    is_key: bool,
+    key: [Vec<f32>; 2],
+    pump: Pump,
     /// Fader (0 when muted or soloed out) times the pan law.
     output: StereoGain,
     pan: f32,
@@ -155,15 +254,23 @@ struct Strip {
 }
 
 impl Strip {
-    fn new(sample_rate: f32) -> Strip {
+    /// `frames` is the most any one run asks for.
+    fn new(sample_rate: f32, frames: usize) -> Strip {
         let send = || Send {
             gain: StereoGain::new(sample_rate),
             pre_fader: false,
         };
         Strip {
+            sample_rate,
             input: Smoothed::new(sample_rate, GLIDE_SECONDS, 1.0),
             eq: ParametricEq::new(sample_rate),
             compressor: Compressor::new(sample_rate),
+            key_source: None,
+            key_filter: KeyFilter::new(),
+            key_high_pass_hz: 0.0,
+            is_key: false,
+            key: [vec![0.0; frames], vec![0.0; frames]],
+            pump: Pump::new(sample_rate),
             output: StereoGain::new(sample_rate),
             pan: 0.0,
             fader: 0.0,
@@ -173,7 +280,7 @@ impl Strip {
         }
     }
 
-    fn apply(&mut self, strip: &ChannelStrip, audible: bool, snap: bool) {
+    fn apply(&mut self, strip: &ChannelStrip, audible: bool, tempo: f32, snap: bool) {
         let input = if strip.input.bypass {
             1.0
         } else {
@@ -200,6 +307,19 @@ impl Strip {
             makeup_db: c.makeup_db,
         });
         self.compressor.set_bypass(c.bypass, snap);
+        self.key_source = strip.sidechain.channel.and_then(|n| n.checked_sub(1));
+        let hz = strip.sidechain.high_pass_hz;
+        if hz != self.key_high_pass_hz {
+            self.key_high_pass_hz = hz;
+            self.key_filter.coefficients = Coefficients::design(
+                Shape::HighPass,
+                self.sample_rate,
+                hz,
+                std::f32::consts::FRAC_1_SQRT_2,
+                0.0,
+            );
+        }
+        self.pump.apply(&strip.ducker, tempo, snap);
         self.fader = if audible { level(strip.gain_db) } else { 0.0 };
         self.pan = strip.pan;
         self.set_output(snap);
@@ -224,13 +344,15 @@ impl Strip {
     }
 
     /// Runs the strip over one channel's frames, in place, leaving the post-fader signal,
-    /// and adds its sends into `buses` (reverb left, right, delay left, right).
+    /// and adds its sends into `buses` (reverb left, right, delay left, right). `key` is
+    /// what the compressor's detector hears instead of the signal, already filtered.
     fn process(
         &mut self,
         note_pan: f32,
         left: &mut [f32],
         right: &mut [f32],
         buses: &mut [Vec<f32>; 4],
+        key: Option<(&[f32], &[f32])>,
     ) {
         if note_pan != self.note_pan {
             self.note_pan = note_pan;
@@ -246,8 +368,13 @@ impl Strip {
         if self.eq.is_active() {
             self.eq.process(left, right);
         }
-        self.compressor.process(left, right);
+        self.compressor.process_keyed(left, right, key);
         let n = left.len();
+        if self.is_key {
+            self.key[0][..n].copy_from_slice(left);
+            self.key[1][..n].copy_from_slice(right);
+        }
+        self.pump.ducker.process(left, right);
         let [rl, rr, dl, dr] = buses;
         let mut targets = [(&mut rl[..n], &mut rr[..n]), (&mut dl[..n], &mut dr[..n])];
         for (send, target) in self.sends.iter_mut().zip(targets.iter_mut()) {
@@ -291,6 +418,7 @@ impl Effect for Echo {
 /// A bus's way back: EQ, then fader and balance.
 struct Return {
     eq: ParametricEq,
+    pump: Pump,
     output: StereoGain,
     meter: StereoMeter,
 }
@@ -299,13 +427,15 @@ impl Return {
     fn new(sample_rate: f32) -> Return {
         Return {
             eq: ParametricEq::new(sample_rate),
+            pump: Pump::new(sample_rate),
             output: StereoGain::new(sample_rate),
             meter: StereoMeter::new(sample_rate),
         }
     }
 
-    fn apply(&mut self, r: &BusReturn, snap: bool) {
+    fn apply(&mut self, r: &BusReturn, tempo: f32, snap: bool) {
         apply_eq(&mut self.eq, &r.eq, snap);
+        self.pump.apply(&r.ducker, tempo, snap);
         let gain = if r.mute { 0.0 } else { level(r.gain_db) };
         // A balance: centred, both sides pass at unity; turned, the far side fades.
         let (l, rr) = constant_power(r.pan);
@@ -318,6 +448,7 @@ impl Return {
         if self.eq.is_active() {
             self.eq.process(left, right);
         }
+        self.pump.ducker.process(left, right);
         self.output.apply(left, right);
     }
 }
@@ -389,31 +520,73 @@ pub struct Stems {
     right: Vec<f32>,
 }
 
-/// A song's channel strips made ready away from the audio thread, for `adopt_strips`.
-pub struct Strips(Vec<Strip>);
+/// A song's channel strips made ready away from the audio thread, for `adopt_strips`,
+/// with the order they run in.
+pub struct Strips {
+    strips: Vec<Strip>,
+    order: Vec<usize>,
+}
 
 impl Strips {
-    /// One strip per channel of `mixer`, at its settings.
-    pub fn new(mixer: &Mixer, sample_rate: f32) -> Strips {
+    /// One strip per channel of `mixer`, at its settings; `frames` is the most any one
+    /// run asks for.
+    pub fn new(mixer: &Mixer, tempo: f32, sample_rate: f32, frames: usize) -> Strips {
         let any_solo = mixer.channels.iter().any(|c| c.solo);
-        Strips(
-            mixer
+        Strips {
+            strips: mixer
                 .channels
                 .iter()
                 .map(|song_strip| {
-                    let mut strip = Strip::new(sample_rate);
+                    let mut strip = Strip::new(sample_rate, frames);
                     let audible = !song_strip.mute && (song_strip.solo || !any_solo);
-                    strip.apply(song_strip, audible, true);
+                    strip.apply(song_strip, audible, tempo, true);
                     strip
                 })
                 .collect(),
-        )
+            order: processing_order(mixer),
+        }
     }
+}
+
+/// The order the channels run in: a sidechain's key before the channel it keys, else
+/// channel order. (A key loop, which validation rejects, is broken anywhere.)
+fn processing_order(mixer: &Mixer) -> Vec<usize> {
+    let n = mixer.channels.len();
+    let key = |i: usize| {
+        mixer.channels[i]
+            .sidechain
+            .channel
+            .and_then(|c| c.checked_sub(1))
+            .filter(|&c| c < n)
+    };
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut chain = Vec::with_capacity(n);
+    for first in 0..n {
+        chain.clear();
+        let mut at = first;
+        while !placed[at] && !chain.contains(&at) {
+            chain.push(at);
+            match key(at) {
+                Some(k) => at = k,
+                None => break,
+            }
+        }
+        for &c in chain.iter().rev() {
+            placed[c] = true;
+            order.push(c);
+        }
+    }
+    order
 }
 
 pub struct MixerGraph {
     sample_rate: f32,
     strips: Vec<Strip>,
+    /// Channel indices in the order they run (see `processing_order`).
+    order: Vec<usize>,
+    /// A keyed strip's detector signal this run, high-passed.
+    detector: [Vec<f32>; 2],
     reverb: Bus<Reverb>,
     delay: Bus<Echo>,
     /// The strips' sends this run: reverb left, right, delay left, right.
@@ -432,8 +605,10 @@ impl MixerGraph {
             strips: mixer
                 .channels
                 .iter()
-                .map(|_| Strip::new(sample_rate))
+                .map(|_| Strip::new(sample_rate, frames))
                 .collect(),
+            order: processing_order(mixer),
+            detector: [vec![0.0; frames], vec![0.0; frames]],
             reverb: Bus::new(Reverb::new(sample_rate), sample_rate, frames),
             delay: Bus::new(
                 Echo::new(sample_rate, MAX_DELAY_SECONDS),
@@ -454,25 +629,36 @@ impl MixerGraph {
     /// they glide.
     pub fn apply(&mut self, mixer: &Mixer, snap: bool) {
         let any_solo = mixer.channels.iter().any(|c| c.solo);
+        let tempo = self.tempo;
         for (strip, song_strip) in self.strips.iter_mut().zip(&mixer.channels) {
             let audible = !song_strip.mute && (song_strip.solo || !any_solo);
-            strip.apply(song_strip, audible, snap);
+            strip.apply(song_strip, audible, tempo, snap);
+            strip.is_key = false;
+        }
+        for song_strip in &mixer.channels {
+            if let Some(source) = song_strip.sidechain.channel.and_then(|n| n.checked_sub(1))
+                && let Some(strip) = self.strips.get_mut(source)
+            {
+                strip.is_key = true;
+            }
         }
         let reverb = reverb_settings(&mixer.reverb);
-        let echo = echo_settings(&mixer.delay, self.tempo);
+        let echo = echo_settings(&mixer.delay, tempo);
         self.reverb.effect.set(reverb, snap);
-        self.reverb.back.apply(&mixer.reverb.bus_return, snap);
+        self.reverb
+            .back
+            .apply(&mixer.reverb.bus_return, tempo, snap);
         self.delay.effect.set(echo, snap);
-        self.delay.back.apply(&mixer.delay.bus_return, snap);
+        self.delay.back.apply(&mixer.delay.bus_return, tempo, snap);
         self.delay_song = mixer.delay;
         if let Some(stems) = &mut self.stems {
             for bus in stems.reverbs.iter_mut().flatten() {
                 bus.effect.set(reverb, snap);
-                bus.back.apply(&mixer.reverb.bus_return, snap);
+                bus.back.apply(&mixer.reverb.bus_return, tempo, snap);
             }
             for bus in stems.delays.iter_mut().flatten() {
                 bus.effect.set(echo, snap);
-                bus.back.apply(&mixer.delay.bus_return, snap);
+                bus.back.apply(&mixer.delay.bus_return, tempo, snap);
             }
         }
     }
@@ -481,22 +667,64 @@ impl MixerGraph {
     /// strips (and their EQ, compressor and meter state); `next` is left with the
     /// strips that are no longer used, to be dropped elsewhere. Call `apply` after.
     pub fn adopt_strips(&mut self, next: &mut Strips) {
-        let kept = self.strips.len().min(next.0.len());
-        for (playing, fresh) in self.strips[..kept].iter_mut().zip(&mut next.0[..kept]) {
+        let kept = self.strips.len().min(next.strips.len());
+        for (playing, fresh) in self.strips[..kept].iter_mut().zip(&mut next.strips[..kept]) {
             std::mem::swap(playing, fresh);
         }
-        std::mem::swap(&mut self.strips, &mut next.0);
+        std::mem::swap(&mut self.strips, &mut next.strips);
+        std::mem::swap(&mut self.order, &mut next.order);
+    }
+
+    /// The channel that runs `k`th in a run (sidechain keys run before what they key).
+    pub fn channel_at(&self, k: usize) -> usize {
+        self.order.get(k).copied().unwrap_or(k)
+    }
+
+    /// A note started on `channel` (0-based) at the first frame of the next run: the
+    /// duckers it triggers start their shape there.
+    pub fn note_started(&mut self, channel: usize) {
+        self.pump_event(Some(channel));
+    }
+
+    /// A beat starts at the first frame of the next run.
+    pub fn beat(&mut self) {
+        self.pump_event(None);
+    }
+
+    fn pump_event(&mut self, event: Option<usize>) {
+        for strip in &mut self.strips {
+            strip.pump.on(event);
+        }
+        self.reverb.back.pump.on(event);
+        self.delay.back.pump.on(event);
+        if let Some(stems) = &mut self.stems {
+            for bus in stems.reverbs.iter_mut().flatten() {
+                bus.back.pump.on(event);
+            }
+            for bus in stems.delays.iter_mut().flatten() {
+                bus.back.pump.on(event);
+            }
+        }
     }
 
     /// A tempo change moves tempo-synced delay times (gliding).
     pub fn set_tempo(&mut self, tempo: f32) {
         if tempo != self.tempo {
             self.tempo = tempo;
+            for strip in &mut self.strips {
+                strip.pump.set_tempo(tempo);
+            }
+            self.reverb.back.pump.set_tempo(tempo);
+            self.delay.back.pump.set_tempo(tempo);
             let echo = echo_settings(&self.delay_song, tempo);
             self.delay.effect.set(echo, false);
             if let Some(stems) = &mut self.stems {
+                for bus in stems.reverbs.iter_mut().flatten() {
+                    bus.back.pump.set_tempo(tempo);
+                }
                 for bus in stems.delays.iter_mut().flatten() {
                     bus.effect.set(echo, false);
+                    bus.back.pump.set_tempo(tempo);
                 }
             }
         }
@@ -517,7 +745,7 @@ impl MixerGraph {
                     s.sends_to(0).then(|| {
                         let mut bus = Bus::new(Reverb::new(rate), rate, run);
                         bus.effect.set(reverb, true);
-                        bus.back.apply(&mixer.reverb.bus_return, true);
+                        bus.back.apply(&mixer.reverb.bus_return, self.tempo, true);
                         bus
                     })
                 })
@@ -529,7 +757,7 @@ impl MixerGraph {
                     s.sends_to(1).then(|| {
                         let mut bus = Bus::new(Echo::new(rate, MAX_DELAY_SECONDS), rate, run);
                         bus.effect.set(echo, true);
-                        bus.back.apply(&mixer.delay.bus_return, true);
+                        bus.back.apply(&mixer.delay.bus_return, self.tempo, true);
                         bus
                     })
                 })
@@ -567,22 +795,25 @@ impl MixerGraph {
         master: (&mut [f32], &mut [f32]),
         offset: usize,
     ) {
+        let n = left.len();
+        let keyed = self.key_into_detector(index, n);
         let Some(strip) = self.strips.get_mut(index) else {
             return;
         };
+        let [dl, dr] = &self.detector;
+        let key = keyed.then_some((&dl[..n], &dr[..n]));
         let Some(stems) = &mut self.stems else {
-            strip.process(note_pan, left, right, &mut self.sends);
+            strip.process(note_pan, left, right, &mut self.sends, key);
             add(left, master.0);
             add(right, master.1);
             return;
         };
         // This channel's sends alone, through its own copies of the buses as well as
         // into the shared ones.
-        let n = left.len();
         for s in &mut stems.sends {
             s[..n].fill(0.0);
         }
-        strip.process(note_pan, left, right, &mut stems.sends);
+        strip.process(note_pan, left, right, &mut stems.sends, key);
         for (own, shared) in stems.sends.iter().zip(self.sends.iter_mut()) {
             add(&own[..n], &mut shared[..n]);
         }
@@ -601,6 +832,26 @@ impl MixerGraph {
         }
         add(left, master.0);
         add(right, master.1);
+    }
+
+    /// Fills the detector with the key of strip `index`'s compressor for this run of `n`
+    /// frames, through its high-pass; false when the strip is not keyed.
+    fn key_into_detector(&mut self, index: usize, n: usize) -> bool {
+        let Some(source) = self.strips.get(index).and_then(|s| s.key_source) else {
+            return false;
+        };
+        if source == index || source >= self.strips.len() {
+            return false;
+        }
+        let [dl, dr] = &mut self.detector;
+        let (dl, dr) = (&mut dl[..n], &mut dr[..n]);
+        dl.copy_from_slice(&self.strips[source].key[0][..n]);
+        dr.copy_from_slice(&self.strips[source].key[1][..n]);
+        let strip = &mut self.strips[index];
+        if strip.key_high_pass_hz > crate::song::MIN_KEY_HIGH_PASS_HZ {
+            strip.key_filter.process(dl, dr);
+        }
+        true
     }
 
     /// Runs the buses on what the strips sent and adds their returns into the master bus.
@@ -645,10 +896,15 @@ impl MixerGraph {
         };
         for (strip, out) in self.strips.iter_mut().zip(meters.channels.iter_mut()) {
             read(&mut strip.meter, out);
-            out.gain_reduction_db = strip.compressor.take_peak_reduction_db();
+            out.gain_reduction_db = strip
+                .compressor
+                .take_peak_reduction_db()
+                .max(strip.pump.ducker.take_peak_reduction_db());
         }
         read(&mut self.reverb.back.meter, &mut meters.reverb);
+        meters.reverb.gain_reduction_db = self.reverb.back.pump.ducker.take_peak_reduction_db();
         read(&mut self.delay.back.meter, &mut meters.delay);
+        meters.delay.gain_reduction_db = self.delay.back.pump.ducker.take_peak_reduction_db();
         read(&mut self.master_meter, &mut meters.master);
     }
 
@@ -695,6 +951,7 @@ fn run_bus<E: Effect>(
     let n = send_left.len();
     if !bus.live {
         if send_left.iter().chain(send_right).all(|&x| x == 0.0) {
+            bus.back.pump.ducker.skip(n);
             return;
         }
         bus.live = true;

@@ -201,6 +201,7 @@ impl Engine {
             instruments: &self.song.instruments,
             ticks_per_row: self.sequencer.speed(),
             tick_length: self.tick_length,
+            accent: tick.accent,
         };
         let pattern = &self.song.patterns[tick.pattern];
         for (ch, channel) in self.channels.iter_mut().enumerate() {
@@ -209,6 +210,13 @@ impl Engine {
             } else {
                 channel.tick(tick.tick, &ctx);
             }
+            if channel.take_note_started() {
+                self.mixer.note_started(ch);
+            }
+        }
+        let rows_per_beat = usize::from(self.song.rows_per_beat.max(1));
+        if tick.tick == 0 && tick.row.is_multiple_of(rows_per_beat) {
+            self.mixer.beat();
         }
     }
 
@@ -238,7 +246,11 @@ impl Engine {
         let channel_left = &mut self.channel_left[..n];
         let channel_right = &mut self.channel_right[..n];
         self.mixer.begin_run(n);
-        for (i, c) in self.channels.iter_mut().enumerate() {
+        for k in 0..self.channels.len() {
+            let i = self.mixer.channel_at(k);
+            let Some(c) = self.channels.get_mut(i) else {
+                continue;
+            };
             c.render(
                 &self.song.instruments,
                 &self.samples,
@@ -387,6 +399,44 @@ mod tests {
             );
         }
         assert!(reference.iter().any(|&x| x.abs() > 0.01));
+    }
+
+    #[test]
+    fn sidechains_duckers_and_grooves_give_identical_output_for_any_block_size() {
+        let mut s = song(Instrument::synth("saw", Synth::default()), &[]);
+        s.mixer.channels = vec![Default::default(); 3];
+        let mut p = Pattern::new("P", 16, 3);
+        for row in (0..16).step_by(3) {
+            *p.cell_mut(row, 2) = "C-3 01 40".parse().unwrap();
+        }
+        *p.cell_mut(0, 0) = "A-3 01 30".parse().unwrap();
+        *p.cell_mut(1, 1) = "E-4 01 30 ED3".parse().unwrap();
+        s.patterns = vec![p];
+        // Channel 1 keyed by channel 3 (which runs first), channel 2 ducking on 3's notes,
+        // the reverb return on the beat.
+        let strips = &mut s.mixer.channels;
+        strips[0].compressor.bypass = false;
+        strips[0].compressor.threshold_db = -40.0;
+        strips[0].sidechain.channel = Some(3);
+        strips[0].sidechain.high_pass_hz = 200.0;
+        strips[0].sends.reverb.level_db = -6.0;
+        strips[1].ducker.bypass = false;
+        strips[1].ducker.trigger = crate::song::DuckTrigger::Channel(3);
+        s.mixer.reverb.bus_return.ducker.bypass = false;
+        s.groove = Some(crate::song::Groove::House);
+        assert_eq!(s.problems(), Vec::<String>::new());
+        let bank = SampleBank::default();
+        let reference = render_to_vec(&s, &bank, RATE, 512);
+        for block in [1, 64, 4096] {
+            assert!(
+                render_to_vec(&s, &bank, RATE, block) == reference,
+                "block size {block}"
+            );
+        }
+        let mut plain = s.clone();
+        plain.mixer.channels[0].sidechain.channel = None;
+        plain.mixer.channels[1].ducker.bypass = true;
+        assert!(render_to_vec(&plain, &bank, RATE, 512) != reference);
     }
 
     #[test]

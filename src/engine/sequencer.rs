@@ -4,7 +4,7 @@
 //! by adding up tick lengths, so no rounding drift builds up over a long song, and a tick
 //! lands on the same sample whatever block size the caller renders in.
 
-use crate::song::{EffectKind, Song};
+use crate::song::{EffectKind, GrooveTable, Song};
 
 /// One slot of the order list with its repeats spelled out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +94,8 @@ pub struct Tick {
     pub at: u64,
     /// Samples per tick at the current tempo (fractional), for effects that run per sample.
     pub tick_length: f64,
+    /// The groove's accent on this row: the level of notes that start on it.
+    pub accent: f32,
 }
 
 #[derive(Clone, Debug)]
@@ -101,13 +103,14 @@ pub struct Sequencer {
     sample_rate: f64,
     order: OrderList,
     rows_per_beat: f64,
-    swing: f64,
+    /// The playing pattern's groove.
+    groove: GrooveTable,
     tempo: f64,
     speed: u8,
     slot: usize,
     row: usize,
     tick: u8,
-    /// Sample time at which row 0 of the anchor would start, unswung.
+    /// Sample time at which row 0 of the anchor would start, without the groove.
     anchor_time: f64,
     rows_since_anchor: u64,
     /// Where the row after this one goes, set by Bxx/Dxx.
@@ -123,11 +126,15 @@ impl Sequencer {
     pub fn new(song: &Song, sample_rate: u32) -> Sequencer {
         let order = OrderList::new(song);
         let finished = order.slots.is_empty();
+        let groove = order
+            .slots
+            .first()
+            .map_or(GrooveTable::STRAIGHT, |s| song.groove_table(s.pattern));
         Sequencer {
             sample_rate: f64::from(sample_rate),
             order,
             rows_per_beat: f64::from(song.rows_per_beat),
-            swing: f64::from(song.swing) / 100.0,
+            groove,
             tempo: f64::from(song.tempo),
             speed: song.speed,
             slot: 0,
@@ -190,6 +197,7 @@ impl Sequencer {
         // A row that playing never reaches (a jump skips it) starts with the song's timing.
         self.slot = slot;
         self.row = row;
+        self.load_groove(song);
         self.tick = 0;
         self.finished = false;
         self.pending_jump = None;
@@ -242,8 +250,10 @@ impl Sequencer {
             return;
         }
         self.finished = false;
-        let retimed = (old.tempo, old.speed, old.swing, old.rows_per_beat)
-            != (new.tempo, new.speed, new.swing, new.rows_per_beat);
+        let groove = new.groove_table(self.order.slots[self.slot].pattern);
+        let retimed = (old.tempo, old.speed, old.rows_per_beat)
+            != (new.tempo, new.speed, new.rows_per_beat)
+            || groove != self.groove;
         if retimed {
             // An Fxx tempo or speed in the pattern holds until the song's own value is edited.
             if old.tempo != new.tempo {
@@ -252,12 +262,12 @@ impl Sequencer {
             if old.speed != new.speed {
                 self.speed = new.speed;
             }
-            self.swing = f64::from(new.swing) / 100.0;
+            self.groove = groove;
             self.rows_per_beat = f64::from(new.rows_per_beat);
         }
         if retimed || moved {
             // The current row keeps its start; the rest follow at the new timing.
-            self.anchor_time = start - self.swing_offset(self.row);
+            self.anchor_time = start - self.groove_offset(self.row);
             self.rows_since_anchor = 0;
             if self.tick >= self.speed {
                 self.next_row(new);
@@ -282,23 +292,32 @@ impl Sequencer {
         self.sample_rate * 60.0 / (self.tempo * self.rows_per_beat)
     }
 
-    /// Swing delays odd rows; the even row before one is as much longer, so pairs keep time.
-    fn swing_offset(&self, row: usize) -> f64 {
-        if row % 2 == 1 {
-            self.swing * self.row_length()
-        } else {
+    /// How late the groove plays `row`, in samples; the row before is as much longer, so
+    /// the grid keeps time.
+    fn groove_offset(&self, row: usize) -> f64 {
+        let delay = self.groove.delay(row);
+        if delay == 0.0 {
             0.0
+        } else {
+            delay * self.row_length()
+        }
+    }
+
+    /// Takes the groove of the pattern in the current slot.
+    fn load_groove(&mut self, song: &Song) {
+        if let Some(s) = self.order.slots.get(self.slot) {
+            self.groove = song.groove_table(s.pattern);
         }
     }
 
     fn row_start(&self) -> f64 {
         self.anchor_time
             + self.rows_since_anchor as f64 * self.row_length()
-            + self.swing_offset(self.row)
+            + self.groove_offset(self.row)
     }
 
     fn row_duration(&self) -> f64 {
-        self.row_length() + self.swing_offset(self.row + 1) - self.swing_offset(self.row)
+        self.row_length() + self.groove_offset(self.row + 1) - self.groove_offset(self.row)
     }
 
     fn tick_length(&self) -> f64 {
@@ -334,6 +353,7 @@ impl Sequencer {
             tick: self.tick,
             at: self.next_tick_at(),
             tick_length: self.tick_length(),
+            accent: self.groove.accent(self.row),
         };
         self.tick += 1;
         if self.tick >= self.speed {
@@ -353,7 +373,7 @@ impl Sequencer {
                     // Re-anchor at this row so it and earlier rows keep their times.
                     let start = self.row_start();
                     self.tempo = f64::from(fx.param);
-                    self.anchor_time = start - self.swing_offset(self.row);
+                    self.anchor_time = start - self.groove_offset(self.row);
                     self.rows_since_anchor = 0;
                 }
                 EffectKind::PositionJump => {
@@ -398,12 +418,18 @@ impl Sequencer {
             return;
         }
         let length = song.patterns[self.order.slots[slot].pattern].length();
-        self.slot = slot;
+        // Where the current groove puts the next row; time stays continuous when the
+        // row played next sits elsewhere in its groove (a jump, another pattern's groove).
+        let expected = self.groove_offset(self.row + 1);
+        if slot != self.slot {
+            self.slot = slot;
+            self.load_groove(song);
+        }
         // A break past the end of the next pattern starts it at its top, as FT2 does.
         let new_row = if row < length { row } else { 0 };
-        // Keep swing parity and time continuous when a jump lands on a row of other parity.
-        if new_row % 2 != (self.row + 1) % 2 {
-            self.anchor_time += self.swing_offset(self.row + 1) - self.swing_offset(new_row);
+        let landing = self.groove_offset(new_row);
+        if landing != expected {
+            self.anchor_time += expected - landing;
         }
         self.row = new_row;
     }
@@ -486,6 +512,52 @@ mod tests {
             };
             assert_eq!(at, (r as f64 * row + delay).ceil() as u64, "row {r}");
         }
+    }
+
+    #[test]
+    fn a_pattern_groove_holds_while_it_plays_and_a_live_groove_change_keeps_the_row() {
+        let mut s = song(8, 1);
+        s.tempo = 120.0;
+        s.patterns.push(Pattern::new("B", 8, 2));
+        s.patterns[1].groove = Some(crate::song::Groove::Swing(75.0));
+        s.arrangement.push(OrderEntry {
+            pattern: "B".into(),
+            section: "drop".into(),
+            repeat: 1,
+        });
+        let row: f64 = 48_000.0 * 60.0 / (120.0 * 4.0);
+        let starts = row_starts(&s, 48_000);
+        for (r, &at) in starts.iter().enumerate() {
+            let late = if r >= 8 && r % 2 == 1 { 0.5 * row } else { 0.0 };
+            assert_eq!(at, (r as f64 * row + late).ceil() as u64, "row {r}");
+        }
+        // While row 5 of A plays, the song takes a groove: row 5 keeps its start, the
+        // rows after follow the new groove (row 6 comes half a row early, as a 75 %
+        // swing's odd row ends), and B keeps its own.
+        let mut seq = Sequencer::new(&s, 48_000);
+        let mut heard = Vec::new();
+        while let Some(t) = seq.advance(&s) {
+            if t.tick == 0 {
+                heard.push(t.at);
+                if t.row == 5 {
+                    break;
+                }
+            }
+        }
+        let mut grooved = s.clone();
+        grooved.groove = Some(crate::song::Groove::Swing(75.0));
+        let mut order = OrderList::new(&grooved);
+        seq.adopt(&s, &grooved, &mut order);
+        while let Some(t) = seq.advance(&grooved) {
+            if t.tick == 0 {
+                heard.push(t.at);
+            }
+        }
+        assert_eq!(heard[5], (5.0 * row).ceil() as u64);
+        assert_eq!(heard[6], (5.5 * row).ceil() as u64);
+        assert_eq!(heard[7] - heard[6], (1.5 * row) as u64);
+        assert_eq!(heard.len(), 16);
+        assert!(heard.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

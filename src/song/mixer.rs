@@ -41,6 +41,12 @@ pub struct ChannelStrip {
     pub eq: Eq,
     #[serde(skip_serializing_if = "is_default")]
     pub compressor: Compressor,
+    /// Where the compressor's detector listens: its own signal unless keyed.
+    #[serde(skip_serializing_if = "is_default")]
+    pub sidechain: Sidechain,
+    /// The volume pump after the compressor.
+    #[serde(skip_serializing_if = "is_default")]
+    pub ducker: Ducker,
     #[serde(skip_serializing_if = "is_default")]
     pub sends: Sends,
 }
@@ -57,6 +63,8 @@ impl Default for ChannelStrip {
             high_pass: HighPass::default(),
             eq: Eq::default(),
             compressor: Compressor::default(),
+            sidechain: Sidechain::default(),
+            ducker: Ducker::default(),
             sends: Sends::default(),
         }
     }
@@ -188,6 +196,106 @@ impl Default for Compressor {
     }
 }
 
+/// The compressor's external key: the detector hears another channel (after that
+/// channel's EQ and compressor, before its fader, so a muted "ghost" kick still keys)
+/// through a high-pass filter, while the gain acts on this channel.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sidechain {
+    /// The keying channel's number (1 = the first), or none for the channel's own signal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<usize>,
+    /// The detector's high-pass corner (12 dB per octave); 20 leaves the key whole.
+    pub high_pass_hz: f32,
+}
+
+pub const MIN_KEY_HIGH_PASS_HZ: f32 = 20.0;
+pub const MAX_KEY_HIGH_PASS_HZ: f32 = 2_000.0;
+
+impl Default for Sidechain {
+    fn default() -> Sidechain {
+        Sidechain {
+            channel: None,
+            high_pass_hz: MIN_KEY_HIGH_PASS_HZ,
+        }
+    }
+}
+
+/// What starts the ducker's shape.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuckTrigger {
+    /// Every beat of the song (rows that are a multiple of `rows_per_beat`).
+    #[default]
+    Beat,
+    /// Every note start on this channel (its number, 1 = the first).
+    Channel(usize),
+}
+
+/// How the ducker's level comes back after the hold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuckCurve {
+    /// A straight line in level.
+    Linear,
+    /// Most of the way back early, then slowly (an exponential, as a compressor releases).
+    #[default]
+    Exponential,
+    /// Slow, fast, slow: a smooth S.
+    SCurve,
+}
+
+impl DuckCurve {
+    pub const ALL: [DuckCurve; 3] = [DuckCurve::Linear, DuckCurve::Exponential, DuckCurve::SCurve];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DuckCurve::Linear => "linear",
+            DuckCurve::Exponential => "exponential",
+            DuckCurve::SCurve => "s_curve",
+        }
+    }
+}
+
+/// A volume shape (the "pump") started by a channel's notes or by every beat: the level
+/// falls by `depth_db` over `attack_ms`, holds, then comes back over `release` along
+/// `curve`. Hold and release may follow the tempo (`"1/8"`) or be milliseconds.
+/// Off by default.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ducker {
+    pub bypass: bool,
+    pub trigger: DuckTrigger,
+    /// The level at the bottom of the shape, dB (negative).
+    pub depth_db: f32,
+    pub attack_ms: f32,
+    pub hold: DelayTime,
+    pub release: DelayTime,
+    pub curve: DuckCurve,
+}
+
+pub const MIN_DUCK_DEPTH_DB: f32 = -60.0;
+pub const MAX_DUCK_ATTACK_MS: f32 = 100.0;
+/// The longest hold or release (at the song's tempo).
+pub const MAX_DUCK_TIME_MS: f32 = 4_000.0;
+
+impl Default for Ducker {
+    fn default() -> Ducker {
+        Ducker {
+            bypass: true,
+            trigger: DuckTrigger::Beat,
+            depth_db: -12.0,
+            attack_ms: 2.0,
+            hold: DelayTime::Ms(0.0),
+            release: DelayTime::Note {
+                division: 8,
+                kind: NoteKind::Straight,
+            },
+            curve: DuckCurve::Exponential,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Sends {
@@ -240,6 +348,8 @@ pub struct BusReturn {
     pub mute: bool,
     #[serde(skip_serializing_if = "is_default")]
     pub eq: Eq,
+    #[serde(skip_serializing_if = "is_default")]
+    pub ducker: Ducker,
 }
 
 impl Default for BusReturn {
@@ -249,6 +359,7 @@ impl Default for BusReturn {
             pan: 0.0,
             mute: false,
             eq: Eq::default(),
+            ducker: Ducker::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! once, so the engine and the editor can trust a `Song` they are handed.
 
 mod cell;
+pub mod groove;
 mod instrument;
 mod io;
 mod master;
@@ -26,15 +27,17 @@ pub use io::{
 };
 pub use master::{Limiter, Master, Preset, Width};
 pub use mixer::{
-    Band, BusReturn, ChannelStrip, Compressor, DelayBus, DelayTime, Eq, HighPass, HighPassSlope,
-    Input, MAX_DECAY_S, MAX_DELAY_MS, MAX_PRE_DELAY_MS, MIN_DECAY_S, Mixer, NoteKind, ReverbBus,
-    SILENT_DB, Send, Sends,
+    Band, BusReturn, ChannelStrip, Compressor, DelayBus, DelayTime, DuckCurve, DuckTrigger, Ducker,
+    Eq, HighPass, HighPassSlope, Input, MAX_DECAY_S, MAX_DELAY_MS, MAX_DUCK_ATTACK_MS,
+    MAX_DUCK_TIME_MS, MAX_KEY_HIGH_PASS_HZ, MAX_PRE_DELAY_MS, MIN_DECAY_S, MIN_DUCK_DEPTH_DB,
+    MIN_KEY_HIGH_PASS_HZ, Mixer, NoteKind, ReverbBus, SILENT_DB, Send, Sends, Sidechain,
 };
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};
 pub use samples::{SampleBank, SampleData, load_wav};
-pub use validate::master_problems;
+pub use validate::{key_loop, master_problems};
 
+pub use groove::{Groove, GrooveTable};
 use serde::{Deserialize, Serialize};
 
 /// The file format this build writes; older formats are upgraded on load.
@@ -57,9 +60,13 @@ pub struct Song {
     pub beats_per_bar: u8,
     #[serde(default = "default_rows_per_beat")]
     pub rows_per_beat: u8,
-    /// Percent of a row by which every odd row is late (0 = straight).
+    /// Percent of a row by which every odd row is late (0 = straight); the groove of
+    /// files from before grooves, used when `groove` is not given.
     #[serde(default)]
     pub swing: f32,
+    /// The song's groove (timing and accents); a pattern may have its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groove: Option<Groove>,
     #[serde(default)]
     pub key: Key,
     #[serde(default)]
@@ -167,6 +174,7 @@ impl Song {
             beats_per_bar: default_beats_per_bar(),
             rows_per_beat: default_rows_per_beat(),
             swing: 0.0,
+            groove: None,
             key: Key::default(),
             render: RenderSettings::default(),
             instruments: Vec::new(),
@@ -209,6 +217,17 @@ impl Song {
 }
 
 impl Song {
+    /// The timing and accents pattern `pattern` (an index) plays with: its own groove,
+    /// else the song's, else the song's `swing`.
+    pub fn groove_table(&self, pattern: usize) -> GrooveTable {
+        let own = self.patterns.get(pattern).and_then(|p| p.groove.as_ref());
+        match own.or(self.groove.as_ref()) {
+            Some(g) => g.table(usize::from(self.rows_per_beat)),
+            None if self.swing != 0.0 => GrooveTable::legacy_swing(self.swing),
+            None => GrooveTable::STRAIGHT,
+        }
+    }
+
     /// Every problem with this song's values, each naming its place; empty when it is good.
     pub fn problems(&self) -> Vec<String> {
         validate::problems(self)

@@ -2,6 +2,7 @@
 //! something, each as one line of cells separated by `|`, so a diff reads like the grid.
 
 use super::cell::Cell;
+use super::groove::Groove;
 use super::note::serde_via_string;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -16,6 +17,8 @@ pub const MAX_CHANNELS: usize = 128;
 #[serde(try_from = "PatternFile", into = "PatternFile")]
 pub struct Pattern {
     pub name: String,
+    /// This pattern's own groove, overriding the song's.
+    pub groove: Option<Groove>,
     length: usize,
     channels: usize,
     cells: Vec<Cell>,
@@ -25,6 +28,7 @@ impl Pattern {
     pub fn new(name: impl Into<String>, length: usize, channels: usize) -> Pattern {
         Pattern {
             name: name.into(),
+            groove: None,
             length,
             channels,
             cells: vec![Cell::EMPTY; length * channels],
@@ -128,6 +132,8 @@ serde_via_string!(
 pub struct PatternFile {
     name: String,
     length: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    groove: Option<Groove>,
     #[serde(default)]
     rows: BTreeMap<usize, RowText>,
 }
@@ -148,6 +154,7 @@ impl TryFrom<PatternFile> for Pattern {
             ));
         }
         let mut pattern = Pattern::new(file.name, file.length, channels);
+        pattern.groove = file.groove;
         for (row, RowText(cells)) in file.rows {
             if row >= file.length {
                 return Err(format!(
@@ -173,6 +180,7 @@ impl From<Pattern> for PatternFile {
         PatternFile {
             name: p.name,
             length: p.length,
+            groove: p.groove,
             rows,
         }
     }

@@ -5,6 +5,10 @@ use super::mixer::{MAX_DECAY_S, MAX_DELAY_MS, MAX_PRE_DELAY_MS, MIN_DECAY_S};
 use super::{BusReturn, DelayTime, Envelope, Eq, NoteField, SAMPLE_RATES, Song, Source};
 use super::{ChannelStrip, SILENT_DB};
 use super::{Compressor, MAX_CHANNELS, Master, Oscillator};
+use super::{
+    DuckTrigger, Ducker, MAX_DUCK_ATTACK_MS, MAX_DUCK_TIME_MS, MAX_KEY_HIGH_PASS_HZ,
+    MIN_DUCK_DEPTH_DB, MIN_KEY_HIGH_PASS_HZ, Mixer,
+};
 use std::ops::RangeInclusive;
 
 struct Problems(Vec<String>);
@@ -82,6 +86,12 @@ impl Problems {
         );
         self.eq(&format!("{at}.eq"), &ch.eq);
         self.compressor(&format!("{at}.compressor"), &ch.compressor);
+        self.range(
+            &format!("{at}.sidechain.high_pass_hz"),
+            ch.sidechain.high_pass_hz,
+            MIN_KEY_HIGH_PASS_HZ..=MAX_KEY_HIGH_PASS_HZ,
+            " Hz",
+        );
         for (name, send) in [("reverb", ch.sends.reverb), ("delay", ch.sends.delay)] {
             self.range(
                 &format!("{at}.sends.{name}.level_db"),
@@ -121,11 +131,94 @@ impl Problems {
         );
     }
 
-    fn bus_return(&mut self, at: &str, r: &BusReturn) {
+    fn bus_return(&mut self, at: &str, r: &BusReturn, tempo: f32, channels: usize) {
         self.range(&format!("{at}.gain_db"), r.gain_db, SILENT_DB..=24.0, " dB");
         self.range(&format!("{at}.pan"), r.pan, -1.0..=1.0, "");
         self.eq(&format!("{at}.eq"), &r.eq);
+        self.ducker(&format!("{at}.ducker"), &r.ducker, tempo, channels);
     }
+
+    fn channel_number(&mut self, at: &str, number: usize, channels: usize) {
+        if !(1..=channels).contains(&number) {
+            self.0.push(format!(
+                "{at}: channel {number} does not exist (allowed 1 to {channels})"
+            ));
+        }
+    }
+
+    fn ducker(&mut self, at: &str, d: &Ducker, tempo: f32, channels: usize) {
+        if let DuckTrigger::Channel(n) = d.trigger {
+            self.channel_number(&format!("{at}.trigger.channel"), n, channels);
+        }
+        self.range(
+            &format!("{at}.depth_db"),
+            d.depth_db,
+            MIN_DUCK_DEPTH_DB..=0.0,
+            " dB",
+        );
+        self.range(
+            &format!("{at}.attack_ms"),
+            d.attack_ms,
+            0.0..=MAX_DUCK_ATTACK_MS,
+            " ms",
+        );
+        for (name, time) in [("hold", d.hold), ("release", d.release)] {
+            let at = format!("{at}.{name}");
+            if let DelayTime::Ms(ms) = time {
+                self.range(&at, ms, 0.0..=MAX_DUCK_TIME_MS, " ms");
+            } else {
+                let seconds = time.seconds(tempo);
+                if seconds * 1000.0 > MAX_DUCK_TIME_MS {
+                    self.0.push(format!(
+                        "{at}: {time} at {tempo} BPM is {seconds:.2} s (allowed up to {} s)",
+                        MAX_DUCK_TIME_MS / 1000.0
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Sidechain keys name existing channels and never lead back to the channel they key:
+    /// a compressor that hears itself through other channels has no order to run in.
+    fn sidechains(&mut self, mixer: &Mixer) {
+        let channels = mixer.channels.len();
+        for (i, ch) in mixer.channels.iter().enumerate() {
+            let Some(n) = ch.sidechain.channel else {
+                continue;
+            };
+            let at = format!("mixer.channels[{i}].sidechain.channel");
+            if !(1..=channels).contains(&n) {
+                self.channel_number(&at, n, channels);
+            } else if let Some(path) = key_loop(mixer, i) {
+                let path: Vec<String> = path.iter().map(|c| (c + 1).to_string()).collect();
+                self.0.push(format!(
+                    "{at}: channel {} would key itself (channel {}): a sidechain cannot loop back to the channel it keys",
+                    i + 1,
+                    path.join(" keyed by channel ")
+                ));
+            }
+        }
+    }
+}
+
+/// The chain of keys from channel `start` (0-based) when it leads back to `start`:
+/// `[start, key, key's key, ..., start]`; `None` when it ends or loops elsewhere.
+pub fn key_loop(mixer: &Mixer, start: usize) -> Option<Vec<usize>> {
+    let channels = mixer.channels.len();
+    let mut path = vec![start];
+    let mut at = start;
+    for _ in 0..channels {
+        let key = mixer.channels.get(at)?.sidechain.channel?.checked_sub(1)?;
+        if key >= channels {
+            return None;
+        }
+        path.push(key);
+        if key == start {
+            return Some(path);
+        }
+        at = key;
+    }
+    None
 }
 
 /// Every problem found, in file order; empty when the song is good.
@@ -146,6 +239,21 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
         "",
     );
     p.range("swing", song.swing, 0.0..=75.0, " %");
+    let rows_per_beat = usize::from(song.rows_per_beat);
+    if let Some(groove) = &song.groove {
+        p.0.extend(groove.problems("groove", rows_per_beat));
+        if song.swing != 0.0 {
+            p.0.push(format!(
+                "swing: {} with a groove as well (give one: a groove such as \"swing 62\" replaces swing)",
+                song.swing
+            ));
+        }
+    }
+    for (i, pattern) in song.patterns.iter().enumerate() {
+        if let Some(groove) = &pattern.groove {
+            p.0.extend(groove.problems(&format!("patterns[{i}].groove"), rows_per_beat));
+        }
+    }
     if !SAMPLE_RATES.contains(&song.render.sample_rate) {
         p.0.push(format!(
             "render.sample_rate: {} is not allowed (allowed {SAMPLE_RATES:?})",
@@ -244,7 +352,9 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
     for (i, ch) in song.mixer.channels.iter().enumerate() {
         let at = format!("mixer.channels[{i}]");
         p.strip(&at, ch);
+        p.ducker(&format!("{at}.ducker"), &ch.ducker, song.tempo, channels);
     }
+    p.sidechains(&song.mixer);
     let reverb = &song.mixer.reverb;
     p.range(
         "mixer.reverb.pre_delay_ms",
@@ -262,7 +372,12 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
     p.range("mixer.reverb.damping", reverb.damping, 0.0..=1.0, "");
     p.range("mixer.reverb.width", reverb.width, 0.0..=1.0, "");
     p.range("mixer.reverb.mix", reverb.mix, 0.0..=1.0, "");
-    p.bus_return("mixer.reverb.return", &reverb.bus_return);
+    p.bus_return(
+        "mixer.reverb.return",
+        &reverb.bus_return,
+        song.tempo,
+        channels,
+    );
     let delay = &song.mixer.delay;
     if let DelayTime::Ms(ms) = delay.time {
         p.range("mixer.delay.time", ms, 1.0..=MAX_DELAY_MS, " ms");
@@ -291,7 +406,12 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
         " Hz",
     );
     p.range("mixer.delay.mix", delay.mix, 0.0..=1.0, "");
-    p.bus_return("mixer.delay.return", &delay.bus_return);
+    p.bus_return(
+        "mixer.delay.return",
+        &delay.bus_return,
+        song.tempo,
+        channels,
+    );
     master(&mut p, &song.master, "master.");
 
     if song.patterns.is_empty() {

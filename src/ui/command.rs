@@ -19,12 +19,17 @@ const fn cmd(name: &'static str, args: &'static str, description: &'static str) 
     }
 }
 
-pub const COMMANDS: [Command; 20] = [
+pub const COMMANDS: [Command; 21] = [
     cmd("w", "[FILE]", "Save (to FILE: save as)"),
     cmd("q", "", "Quit (asks when there are unsaved changes)"),
     cmd("q!", "", "Quit without saving"),
     cmd("wq", "", "Save and quit (also :x)"),
     cmd("bpm", "N", "Tempo in beats per minute (20-999)"),
+    cmd(
+        "groove",
+        "[pattern] NAME",
+        "Groove: straight, swing 50-75, house, triplet, off; with `pattern`, this pattern's own (song: back to the song's)",
+    ),
     cmd("len", "N", "Length of this pattern in rows (1-512)"),
     cmd("name", "TEXT", "Rename this pattern"),
     cmd("new", "[NAME]", "New empty pattern"),
@@ -93,6 +98,19 @@ pub fn run(app: &mut App, line: &str) {
                     return Err(format!("tempo {v} is out of range (allowed 20 to 999 BPM)"));
                 }
                 app.set_song_number(Field::Tempo, v);
+            }
+            "groove" => {
+                if let Some(rest) = arg.strip_prefix("pattern") {
+                    let rest = rest.trim();
+                    let groove = if rest == "song" {
+                        None
+                    } else {
+                        super::song_view::parse_groove(rest)?
+                    };
+                    app.set_pattern_groove(groove);
+                } else {
+                    app.set_song_groove(super::song_view::parse_groove(arg)?);
+                }
             }
             "len" | "length" => {
                 let v = number("a length")?;

@@ -11,8 +11,9 @@ use super::meter;
 use super::theme;
 use crate::dsp::eq::{BandSettings, HighPassOrder, ParametricEq};
 use crate::song::{
-    ChannelStrip, Compressor, DelayBus, DelayTime, Eq, HighPass, HighPassSlope, Mixer, ReverbBus,
-    SILENT_DB,
+    ChannelStrip, Compressor, DelayBus, DelayTime, DuckCurve, DuckTrigger, Ducker, Eq, HighPass,
+    HighPassSlope, MAX_DUCK_ATTACK_MS, MAX_KEY_HIGH_PASS_HZ, MIN_DUCK_DEPTH_DB,
+    MIN_KEY_HIGH_PASS_HZ, Mixer, ReverbBus, SILENT_DB,
 };
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -98,6 +99,16 @@ const PRE_DELAY: Range = linear(0.0, 250.0, 1.0, 10.0, " ms", 0);
 const DECAY: Range = ratio(0.1, 30.0, 0.25, 1.0, " s", 2);
 const LOW_CUT: Range = ratio(10.0, 2_000.0, 1.0 / 12.0, 0.5, " Hz", 0);
 const HIGH_CUT: Range = ratio(500.0, 20_000.0, 1.0 / 12.0, 0.5, " Hz", 0);
+const KEY_HIGH_PASS: Range = ratio(
+    MIN_KEY_HIGH_PASS_HZ,
+    MAX_KEY_HIGH_PASS_HZ,
+    1.0 / 12.0,
+    0.5,
+    " Hz",
+    0,
+);
+const DUCK_DEPTH: Range = linear(MIN_DUCK_DEPTH_DB, 0.0, 0.5, 3.0, " dB", 1);
+const DUCK_ATTACK: Range = linear(0.0, MAX_DUCK_ATTACK_MS, 0.5, 5.0, " ms", 1);
 
 /// Note values the delay time steps through (typing also takes milliseconds: `350ms`).
 const DELAY_TIMES: [&str; 14] = [
@@ -118,6 +129,9 @@ pub(super) enum Kind {
     Toggle(&'static str, &'static str),
     Slope,
     Time,
+    /// A channel number, or none (shown as the text given).
+    Channel(&'static str),
+    Curve,
 }
 
 /// An owned value, for reset and for comparing.
@@ -127,6 +141,9 @@ pub(super) enum Value {
     Toggle(bool),
     Slope(HighPassSlope),
     Time(DelayTime),
+    /// A channel number (1 = the first).
+    Channel(Option<usize>),
+    Curve(DuckCurve),
 }
 
 /// Where a value lives in the song.
@@ -135,6 +152,10 @@ pub(super) enum Slot<'a> {
     Toggle(&'a mut bool),
     Slope(&'a mut HighPassSlope),
     Time(&'a mut DelayTime),
+    Channel(&'a mut Option<usize>),
+    /// A ducker's trigger, read as a channel (`None` for every beat).
+    Trigger(&'a mut DuckTrigger),
+    Curve(&'a mut DuckCurve),
 }
 
 impl Slot<'_> {
@@ -144,6 +165,12 @@ impl Slot<'_> {
             Slot::Toggle(x) => Value::Toggle(**x),
             Slot::Slope(x) => Value::Slope(**x),
             Slot::Time(x) => Value::Time(**x),
+            Slot::Channel(x) => Value::Channel(**x),
+            Slot::Trigger(x) => Value::Channel(match **x {
+                DuckTrigger::Beat => None,
+                DuckTrigger::Channel(n) => Some(n),
+            }),
+            Slot::Curve(x) => Value::Curve(**x),
         }
     }
 
@@ -153,6 +180,11 @@ impl Slot<'_> {
             (Slot::Toggle(x), Value::Toggle(v)) => **x = v,
             (Slot::Slope(x), Value::Slope(v)) => **x = v,
             (Slot::Time(x), Value::Time(v)) => **x = v,
+            (Slot::Channel(x), Value::Channel(v)) => **x = v,
+            (Slot::Trigger(x), Value::Channel(v)) => {
+                **x = v.map_or(DuckTrigger::Beat, DuckTrigger::Channel);
+            }
+            (Slot::Curve(x), Value::Curve(v)) => **x = v,
             _ => {}
         }
     }
@@ -206,6 +238,19 @@ pub(super) fn stepped(kind: Kind, value: Value, dir: i32, coarse: bool) -> Value
             };
             Value::Time(DELAY_TIMES[next].parse().unwrap_or(t))
         }
+        // Up past the last channel is refused where the value is set.
+        (Kind::Channel(_), Value::Channel(c)) => Value::Channel(match (c, dir > 0) {
+            (None, true) => Some(1),
+            (None, false) => None,
+            (Some(1), false) => None,
+            (Some(n), true) => Some(n + 1),
+            (Some(n), false) => Some(n - 1),
+        }),
+        (Kind::Curve, Value::Curve(c)) => {
+            let all = DuckCurve::ALL;
+            let i = all.iter().position(|&x| x == c).unwrap_or(0) as i32;
+            Value::Curve(all[(i + dir).clamp(0, all.len() as i32 - 1) as usize])
+        }
         (_, v) => v,
     }
 }
@@ -243,6 +288,11 @@ pub(super) fn text(kind: Kind, value: Value) -> String {
         }
         .to_owned(),
         (Kind::Time, Value::Time(t)) => t.to_string(),
+        (Kind::Channel(none), Value::Channel(c)) => match c {
+            None => none.to_owned(),
+            Some(n) => format!("ch {n}"),
+        },
+        (Kind::Curve, Value::Curve(c)) => c.name().replace('_', "-"),
         _ => String::new(),
     }
 }
@@ -316,6 +366,24 @@ pub(super) fn parse(kind: Kind, text: &str) -> Result<Value, String> {
             _ => Err(format!("\"{text}\": allowed off, 12 or 24 (dB per octave)")),
         },
         Kind::Time => t.parse::<DelayTime>().map(Value::Time),
+        Kind::Channel(none) => {
+            let number = t.trim_start_matches("ch").trim();
+            if t == none || t == "off" || t == "none" {
+                Ok(Value::Channel(None))
+            } else {
+                match number.parse::<usize>() {
+                    Ok(n) if n >= 1 => Ok(Value::Channel(Some(n))),
+                    _ => Err(format!(
+                        "\"{text}\": allowed a channel number (1 = the first) or {none}"
+                    )),
+                }
+            }
+        }
+        Kind::Curve => DuckCurve::ALL
+            .into_iter()
+            .find(|c| c.name() == t.replace('-', "_"))
+            .map(Value::Curve)
+            .ok_or_else(|| format!("\"{text}\": allowed linear, exponential or s-curve")),
     }
 }
 
@@ -421,6 +489,54 @@ pub(super) fn comp_slot(c: &mut Compressor, p: CompParam) -> (Slot<'_>, Kind) {
     }
 }
 
+/// A ducker parameter: channel strips and bus returns have one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum DuckParam {
+    On,
+    Trigger,
+    Depth,
+    Attack,
+    Hold,
+    Release,
+    Curve,
+}
+
+pub(super) const DUCK_PARAMS: [DuckParam; 7] = [
+    DuckParam::On,
+    DuckParam::Trigger,
+    DuckParam::Depth,
+    DuckParam::Attack,
+    DuckParam::Hold,
+    DuckParam::Release,
+    DuckParam::Curve,
+];
+
+impl DuckParam {
+    pub fn label(self) -> &'static str {
+        match self {
+            DuckParam::On => "ducker",
+            DuckParam::Trigger => "duck trigger",
+            DuckParam::Depth => "duck depth",
+            DuckParam::Attack => "duck attack",
+            DuckParam::Hold => "duck hold",
+            DuckParam::Release => "duck release",
+            DuckParam::Curve => "duck curve",
+        }
+    }
+}
+
+fn duck_slot(d: &mut Ducker, p: DuckParam) -> (Slot<'_>, Kind) {
+    match p {
+        DuckParam::On => (Slot::Toggle(&mut d.bypass), BYPASS),
+        DuckParam::Trigger => (Slot::Trigger(&mut d.trigger), Kind::Channel("beat")),
+        DuckParam::Depth => (Slot::Number(&mut d.depth_db), Kind::Number(DUCK_DEPTH)),
+        DuckParam::Attack => (Slot::Number(&mut d.attack_ms), Kind::Number(DUCK_ATTACK)),
+        DuckParam::Hold => (Slot::Time(&mut d.hold), Kind::Time),
+        DuckParam::Release => (Slot::Time(&mut d.release), Kind::Time),
+        DuckParam::Curve => (Slot::Curve(&mut d.curve), Kind::Curve),
+    }
+}
+
 // ----- the mixer's strips and parameters -----
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -449,6 +565,9 @@ pub(super) enum Param {
     ReverbPre,
     DelayPre,
     Comp(CompParam),
+    KeySource,
+    KeyHighPass,
+    Duck(DuckParam),
     PreDelay,
     Size,
     Decay,
@@ -484,6 +603,8 @@ fn channel_params() -> &'static [Param] {
             Param::DelayPre,
         ];
         tail.extend(COMP_PARAMS.map(Param::Comp));
+        tail.extend([Param::KeySource, Param::KeyHighPass]);
+        tail.extend(DUCK_PARAMS.map(Param::Duck));
         use Param::*;
         with_eq(&[Fader, Pan, Mute, Solo, ReverbSend, DelaySend], &tail)
     })
@@ -493,10 +614,9 @@ fn reverb_params() -> &'static [Param] {
     static LIST: std::sync::OnceLock<Vec<Param>> = std::sync::OnceLock::new();
     use Param::*;
     LIST.get_or_init(|| {
-        with_eq(
-            &[Fader, Pan, Mute],
-            &[PreDelay, Size, Decay, Damping, Width, ReverbMix],
-        )
+        let mut tail = vec![PreDelay, Size, Decay, Damping, Width, ReverbMix];
+        tail.extend(DUCK_PARAMS.map(Duck));
+        with_eq(&[Fader, Pan, Mute], &tail)
     })
 }
 
@@ -504,10 +624,9 @@ fn delay_params() -> &'static [Param] {
     static LIST: std::sync::OnceLock<Vec<Param>> = std::sync::OnceLock::new();
     use Param::*;
     LIST.get_or_init(|| {
-        with_eq(
-            &[Fader, Pan, Mute],
-            &[DelayTime, Feedback, PingPong, LowCut, HighCut, DelayMix],
-        )
+        let mut tail = vec![DelayTime, Feedback, PingPong, LowCut, HighCut, DelayMix];
+        tail.extend(DUCK_PARAMS.map(Duck));
+        with_eq(&[Fader, Pan, Mute], &tail)
     })
 }
 
@@ -541,6 +660,9 @@ impl Param {
             Param::ReverbPre => "reverb send pre/post".into(),
             Param::DelayPre => "delay send pre/post".into(),
             Param::Comp(c) => c.label().into(),
+            Param::KeySource => "sidechain".into(),
+            Param::KeyHighPass => "key high-pass".into(),
+            Param::Duck(d) => d.label().into(),
             Param::PreDelay => "pre-delay".into(),
             Param::Size => "size".into(),
             Param::Decay => "decay".into(),
@@ -563,6 +685,7 @@ impl Param {
                 | Param::Eq(EqParam::On)
                 | Param::HighPassOn
                 | Param::Comp(CompParam::On)
+                | Param::Duck(DuckParam::On)
                 | Param::PreDelay
                 | Param::DelayTime
         )
@@ -604,6 +727,15 @@ fn slot(mixer: &mut Mixer, strip: Strip, p: Param) -> Option<(Slot<'_>, Kind)> {
                 Kind::Toggle("pre", "post"),
             ),
             Param::Comp(c) => comp_slot(&mut ch.compressor, c),
+            Param::KeySource => (
+                Slot::Channel(&mut ch.sidechain.channel),
+                Kind::Channel("own"),
+            ),
+            Param::KeyHighPass => (
+                Slot::Number(&mut ch.sidechain.high_pass_hz),
+                Kind::Number(KEY_HIGH_PASS),
+            ),
+            Param::Duck(d) => duck_slot(&mut ch.ducker, d),
             _ => return None,
         });
     }
@@ -611,7 +743,7 @@ fn slot(mixer: &mut Mixer, strip: Strip, p: Param) -> Option<(Slot<'_>, Kind)> {
         Strip::Reverb => {
             let r = &mut mixer.reverb;
             Some(match p {
-                Param::Fader | Param::Pan | Param::Mute | Param::Eq(_) => {
+                Param::Fader | Param::Pan | Param::Mute | Param::Eq(_) | Param::Duck(_) => {
                     return return_slot(&mut r.bus_return, p);
                 }
                 Param::PreDelay => (Slot::Number(&mut r.pre_delay_ms), Kind::Number(PRE_DELAY)),
@@ -626,7 +758,7 @@ fn slot(mixer: &mut Mixer, strip: Strip, p: Param) -> Option<(Slot<'_>, Kind)> {
         Strip::Delay => {
             let d = &mut mixer.delay;
             Some(match p {
-                Param::Fader | Param::Pan | Param::Mute | Param::Eq(_) => {
+                Param::Fader | Param::Pan | Param::Mute | Param::Eq(_) | Param::Duck(_) => {
                     return return_slot(&mut d.bus_return, p);
                 }
                 Param::DelayTime => (Slot::Time(&mut d.time), Kind::Time),
@@ -644,6 +776,7 @@ fn slot(mixer: &mut Mixer, strip: Strip, p: Param) -> Option<(Slot<'_>, Kind)> {
 
 fn return_slot(r: &mut crate::song::BusReturn, p: Param) -> Option<(Slot<'_>, Kind)> {
     Some(match p {
+        Param::Duck(d) => duck_slot(&mut r.ducker, d),
         Param::Fader => (Slot::Number(&mut r.gain_db), Kind::Level(FADER_DB)),
         Param::Pan => (Slot::Number(&mut r.pan), Kind::Pan),
         Param::Mute => (Slot::Toggle(&mut r.mute), Kind::Toggle("M", "-")),
@@ -805,9 +938,45 @@ impl App {
 
     fn step_mixer(&mut self, dir: i32, coarse: bool) {
         let (strip, p) = (self.mixer_strip(), self.mixer_param());
-        if let Some((value, kind)) = read(&self.song.mixer, strip, p) {
-            self.set_mixer_value(strip, p, stepped(kind, value, dir, coarse));
+        let Some((mut value, kind)) = read(&self.song.mixer, strip, p) else {
+            return;
+        };
+        // A channel choice steps over the ones that cannot be chosen (the channel
+        // itself, or one that would key it in a loop).
+        for _ in 0..=self.song.mixer.channels.len() {
+            let next = stepped(kind, value, dir, coarse);
+            if next == value {
+                return;
+            }
+            value = next;
+            if !matches!(kind, Kind::Channel(_)) || self.refusal(strip, p, value).is_none() {
+                break;
+            }
         }
+        self.set_mixer_value(strip, p, value);
+    }
+
+    /// Why `value` cannot go into the parameter, if it cannot.
+    fn refusal(&self, strip: Strip, p: Param, value: Value) -> Option<String> {
+        let Value::Channel(Some(n)) = value else {
+            return None;
+        };
+        let channels = self.song.mixer.channels.len();
+        if n > channels {
+            return Some(format!("channel {n} does not exist (1 to {channels})"));
+        }
+        if let (Strip::Channel(i), Param::KeySource) = (strip, p) {
+            let mut mixer = self.song.mixer.clone();
+            mixer.channels[i].sidechain.channel = Some(n);
+            if let Some(path) = crate::song::key_loop(&mixer, i) {
+                let path: Vec<String> = path.iter().map(|c| (c + 1).to_string()).collect();
+                return Some(format!(
+                    "a sidechain cannot loop back to the channel it keys (channel {})",
+                    path.join(" keyed by channel ")
+                ));
+            }
+        }
+        None
     }
 
     /// Typed into the prompt for the parameter under the cursor.
@@ -827,6 +996,10 @@ impl App {
         match read(&self.song.mixer, strip, p) {
             Some((old, _)) if old != value => {}
             _ => return,
+        }
+        if let Some(why) = self.refusal(strip, p, value) {
+            self.error(format!("{}: {why}", p.label()));
+            return;
         }
         self.edit_settings(|app| {
             if let Some((mut s, _)) = slot(&mut app.song.mixer, strip, p) {
@@ -1052,12 +1225,21 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
         ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let [eq_area, side_area, curve_area] = Layout::horizontal([
+    // The ducker gets a column of its own where there is room; otherwise it takes the
+    // compressor's place while the cursor is on it.
+    let duck_width = if inner.width >= 37 + 21 + 23 + 12 {
+        23
+    } else {
+        0
+    };
+    let [eq_area, side_area, duck_area, curve_area] = Layout::horizontal([
         Constraint::Length(37),
         Constraint::Length(21),
+        Constraint::Length(duck_width),
         Constraint::Min(10),
     ])
     .areas(inner);
+    let on_ducker = matches!(app.mixer_param(), Param::Duck(_));
     let v = |p: Param, w: usize| padded(value_span(app, p, strip), w);
     let mut lines = vec![Line::from(vec![
         label("EQ", 10),
@@ -1100,6 +1282,10 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
         Strip::Channel(_) => COMP_PARAMS
             .iter()
             .map(|&c| (Param::Comp(c), c.label()))
+            .chain([
+                (Param::KeySource, "sidechain"),
+                (Param::KeyHighPass, "key hp"),
+            ])
             .collect(),
         Strip::Reverb => vec![
             (Param::PreDelay, "reverb pre"),
@@ -1122,7 +1308,21 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App) {
         .into_iter()
         .map(|(p, name)| Line::from(vec![label(name, 11), v(p, 9)]))
         .collect();
-    frame.render_widget(Paragraph::new(lines), side_area);
+    let ducker: Vec<Line> = DUCK_PARAMS
+        .iter()
+        .map(|&d| {
+            let name = d.label().strip_prefix("duck ").unwrap_or(d.label());
+            Line::from(vec![label(name, 9), v(Param::Duck(d), 12)])
+        })
+        .collect();
+    if duck_width > 0 {
+        frame.render_widget(Paragraph::new(lines), side_area);
+        frame.render_widget(Paragraph::new(ducker), duck_area);
+    } else if on_ducker {
+        frame.render_widget(Paragraph::new(ducker), side_area);
+    } else {
+        frame.render_widget(Paragraph::new(lines), side_area);
+    }
 
     let (eq, high_pass) = match strip {
         Strip::Channel(i) => (&mixer.channels[i].eq, Some(&mixer.channels[i].high_pass)),

@@ -708,9 +708,13 @@ pub fn draw(frame: &mut Frame, area: Area, app: &App) {
     let selection = app.selection.map(|s| s.rect());
 
     let mut lines = Vec::with_capacity(usize::from(area.height));
-    let sel_text = selection.map_or(String::new(), |r| {
+    let mut sel_text = selection.map_or(String::new(), |r| {
         format!("  sel {}x{}", r.rows, r.channels)
     });
+    // A pattern's own groove (`:groove pattern ...`) shows, since it overrides the song's.
+    if let Some(groove) = &p.groove {
+        sel_text = format!("  groove {groove}{sel_text}");
+    }
     lines.push(Line::from(vec![
         Span::styled(
             format!(" {:02} {}", app.cursor.pattern, p.name),

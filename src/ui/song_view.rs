@@ -1,9 +1,12 @@
-//! Song settings: title, artist, tempo, time signature, grid, swing, key, channels, render.
+//! Song settings: title, artist, tempo, time signature, grid, swing and groove, key,
+//! channels, render.
 
 use super::action::Action;
 use super::app::{App, PromptKind, Scope};
 use super::theme;
-use crate::song::{BitDepth, ChannelStrip, Key, MAX_CHANNELS, SAMPLE_RATES, Scale, Song};
+use crate::song::{
+    BitDepth, ChannelStrip, DuckTrigger, Groove, Key, MAX_CHANNELS, SAMPLE_RATES, Scale, Song,
+};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -19,6 +22,7 @@ pub enum Field {
     RowsPerBeat,
     Speed,
     Swing,
+    Groove,
     KeyRoot,
     Scale,
     Channels,
@@ -29,7 +33,7 @@ pub enum Field {
     Ceiling,
 }
 
-pub const FIELDS: [Field; 15] = [
+pub const FIELDS: [Field; 16] = [
     Field::Title,
     Field::Artist,
     Field::Tempo,
@@ -37,6 +41,7 @@ pub const FIELDS: [Field; 15] = [
     Field::RowsPerBeat,
     Field::Speed,
     Field::Swing,
+    Field::Groove,
     Field::KeyRoot,
     Field::Scale,
     Field::Channels,
@@ -62,6 +67,7 @@ impl Field {
             Field::RowsPerBeat => "rows per beat",
             Field::Speed => "speed (ticks/row)",
             Field::Swing => "swing (%)",
+            Field::Groove => "groove",
             Field::KeyRoot => "key root",
             Field::Scale => "scale",
             Field::Channels => "channels",
@@ -98,6 +104,7 @@ pub fn value_text(song: &Song, field: Field) -> String {
         Field::RowsPerBeat => song.rows_per_beat.to_string(),
         Field::Speed => song.speed.to_string(),
         Field::Swing => format!("{}", song.swing),
+        Field::Groove => groove_text(song.groove.as_ref()),
         Field::KeyRoot => ROOTS[usize::from(song.key.root % 12)].to_owned(),
         Field::Scale => song.key.scale.name().to_owned(),
         Field::Channels => song.channel_count().to_string(),
@@ -106,6 +113,44 @@ pub fn value_text(song: &Song, field: Field) -> String {
         Field::Tail => format!("{}", song.render.tail),
         Field::MasterGain => format!("{}", song.master.gain_db),
         Field::Ceiling => format!("{}", song.master.ceiling_db),
+    }
+}
+
+/// A song's or pattern's groove as the editor shows it.
+pub fn groove_text(groove: Option<&Groove>) -> String {
+    groove.map_or_else(|| "off (swing)".to_owned(), Groove::to_string)
+}
+
+/// The preset `dir` steps from `groove` (off counts as straight).
+pub fn step_groove(groove: Option<&Groove>, dir: i32) -> Groove {
+    let presets = Groove::presets();
+    let swing = |g: &Groove| match g {
+        Groove::Swing(p) => Some(*p),
+        _ => None,
+    };
+    let exact = groove.and_then(|g| presets.iter().position(|p| p == g));
+    // A swing between the presets steps to the next one in that direction.
+    let between = groove.and_then(swing).map(|percent| {
+        let above = presets
+            .iter()
+            .position(|p| swing(p).is_some_and(|q| q > percent))
+            .unwrap_or(presets.len() - 2);
+        if dir > 0 { above } else { above - 1 }
+    });
+    match (exact, between) {
+        (Some(i), _) => {
+            presets[(i as i32 + dir).clamp(0, presets.len() as i32 - 1) as usize].clone()
+        }
+        (None, Some(i)) => presets[i].clone(),
+        (None, None) => presets[usize::from(dir > 0)].clone(),
+    }
+}
+
+/// A typed groove: a preset, or `off` for none.
+pub fn parse_groove(text: &str) -> Result<Option<Groove>, String> {
+    match text.trim() {
+        "off" | "none" | "" => Ok(None),
+        t => t.parse().map(Some),
     }
 }
 
@@ -143,6 +188,10 @@ impl App {
                 let dir: i32 = if up { 1 } else { -1 };
                 match field {
                     Field::Title | Field::Artist => self.error("type this value (Enter)"),
+                    Field::Groove => {
+                        let groove = step_groove(self.song.groove.as_ref(), dir);
+                        self.set_song_groove(Some(groove));
+                    }
                     Field::KeyRoot => {
                         let root = (i32::from(self.song.key.root)
                             + dir * if coarse { 7 } else { 1 })
@@ -224,6 +273,10 @@ impl App {
                 Ok(key) => self.edit_settings(|app| app.song.key = key),
                 Err(e) => self.error(e),
             },
+            Field::Groove => match parse_groove(text) {
+                Ok(groove) => self.set_song_groove(groove),
+                Err(e) => self.error(e),
+            },
             Field::BitDepth => match BitDepth::parse(text) {
                 Some(d) => self.edit_settings(|app| app.song.render.bit_depth = d),
                 None => self.error(format!("\"{text}\": allowed {}", BitDepth::ALLOWED)),
@@ -264,13 +317,63 @@ impl App {
                 Field::BeatsPerBar => s.beats_per_bar = v.round() as u8,
                 Field::RowsPerBeat => s.rows_per_beat = v.round() as u8,
                 Field::Speed => s.speed = v.round() as u8,
-                Field::Swing => s.swing = v as f32,
+                Field::Swing => {
+                    // The plain swing of older songs; a groove would replace it.
+                    s.swing = v as f32;
+                    s.groove = None;
+                }
                 Field::Tail => s.render.tail = v as f32,
                 Field::MasterGain => s.master.gain_db = v as f32,
                 Field::Ceiling => s.master.ceiling_db = v as f32,
                 _ => {}
             }
         });
+    }
+
+    /// The song's groove (it replaces the plain `swing`), one undo step.
+    pub fn set_song_groove(&mut self, groove: Option<Groove>) {
+        if let Some(g) = &groove {
+            let problems = g.problems("groove", usize::from(self.song.rows_per_beat));
+            if let Some(p) = problems.first() {
+                self.error(p.clone());
+                return;
+            }
+        }
+        if self.song.groove == groove && (groove.is_none() || self.song.swing == 0.0) {
+            return;
+        }
+        let text = groove_text(groove.as_ref());
+        self.edit_settings(|app| {
+            if groove.is_some() {
+                app.song.swing = 0.0;
+            }
+            app.song.groove = groove;
+        });
+        self.info(format!("groove: {text}"));
+    }
+
+    /// The current pattern's own groove (`None`: the song's), one undo step.
+    pub fn set_pattern_groove(&mut self, groove: Option<Groove>) {
+        if let Some(g) = &groove {
+            let problems = g.problems("groove", usize::from(self.song.rows_per_beat));
+            if let Some(p) = problems.first() {
+                self.error(p.clone());
+                return;
+            }
+        }
+        let index = self.cursor.pattern;
+        if self.song.patterns[index].groove == groove {
+            return;
+        }
+        self.begin_edit(Scope::Pattern(index));
+        self.song.patterns[index].groove = groove;
+        self.edited();
+        let name = self.song.patterns[index].name.clone();
+        let text = match &self.song.patterns[index].groove {
+            Some(g) => g.to_string(),
+            None => "the song's".to_owned(),
+        };
+        self.info(format!("pattern {name} groove: {text}"));
     }
 
     /// Adds or removes channels at the right (removing loses what they held; undo brings it back).
@@ -289,6 +392,23 @@ impl App {
             });
         }
         strips.truncate(count);
+        // Keys and triggers that named a removed channel go with it.
+        let gone = |n: usize| n > count;
+        for strip in strips.iter_mut() {
+            if strip.sidechain.channel.is_some_and(gone) {
+                strip.sidechain.channel = None;
+            }
+        }
+        let mixer = &mut self.song.mixer;
+        let duckers = mixer.channels.iter_mut().map(|c| &mut c.ducker).chain([
+            &mut mixer.reverb.bus_return.ducker,
+            &mut mixer.delay.bus_return.ducker,
+        ]);
+        for d in duckers {
+            if matches!(d.trigger, DuckTrigger::Channel(n) if gone(n)) {
+                d.trigger = DuckTrigger::Beat;
+            }
+        }
         for p in &mut self.song.patterns {
             p.set_channels(count);
         }

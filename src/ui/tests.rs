@@ -665,6 +665,52 @@ fn cells_written_match_the_file_form() {
 }
 
 #[test]
+fn grooves_from_the_command_line_and_the_song_view_undo() {
+    let mut app = app();
+    app.song.swing = 20.0;
+    press(&mut app, ":");
+    type_text(&mut app, "groove swing 62");
+    press(&mut app, "Enter");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(62.0)));
+    assert_eq!(app.song.swing, 0.0, "the groove replaces the plain swing");
+    press(&mut app, ":");
+    type_text(&mut app, "groove pattern triplet");
+    press(&mut app, "Enter");
+    assert_eq!(
+        app.song.patterns[0].groove,
+        Some(crate::song::Groove::Triplet)
+    );
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("groove triplet"), "{text}");
+    press(&mut app, ":");
+    type_text(&mut app, "groove swing 90");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().error);
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(62.0)));
+    // The song view steps through the presets: from 62 up to 63, 66, 69, 72, then house.
+    let field = super::song_view::FIELDS
+        .iter()
+        .position(|&f| f == super::song_view::Field::Groove)
+        .unwrap();
+    press(&mut app, "F5");
+    app.song_field = field;
+    press(&mut app, "Right");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(63.0)));
+    press(&mut app, "Right Right Right Right");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::Swing(75.0)));
+    press(&mut app, "Right");
+    assert_eq!(app.song.groove, Some(crate::song::Groove::House));
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("groove") && text.contains("house"), "{text}");
+    assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+    for _ in 0..8 {
+        press(&mut app, "C-z");
+    }
+    assert_eq!((app.song.groove.clone(), app.song.swing), (None, 20.0));
+    assert_eq!(app.song.patterns[0].groove, None);
+}
+
+#[test]
 fn pattern_operations_undo_and_redo() {
     let mut app = app();
     let original = app.song.clone();
@@ -672,7 +718,7 @@ fn pattern_operations_undo_and_redo() {
     type_text(&mut app, "len 32");
     press(
         &mut app,
-        "Enter F5 Down Down Down Down Down Down Down Down Down Right F2 c",
+        "Enter F5 Down Down Down Down Down Down Down Down Down Down Right F2 c",
     );
     let edited = app.song.clone();
     assert_eq!(edited.patterns.len(), 3);
@@ -836,6 +882,57 @@ fn mixer_typed_values_and_reset() {
     press(&mut app, "Enter");
     assert_eq!(app.song.mixer.channels[2].sends.reverb.level_db, -12.0);
     assert!(app.song.problems().is_empty());
+}
+
+#[test]
+fn sidechain_keys_step_over_loops_and_the_ducker_edits_and_undoes() {
+    let mut app = App::new(Song::new(3), PathBuf::from("/nonexistent/sc.json"));
+    press(&mut app, "F9");
+    let key_source = super::mixer::params(app.mixer_strip())
+        .iter()
+        .position(|p| p.label() == "sidechain")
+        .unwrap();
+    app.mixer.param = key_source;
+    // Channel 1 cannot key itself: stepping up from "own" lands on channel 2.
+    press(&mut app, "]");
+    assert_eq!(app.song.mixer.channels[0].sidechain.channel, Some(2));
+    // Channel 2 keyed by 1 would loop (1 is keyed by 2), and 2 is itself: on to 3.
+    press(&mut app, "Right ]");
+    assert_eq!(app.song.mixer.channels[1].sidechain.channel, Some(3));
+    press(&mut app, "Enter BSpace BSpace BSpace BSpace");
+    type_text(&mut app, "1");
+    press(&mut app, "Enter");
+    let message = app.message.as_ref().unwrap();
+    assert!(
+        message.error && message.text.contains("loop"),
+        "{}",
+        message.text
+    );
+    assert_eq!(app.song.mixer.channels[1].sidechain.channel, Some(3));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("sidechain") && text.contains("ch 3"),
+        "{text}"
+    );
+    // The ducker: on, triggered by channel 1's notes, 6 dB deeper, an S-shaped release.
+    press(&mut app, "PgDn ] Down ] Down [ [ Down Down Down Down ]");
+    let ducker = app.song.mixer.channels[1].ducker;
+    assert!(!ducker.bypass);
+    assert_eq!(ducker.trigger, crate::song::DuckTrigger::Channel(1));
+    assert_eq!(ducker.depth_db, -18.0, "two coarse 3 dB steps down");
+    assert_eq!(ducker.curve, crate::song::DuckCurve::SCurve);
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("s-curve") && text.contains("ch 1"), "{text}");
+    assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+    for _ in 0..5 {
+        press(&mut app, "C-z");
+    }
+    assert_eq!(
+        app.song.mixer.channels[1].ducker,
+        crate::song::Ducker::default()
+    );
+    press(&mut app, "C-z");
+    assert_eq!(app.song.mixer.channels[1].sidechain.channel, None);
 }
 
 #[test]

@@ -1,0 +1,293 @@
+//! Sidechain compression and the ducker, measured in WAVs rendered by the real binary.
+//!
+//! A steady sine pad plays against a kick on another channel. Each mix is rendered twice,
+//! once with the pad's compressor or ducker and once without; their ratio, sample by
+//! sample, is the gain the pad got.
+
+use std::path::Path;
+use std::process::Command;
+
+const RATE: usize = 48_000;
+/// 120 BPM, 4 rows a beat: 6000 frames a row.
+const ROW: usize = 6_000;
+/// The kick plays on these rows of a 16-row pattern: on the beats and once off it.
+const KICK_ROWS: [usize; 4] = [0, 4, 8, 11];
+
+/// A two-channel song: channel 1 the kick, channel 2 the pad with `pad_strip` (JSON
+/// fields of its mixer strip). `kick_strip` likewise for channel 1.
+fn song(kick_strip: &str, pad_strip: &str) -> String {
+    song_in_order(true, kick_strip, pad_strip)
+}
+
+/// The same with the kick on channel 2 and the pad on 1 unless `kick_first`.
+fn song_in_order(kick_first: bool, kick_strip: &str, pad_strip: &str) -> String {
+    let mut rows = String::new();
+    for row in 0..16 {
+        let kick = if KICK_ROWS.contains(&row) {
+            "C-4 01"
+        } else {
+            "---"
+        };
+        let pad = if row == 0 { "A-3 02" } else { "---" };
+        let cells = if kick_first {
+            format!("{kick} | {pad}")
+        } else {
+            format!("{pad} | {kick}")
+        };
+        rows.push_str(&format!("\"{row}\": \"{cells}\","));
+    }
+    rows.pop();
+    let kick = format!(r#"{{ "name": "Kick" {kick_strip} }}"#);
+    let pad = format!(r#"{{ "name": "Pad" {pad_strip} }}"#);
+    let strips = if kick_first {
+        format!("{kick}, {pad}")
+    } else {
+        format!("{pad}, {kick}")
+    };
+    format!(
+        r#"{{
+  "format": 1, "tempo": 120.0, "speed": 6, "rows_per_beat": 4,
+  "render": {{ "sample_rate": 48000, "tail": 0.0 }},
+  "instruments": [
+    {{ "name": "Kick", "gain_db": 0.0, "synth": {{
+        "osc1": {{ "wave": "triangle" }}, "mix": 0.0,
+        "amp": {{ "attack": 0.0, "decay": 0.04, "sustain": 0.0, "release": 0.0 }},
+        "filter": {{ "cutoff": 20000.0 }},
+        "pitch_sweep": {{ "amount": 24.0, "decay": 0.03 }} }} }},
+    {{ "name": "Pad", "gain_db": -12.0, "synth": {{
+        "osc1": {{ "wave": "sine" }}, "mix": 0.0,
+        "amp": {{ "attack": 0.0, "decay": 0.0, "sustain": 1.0, "release": 0.0 }},
+        "filter": {{ "cutoff": 20000.0 }} }} }}
+  ],
+  "mixer": {{ "channels": [ {strips} ] }},
+  "master": {{ "eq": {{ "bypass": true }}, "compressor": {{ "bypass": true }},
+              "width": {{ "bypass": true }}, "limiter": {{ "bypass": true }} }},
+  "patterns": [ {{ "name": "P", "length": 16, "rows": {{ {rows} }} }} ],
+  "arrangement": [ {{ "pattern": "P" }} ]
+}}"#
+    )
+}
+
+/// The left channel of `song` rendered as 32-bit float by the binary.
+fn render(dir: &Path, name: &str, song: &str) -> Vec<f32> {
+    let path = dir.join(format!("{name}.json"));
+    let out = dir.join(format!("{name}.wav"));
+    std::fs::write(&path, song).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+        .args(["render", path.to_str().unwrap(), "-o"])
+        .arg(&out)
+        .args(["--bit-depth", "32f"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let mut reader = hound::WavReader::open(&out).unwrap();
+    let samples: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+    samples.iter().step_by(2).copied().collect()
+}
+
+/// Where the kick starts sounding after each of `KICK_ROWS` (first sample over -80 dB).
+fn onsets(kick: &[f32]) -> Vec<usize> {
+    KICK_ROWS
+        .iter()
+        .map(|&row| {
+            let from = (row * ROW).saturating_sub(100);
+            from + kick[from..].iter().position(|x| x.abs() > 1e-4).unwrap()
+        })
+        .collect()
+}
+
+/// The pad's gain at each frame (`None` near the sine's zero crossings).
+fn gains(treated: &[f32], plain: &[f32]) -> Vec<Option<f32>> {
+    treated
+        .iter()
+        .zip(plain)
+        .map(|(&y, &x)| (x.abs() > 0.03).then(|| y / x))
+        .collect()
+}
+
+/// The gain at `frame`, from the nearest frame that has one.
+fn gain_near(g: &[Option<f32>], frame: usize) -> f32 {
+    (0..40)
+        .flat_map(|d| [frame + d, frame.saturating_sub(d)])
+        .find_map(|i| g.get(i).copied().flatten())
+        .unwrap()
+}
+
+fn db(gain: f32) -> f32 {
+    20.0 * gain.log10()
+}
+
+const MUTED: &str = r#", "mute": true"#;
+
+#[test]
+fn the_kick_keys_the_pads_compressor_within_a_millisecond_and_it_recovers_on_release() {
+    let dir = tempfile::tempdir().unwrap();
+    let kick = render(dir.path(), "kick", &song("", MUTED));
+    let onsets = onsets(&kick);
+    for (&at, &row) in onsets.iter().zip(&KICK_ROWS) {
+        assert!(at.abs_diff(row * ROW) <= 2, "kick row {row} at {at}");
+    }
+    // The pad alone (the kick muted: a muted key still keys, it is taken before the fader).
+    let plain = render(dir.path(), "plain", &song(MUTED, ""));
+    let release_ms = 40.0;
+    let keyed = render(
+        dir.path(),
+        "keyed",
+        &song(
+            MUTED,
+            &format!(
+                r#", "compressor": {{ "bypass": false, "threshold_db": -30, "ratio": 8,
+                     "attack_ms": 0.5, "release_ms": {release_ms}, "knee_db": 0 }},
+                   "sidechain": {{ "channel": 1, "high_pass_hz": 60 }}"#
+            ),
+        ),
+    );
+    let g = gains(&keyed, &plain);
+    let before = gain_near(&g, onsets[1] - 200);
+    assert!(
+        db(before).abs() < 0.05,
+        "untouched between kicks: {}",
+        db(before)
+    );
+    for &at in &onsets {
+        // The first frame with 0.5 dB of reduction, from the kick's first sample.
+        let begins = (at..at + RATE / 10)
+            .find(|&i| g[i].is_some_and(|x| db(x) < -0.5))
+            .expect("the pad ducks");
+        let ms = (begins - at) as f32 * 1000.0 / RATE as f32;
+        assert!(ms <= 1.0, "reduction begins {ms:.2} ms after the kick");
+        // Recovery: from where the key falls back under the threshold, one release time
+        // takes the reduction to 1/e of its value there; five leave nothing audible.
+        let threshold = 10f32.powf(-30.0 / 20.0);
+        let key_end = at
+            + kick[at..at + RATE / 10]
+                .iter()
+                .rposition(|x| x.abs() > threshold)
+                .unwrap();
+        let at_end = -db(gain_near(&g, key_end));
+        assert!(
+            at_end > 3.0,
+            "deep reduction while the kick plays: {at_end}"
+        );
+        let one_release = key_end + (release_ms * RATE as f32 / 1000.0) as usize;
+        let left = -db(gain_near(&g, one_release)) / at_end;
+        assert!(
+            (0.25..0.5).contains(&left),
+            "after one release time {left:.2} of the reduction is left (1/e expected)"
+        );
+        let five = key_end + (5.0 * release_ms * RATE as f32 / 1000.0) as usize;
+        let left = -db(gain_near(&g, five)) / at_end;
+        assert!(
+            left < 0.01,
+            "after five release times {left:.4} is left (e^-5 expected)"
+        );
+    }
+}
+
+#[test]
+fn a_key_may_come_from_a_later_channel_and_loops_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // The pad on channel 1 keyed by the kick on channel 2 runs after it all the same.
+    let plain = render(dir.path(), "plain", &song_in_order(false, MUTED, ""));
+    let later = render(
+        dir.path(),
+        "later",
+        &song_in_order(
+            false,
+            MUTED,
+            r#", "compressor": { "bypass": false, "threshold_db": -30, "ratio": 8,
+                                   "release_ms": 20 },
+               "sidechain": { "channel": 2 }"#,
+        ),
+    );
+    let g = gains(&later, &plain);
+    assert!(
+        db(gain_near(&g, 4 * ROW + 200)) < -3.0,
+        "the later kick keys"
+    );
+    assert!(db(gain_near(&g, 4 * ROW - 200)).abs() < 0.05);
+
+    let looped = song(
+        r#", "sidechain": { "channel": 2 }"#,
+        r#", "sidechain": { "channel": 1 }"#,
+    );
+    let path = dir.path().join("loop.json");
+    std::fs::write(&path, looped).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+        .args(["render", path.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("loop.wav"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("mixer.channels[0].sidechain.channel")
+            && err.contains("channel 1 keyed by channel 2 keyed by channel 1"),
+        "{err}"
+    );
+    assert!(!dir.path().join("loop.wav").exists(), "no output written");
+}
+
+/// The ducker's envelope `t` frames after a start, written out from the README's words.
+fn duck_envelope(t: usize, attack: usize, hold: usize, release: usize, curve: &str) -> f32 {
+    if t < attack {
+        return t as f32 / attack as f32;
+    }
+    if t < attack + hold {
+        return 1.0;
+    }
+    if t >= attack + hold + release {
+        return 0.0;
+    }
+    let u = (t - attack - hold) as f32 / release as f32;
+    match curve {
+        "linear" => 1.0 - u,
+        "exponential" => ((-5.0 * u).exp() - (-5.0f32).exp()) / (1.0 - (-5.0f32).exp()),
+        _ => 1.0 - u * u * (3.0 - 2.0 * u),
+    }
+}
+
+#[test]
+fn the_ducker_draws_its_shape_on_a_steady_tone_from_notes_or_beats() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = render(dir.path(), "plain", &song(MUTED, ""));
+    // Attack 3 ms, hold a 1/32 note (62.5 ms at 120 BPM), release a 1/16 (125 ms).
+    let (attack, hold, release) = (144, 3_000, 6_000);
+    for (trigger, starts) in [
+        (r#"{"channel": 1}"#, KICK_ROWS.map(|r| r * ROW)),
+        (r#""beat""#, [0, 4 * ROW, 8 * ROW, 12 * ROW]),
+    ] {
+        for curve in ["linear", "exponential", "s_curve"] {
+            let ducked = render(
+                dir.path(),
+                curve,
+                &song(
+                    MUTED,
+                    &format!(
+                        r#", "ducker": {{ "bypass": false, "trigger": {trigger}, "depth_db": -12,
+                        "attack_ms": 3, "hold": "1/32", "release": "1/16", "curve": "{curve}" }}"#
+                    ),
+                ),
+            );
+            let g = gains(&ducked, &plain);
+            let bottom = 10f32.powf(-12.0 / 20.0);
+            let mut checked = 0;
+            for (i, gain) in g.iter().enumerate() {
+                let Some(gain) = *gain else { continue };
+                let t = starts.iter().rev().find(|&&s| s <= i).map(|&s| i - s);
+                let envelope = t.map_or(0.0, |t| duck_envelope(t, attack, hold, release, curve));
+                let expected = 1.0 - (1.0 - bottom) * envelope;
+                assert!(
+                    (gain - expected).abs() < 2e-3,
+                    "{trigger} {curve} frame {i}: gain {gain} expected {expected}"
+                );
+                checked += 1;
+            }
+            assert!(checked > g.len() / 2);
+        }
+    }
+}
