@@ -127,10 +127,24 @@ pub enum Action {
     DeleteInstrument,
     DuplicateInstrument,
 
+    // Recording (instruments view).
+    /// Open or close the input (its level meter shows while armed).
+    RecordArm,
+    /// Start a take (after the count-in, the pattern looping) or stop it.
+    RecordTake,
+    /// Count-in: off, 1 bar, 2 bars.
+    RecordCountIn,
+
     // Mixer and Master.
     ResetValue,
     ToggleMute,
     ToggleSolo,
+    /// Bypass or engage the master stage the cursor is in.
+    ToggleBypass,
+    NextRenderPreset,
+    PrevRenderPreset,
+    /// Render with the preset chosen in the Master view (asks for the file).
+    RenderWithPreset,
 
     // Help.
     HelpSearch,

@@ -782,6 +782,24 @@ fn build() -> Vec<Binding> {
         A::DeleteInstrument,
         "Delete the instrument (its notes lose their instrument)",
     );
+    bind(
+        C::Instruments,
+        &[Key::alt(K::Char('r'))],
+        A::RecordArm,
+        "Arm recording: open the audio input and show its level (again: close it)",
+    );
+    bind(
+        C::Instruments,
+        &[Key::alt(K::Char('t'))],
+        A::RecordTake,
+        "Record a take while the pattern loops (again: stop; it becomes a sampler)",
+    );
+    bind(
+        C::Instruments,
+        &[Key::alt(K::Char('c'))],
+        A::RecordCountIn,
+        "Count-in before a take: off, 1 bar, 2 bars",
+    );
 
     // Song.
     bind(C::Song, &[Key::plain(K::Up)], A::Up, "Previous setting");
@@ -898,6 +916,44 @@ fn build() -> Vec<Binding> {
     // Master.
     bind(C::Master, &[Key::plain(K::Up)], A::Up, "Previous setting");
     bind(C::Master, &[Key::plain(K::Down)], A::Down, "Next setting");
+    bind(
+        C::Master,
+        &[Key::plain(K::PageUp)],
+        A::PageUp,
+        "Previous stage (gain, EQ, compressor, width, limiter, loudness)",
+    );
+    bind(
+        C::Master,
+        &[Key::plain(K::PageDown)],
+        A::PageDown,
+        "Next stage",
+    );
+    bind(C::Master, &[Key::plain(K::Home)], A::Home, "First setting");
+    bind(C::Master, &[Key::plain(K::End)], A::End, "Last setting");
+    bind(
+        C::Master,
+        &[Key::char('b')],
+        A::ToggleBypass,
+        "Bypass or engage the stage the cursor is in",
+    );
+    bind(
+        C::Master,
+        &[Key::char('p')],
+        A::NextRenderPreset,
+        "Next render preset (the song's own, streaming, club, broadcast, podcast, none)",
+    );
+    bind(
+        C::Master,
+        &[Key::char('P')],
+        A::PrevRenderPreset,
+        "Previous render preset",
+    );
+    bind(
+        C::Master,
+        &[Key::char('r')],
+        A::RenderWithPreset,
+        "Render to WAV with the chosen preset; the loudness report shows here",
+    );
     bind(
         C::Master,
         &[Key::char('='), Key::char('+'), Key::shift(K::Up)],
