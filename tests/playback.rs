@@ -340,7 +340,7 @@ fn live_meters_read_the_levels_of_the_render() {
     let bank = SampleBank::load(&s, &song_path).unwrap();
     let options = AudioOptions {
         device: Some("null".into()),
-        buffer_size: None,
+        ..AudioOptions::default()
     };
     let mut player = match Player::open(&options) {
         Ok(p) => p,
