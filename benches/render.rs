@@ -187,20 +187,37 @@ fn measure_master() {
 }
 
 fn main() {
+    // `cargo bench --bench render -- house stress` runs only the parts whose names hold
+    // one of the words; no words runs everything.
+    let words: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| words.is_empty() || words.iter().any(|w| name.contains(w.as_str()));
     println!("rendering at {RATE} Hz, 256-frame blocks, one core (CPU time of the thread)");
-    measure_master();
-    measure(
-        "stress (64 channels)",
-        &stress_song(),
-        &SampleBank::default(),
-    );
-    measure(
-        "stress, every strip fully on",
-        &stress_song_fully_mixed(),
-        &SampleBank::default(),
-    );
-    measure_mixer_alone();
+    if wanted("master chain") {
+        measure_master();
+    }
+    if wanted("stress (64 channels)") {
+        measure(
+            "stress (64 channels)",
+            &stress_song(),
+            &SampleBank::default(),
+        );
+    }
+    if wanted("stress, every strip fully on") {
+        measure(
+            "stress, every strip fully on",
+            &stress_song_fully_mixed(),
+            &SampleBank::default(),
+        );
+    }
+    if wanted("mixer alone") {
+        measure_mixer_alone();
+    }
     for (name, song, samples) in demo_songs() {
-        measure(&name, &song, &samples);
+        if wanted(&name) {
+            measure(&name, &song, &samples);
+        }
     }
 }

@@ -132,6 +132,12 @@ impl Compressor {
         self.engaged.value() == 0.0 && self.reduction_db == 0.0
     }
 
+    /// Whether `process` on silence would change nothing: no reduction to release and
+    /// no gain gliding.
+    pub fn is_at_rest(&self) -> bool {
+        self.reduction_db == 0.0 && self.engaged.is_settled() && self.makeup.is_settled()
+    }
+
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
         self.process_keyed(left, right, None);
     }

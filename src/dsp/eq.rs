@@ -175,6 +175,25 @@ impl ParametricEq {
             && self.high_pass.iter().all(StereoBiquad::is_silent)
     }
 
+    /// Whether `process` on silence would leave the output silent and change nothing
+    /// but the frame count: every section has rung out and no setting is moving.
+    pub fn is_at_rest(&self) -> bool {
+        !self.high_pass_moving && self.bands.iter().all(|b| !b.moving) && self.is_silent()
+    }
+
+    /// What `process` does on `frames` frames of silence when `is_at_rest`: keeps the
+    /// coefficient-update grid where it would be.
+    pub fn skip_silence(&mut self, frames: usize) {
+        self.countdown = if frames <= self.countdown {
+            self.countdown - frames
+        } else {
+            match (frames - self.countdown) % CONTROL_FRAMES {
+                0 => 0,
+                part => CONTROL_FRAMES - part,
+            }
+        };
+    }
+
     /// The response the EQ is heading for at `freq`, in dB: the curve to draw.
     pub fn response_db(&self, freq: f32) -> f32 {
         let mut db = 0.0;

@@ -48,6 +48,20 @@ impl StereoMeter {
         }
     }
 
+    /// The same as `process` on `frames` frames of silence, without reading them.
+    pub fn process_silence(&mut self, frames: usize) {
+        for power in &mut self.power {
+            if *power == 0.0 {
+                continue;
+            }
+            let mut p = *power;
+            for _ in 0..frames {
+                p += self.coefficient * (0.0 - p);
+            }
+            *power = if p < SILENT_POWER { 0.0 } else { p };
+        }
+    }
+
     /// The highest sample of each side since the last call, in dBFS; starts over.
     pub fn take_peak_db(&mut self) -> [f32; 2] {
         let peak = std::mem::take(&mut self.peak);

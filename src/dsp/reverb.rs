@@ -74,6 +74,15 @@ impl Diffuser {
     }
 }
 
+/// What a frame of the reverb draws from its settings while none of them moves.
+struct Steady {
+    pre_delay: f32,
+    damping: f32,
+    lengths: [usize; LINES],
+    width: f32,
+    mix: f32,
+}
+
 pub struct Reverb {
     sample_rate: f32,
     settings: ReverbSettings,
@@ -210,33 +219,85 @@ impl Reverb {
                 self.countdown = CONTROL_FRAMES;
             }
             let n = self.countdown.min(left.len() - start);
-            for i in start..start + n {
-                let (l, r) = (&mut left[i], &mut right[i]);
-                self.frame(l, r);
+            let (l, r) = (&mut left[start..start + n], &mut right[start..start + n]);
+            if self.is_steady() {
+                // Nothing glides: the values `frame` would draw are these, every frame,
+                // and the settled line lengths are whole frames, read without
+                // interpolating (the same samples: the fraction is zero).
+                let steady = Steady {
+                    pre_delay: self.pre_delay_frames.value(),
+                    damping: self.damping_coefficient.value(),
+                    lengths: std::array::from_fn(|i| self.lengths[i].value() as usize),
+                    width: self.width.value(),
+                    mix: self.mix.value(),
+                };
+                for (l, r) in l.iter_mut().zip(r.iter_mut()) {
+                    self.frame_steady(l, r, &steady);
+                }
+            } else {
+                for (l, r) in l.iter_mut().zip(r.iter_mut()) {
+                    self.frame(l, r);
+                }
             }
             self.countdown -= n;
             start += n;
         }
     }
 
+    fn is_steady(&self) -> bool {
+        self.pre_delay_frames.is_settled()
+            && self.damping_coefficient.is_settled()
+            && self.decay.is_settled()
+            && self.width.is_settled()
+            && self.mix.is_settled()
+            && self
+                .lengths
+                .iter()
+                .all(|l| l.is_settled() && l.value().fract() == 0.0)
+    }
+
     #[inline]
     fn frame(&mut self, l: &mut f32, r: &mut f32) {
-        let input = (*l + *r) * 0.5;
-        // DC blocker: y = x - x[-1] + R·y[-1].
-        self.dc_out = flush_denormal(input - self.dc_in + self.dc_coefficient * self.dc_out);
-        self.dc_in = input;
-        let delayed = self.pre_delay.read(self.pre_delay_frames.next_value());
-        self.pre_delay.push(self.dc_out);
-        let mut x = delayed;
-        for d in &mut self.diffusers {
-            x = d.process(x);
-        }
+        let pre_delay = self.pre_delay_frames.next_value();
+        let x = self.diffused_input(*l, *r, pre_delay);
         let damping = self.damping_coefficient.next_value();
         self.decay.next_value();
         let mut outs = [0.0f32; LINES];
         for (i, out) in outs.iter_mut().enumerate() {
             *out = self.lines[i].read(self.lengths[i].next_value());
         }
+        let (wet_l, wet_r) = self.run_network(x, &outs, damping);
+        let (width, mix) = (self.width.next_value(), self.mix.next_value());
+        mix_out(l, r, wet_l, wet_r, width, mix);
+    }
+
+    #[inline]
+    fn frame_steady(&mut self, l: &mut f32, r: &mut f32, steady: &Steady) {
+        let x = self.diffused_input(*l, *r, steady.pre_delay);
+        let outs: [f32; LINES] = std::array::from_fn(|i| self.lines[i].tap(steady.lengths[i]));
+        let (wet_l, wet_r) = self.run_network(x, &outs, steady.damping);
+        mix_out(l, r, wet_l, wet_r, steady.width, steady.mix);
+    }
+
+    /// DC blocker, pre-delay and diffusers: what enters the network this frame.
+    #[inline]
+    fn diffused_input(&mut self, l: f32, r: f32, pre_delay: f32) -> f32 {
+        let input = (l + r) * 0.5;
+        // DC blocker: y = x - x[-1] + R·y[-1].
+        self.dc_out = flush_denormal(input - self.dc_in + self.dc_coefficient * self.dc_out);
+        self.dc_in = input;
+        let delayed = self.pre_delay.read(pre_delay);
+        self.pre_delay.push(self.dc_out);
+        let mut x = delayed;
+        for d in &mut self.diffusers {
+            x = d.process(x);
+        }
+        x
+    }
+
+    /// Damps and mixes the lines' outputs back in with `x`; returns the wet sides.
+    #[inline]
+    fn run_network(&mut self, x: f32, outs: &[f32; LINES], damping: f32) -> (f32, f32) {
         let mut feedback = [0.0f32; LINES];
         for i in 0..LINES {
             let s = &mut self.damping_states[i];
@@ -250,13 +311,18 @@ impl Reverb {
             wet_l += outs[i] * LEFT[i];
             wet_r += outs[i] * RIGHT[i];
         }
-        let (wet_l, wet_r) = (wet_l * SCALE, wet_r * SCALE);
-        let mid = (wet_l + wet_r) * 0.5;
-        let side = (wet_l - wet_r) * 0.5 * self.width.next_value();
-        let mix = self.mix.next_value();
-        *l += mix * (mid + side - *l);
-        *r += mix * (mid - side - *r);
+        (wet_l, wet_r)
     }
+}
+
+/// Blends the wet sides into the frame, at the stereo width and wet share given.
+#[inline]
+fn mix_out(l: &mut f32, r: &mut f32, wet_l: f32, wet_r: f32, width: f32, mix: f32) {
+    let (wet_l, wet_r) = (wet_l * SCALE, wet_r * SCALE);
+    let mid = (wet_l + wet_r) * 0.5;
+    let side = (wet_l - wet_r) * 0.5 * width;
+    *l += mix * (mid + side - *l);
+    *r += mix * (mid - side - *r);
 }
 
 #[cfg(test)]

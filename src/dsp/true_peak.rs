@@ -15,6 +15,11 @@ const TAPS: usize = 32;
 pub const DELAY: usize = TAPS / 2;
 
 type Phases = [[f32; TAPS]; OVERSAMPLING - 1];
+/// The same taps transposed, tap by tap, with every interpolated point side by side
+/// (the eighth lane is zero): one multiply-add a tap updates all seven points, in a loop
+/// the compiler vectorises. Each point's sum still runs over the taps in order, so it
+/// gives the same bits as summing the phase on its own.
+type Lanes = [[f32; OVERSAMPLING]; TAPS];
 
 fn bessel_i0(x: f64) -> f64 {
     let mut sum = 1.0;
@@ -58,6 +63,31 @@ fn phases() -> &'static Phases {
     })
 }
 
+fn lanes() -> &'static Lanes {
+    static LANES: OnceLock<Lanes> = OnceLock::new();
+    LANES.get_or_init(|| {
+        let mut lanes = [[0.0f32; OVERSAMPLING]; TAPS];
+        for (p, phase) in phases().iter().enumerate() {
+            for (j, &h) in phase.iter().enumerate() {
+                lanes[j][p] = h;
+            }
+        }
+        lanes
+    })
+}
+
+/// The largest absolute value in `window`, eight lanes at a time.
+#[inline]
+fn largest(window: &[f32; TAPS]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    for chunk in window.chunks_exact(8) {
+        for (m, &x) in lanes.iter_mut().zip(chunk) {
+            *m = m.max(x.abs());
+        }
+    }
+    lanes.iter().fold(0.0f32, |m, &x| m.max(x))
+}
+
 /// The true peak around each sample of one channel, reported `DELAY` frames late.
 #[derive(Clone, Debug)]
 struct Channel {
@@ -80,23 +110,26 @@ impl Channel {
     /// `bound` is the largest sum of absolute taps of any phase: no interpolated
     /// value exceeds it times the largest sample in the window, so when that product
     /// stays under `floor` the interpolation is skipped and the product stands in.
-    fn push(&mut self, x: f32, phases: &Phases, bound: f32, floor: f32) -> f32 {
+    fn push(&mut self, x: f32, lanes: &Lanes, bound: f32, floor: f32) -> f32 {
         self.history[self.position] = x;
         self.history[self.position + TAPS] = x;
         self.position = (self.position + 1) % TAPS;
         // Oldest first: window[j] = x[n - TAPS + 1 + j], so the sample `DELAY` frames
         // back sits at index TAPS/2 - 1 and its successor right after it.
-        let window = &self.history[self.position..self.position + TAPS];
-        let largest = window.iter().fold(0.0f32, |m, x| m.max(x.abs())) * bound;
+        let window: &[f32; TAPS] = self.history[self.position..self.position + TAPS]
+            .try_into()
+            .expect("the history holds two windows");
+        let largest = largest(window) * bound;
         let between = if largest <= floor {
             largest
         } else {
-            let mut between = 0.0f32;
-            for phase in phases {
-                let y: f32 = phase.iter().zip(window).map(|(h, x)| h * x).sum();
-                between = between.max(y.abs());
+            let mut points = [0.0f32; OVERSAMPLING];
+            for (taps, &x) in lanes.iter().zip(window) {
+                for (point, &h) in points.iter_mut().zip(taps) {
+                    *point += h * x;
+                }
             }
-            between
+            points.iter().fold(0.0f32, |m, y| m.max(y.abs()))
         };
         let sample = window[TAPS / 2 - 1].abs();
         let peak = sample.max(between).max(self.previous_between);
@@ -111,7 +144,7 @@ impl Channel {
 #[derive(Clone, Debug)]
 pub struct TruePeakDetector {
     channels: [Channel; 2],
-    phases: &'static Phases,
+    lanes: &'static Lanes,
     bound: f32,
 }
 
@@ -130,7 +163,7 @@ impl TruePeakDetector {
             .fold(0.0, f32::max);
         TruePeakDetector {
             channels: [Channel::new(), Channel::new()],
-            phases,
+            lanes: lanes(),
             bound,
         }
     }
@@ -148,9 +181,9 @@ impl TruePeakDetector {
     /// is skipped and an upper bound of the true peak, itself under `floor`, comes
     /// back instead. Above `floor` the result is exact.
     pub fn process_above(&mut self, left: f32, right: f32, floor: f32) -> f32 {
-        let (phases, bound) = (self.phases, self.bound);
-        let l = self.channels[0].push(left, phases, bound, floor);
-        let r = self.channels[1].push(right, phases, bound, floor);
+        let (lanes, bound) = (self.lanes, self.bound);
+        let l = self.channels[0].push(left, lanes, bound, floor);
+        let r = self.channels[1].push(right, lanes, bound, floor);
         l.max(r)
     }
 }

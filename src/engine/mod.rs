@@ -107,10 +107,12 @@ impl Engine {
         self.master.set_loudness_gain_db(gain_db);
     }
 
-    /// The master meter (loudness, true peak, correlation of the output) is on unless
-    /// turned off here; offline renders measure their output themselves.
+    /// The meters (the master's loudness, true peak and correlation, and the mixer's
+    /// strip meters) are on unless turned off here; offline renders measure their
+    /// output themselves.
     pub fn set_metering(&mut self, on: bool) {
         self.metering = on;
+        self.mixer.set_metering(on);
     }
 
     pub fn meter(&self) -> MeterReading {

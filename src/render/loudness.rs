@@ -10,6 +10,8 @@ const TOLERANCE_LU: f64 = 0.05;
 const MAX_PASSES: usize = 10;
 /// The most the search will turn a mix up or down (dB).
 const MAX_GAIN_DB: f64 = 60.0;
+/// Loudness gained per dB of gain below which the limiter counts as saturated.
+const PLATEAU_SLOPE: f64 = 0.1;
 
 /// What a loudness meter says about a finished render.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -228,12 +230,18 @@ pub fn find_gain<T>(
             let (gain, loudness, made) = best.expect("set above");
             return (gain, loudness, made, passes);
         }
-        let slope = match previous {
-            Some((g, l)) if (gain - g).abs() > 1e-6 => {
-                ((loudness - l) / (gain - g)).clamp(0.05, 1.0)
-            }
-            _ => 1.0,
+        let measured_slope = match previous {
+            Some((g, l)) if (gain - g).abs() > 1e-6 => Some((loudness - l) / (gain - g)),
+            _ => None,
         };
+        // Driven this hard, the limiter's output has stopped getting louder: the target
+        // is out of its reach, and more gain would only add distortion (and, at tens of
+        // dB, inter-sample peaks no meter agrees on). The best pass so far stands.
+        if loudness < target && measured_slope.is_some_and(|s| s < PLATEAU_SLOPE) {
+            let (gain, loudness, made) = best.expect("set above");
+            return (gain, loudness, made, passes);
+        }
+        let slope = measured_slope.map_or(1.0, |s| s.clamp(0.05, 1.0));
         previous = Some((gain, loudness));
         gain = (gain + (target - loudness) / slope).clamp(-MAX_GAIN_DB, MAX_GAIN_DB);
     }
@@ -317,6 +325,16 @@ mod tests {
             );
             assert_eq!(m.audio.len(), mix.len());
         }
+    }
+
+    #[test]
+    fn the_search_stops_where_the_limiter_stops_getting_louder() {
+        // A limiter whose output nears -9 LUFS however hard it is driven.
+        let saturating = |gain: f64| (-9.0 - 3.0 * (-(gain - 11.0) / 3.0).exp(), ());
+        let (gain, loudness, (), passes) = find_gain(-8.0, -20.0, saturating);
+        assert!(gain < 30.0, "ran on to {gain} dB ({passes} passes)");
+        assert!(loudness > -9.1, "{loudness}");
+        assert!(passes < MAX_PASSES);
     }
 
     #[test]
