@@ -7,16 +7,19 @@ mod channel;
 mod live;
 pub mod master;
 pub mod mixer;
+mod modulation;
 pub mod sequencer;
 mod voice;
 
 pub use live::{Playhead, Snapshot, Start};
 
 use crate::dsp::meter::{LoudnessMeter, MeterReading};
-use crate::song::{Master, SampleBank, Song};
+use crate::song::automation::{InstrumentParam, Target};
+use crate::song::{EffectKind, Master, SampleBank, Song};
 use channel::{Channel, Context};
 use master::MasterChain;
 use mixer::{MixerGraph, MixerMeters, Stems};
+use modulation::{CONTROL_FRAMES, Modulation};
 use sequencer::Sequencer;
 
 /// The final fade at the very end of the tail, so a render never stops on a click.
@@ -52,6 +55,9 @@ pub struct Engine {
     mix_right: Vec<f32>,
     channel_left: Vec<f32>,
     channel_right: Vec<f32>,
+    modulation: Modulation,
+    /// A row started at `now`: movement is evaluated there too, not only on the grid.
+    row_started: bool,
 }
 
 impl Engine {
@@ -59,11 +65,13 @@ impl Engine {
     pub fn new(song: &Song, samples: &SampleBank, sample_rate: u32) -> Engine {
         crate::dsp::osc::prepare();
         let rate = sample_rate as f32;
+        let sequencer = Sequencer::new(song, sample_rate);
+        let modulation = Modulation::new(song, sequencer.order(), sample_rate);
         Engine {
             song: song.clone(),
             samples: samples.clone(),
             sample_rate,
-            sequencer: Sequencer::new(song, sample_rate),
+            sequencer,
             channels: (0..song.channel_count())
                 .map(|i| Channel::new(rate, i))
                 .collect(),
@@ -80,6 +88,8 @@ impl Engine {
             mix_right: vec![0.0; MAX_RUN],
             channel_left: vec![0.0; MAX_RUN],
             channel_right: vec![0.0; MAX_RUN],
+            modulation,
+            row_started: false,
         }
     }
 
@@ -186,13 +196,80 @@ impl Engine {
             ticks_per_row: self.sequencer.speed(),
             tick_length: self.tick_length,
         };
+        if tick.tick == 0 {
+            self.modulation.start_row(&tick);
+            self.row_started = true;
+        }
         let pattern = &self.song.patterns[tick.pattern];
+        let moving = self.modulation.is_active();
         for (ch, channel) in self.channels.iter_mut().enumerate() {
+            let notes = channel.notes_started();
+            let cell = pattern.cell(tick.row, ch);
             if tick.tick == 0 {
-                channel.start_row(pattern.cell(tick.row, ch), &ctx);
+                channel.start_row(cell, &ctx);
             } else {
                 channel.tick(tick.tick, &ctx);
             }
+            if !moving {
+                continue;
+            }
+            if channel.notes_started() != notes {
+                self.modulation
+                    .note_started(ch, channel.instrument(), self.now);
+            }
+            if tick.tick == 0
+                && let Some(fx) = cell.effect
+                && matches!(
+                    fx.kind,
+                    EffectKind::ParamSelect | EffectKind::ParamSet | EffectKind::ParamGlide
+                )
+            {
+                self.modulation
+                    .queue_effect(ch, channel.instrument(), fx.kind, fx.param);
+            }
+        }
+        if moving {
+            self.modulation.apply_effects(&mut self.song);
+        }
+    }
+
+    /// Evaluates automation and LFOs at `now` and hands the moved values to the strips,
+    /// buses, master and voices that read them.
+    fn modulate(&mut self) {
+        self.row_started = false;
+        self.modulation.update(self.now, &mut self.song);
+        let (mut gains, mut buses, mut master) = (false, false, false);
+        for target in self.modulation.changed() {
+            match target {
+                Target::Strip { channel, param } => {
+                    self.mixer
+                        .apply_strip_param(channel, param, &self.song.mixer);
+                }
+                Target::Instrument {
+                    param: InstrumentParam::Gain,
+                    ..
+                } => gains = true,
+                // Voices read the other instrument parameters from the song as they play.
+                Target::Instrument { .. } => {}
+                Target::Bus(_) => buses = true,
+                Target::Master(_) => master = true,
+            }
+        }
+        if gains {
+            let ctx = Context {
+                instruments: &self.song.instruments,
+                ticks_per_row: self.sequencer.speed(),
+                tick_length: self.tick_length,
+            };
+            for c in &mut self.channels {
+                c.refresh_gain(&ctx);
+            }
+        }
+        if buses {
+            self.mixer.apply_buses(&self.song.mixer, false);
+        }
+        if master {
+            self.master.set_params(&self.song.master);
         }
     }
 
@@ -204,8 +281,19 @@ impl Engine {
             while self.next_event() <= self.now {
                 self.fire_event();
             }
+            let mut until_control = usize::MAX;
+            if self.modulation.is_active() {
+                let into_grid = self.now % CONTROL_FRAMES;
+                if into_grid == 0 || self.row_started {
+                    self.modulate();
+                }
+                until_control = (CONTROL_FRAMES - into_grid) as usize;
+            }
             let until_event = usize::try_from(self.next_event() - self.now).unwrap_or(usize::MAX);
-            let run = (frames - done).min(MAX_RUN).min(until_event);
+            let run = (frames - done)
+                .min(MAX_RUN)
+                .min(until_event)
+                .min(until_control);
             self.render_run(&mut out[2 * done..2 * (done + run)], done);
             done += run;
         }

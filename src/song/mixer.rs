@@ -3,6 +3,7 @@
 //! Every field has a default that leaves the sound untouched, and stages left at their
 //! defaults are not written out, so a song that does not use a stage reads as before.
 
+use super::automation::Lfo;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -43,6 +44,9 @@ pub struct ChannelStrip {
     pub compressor: Compressor,
     #[serde(skip_serializing_if = "is_default")]
     pub sends: Sends,
+    /// LFOs moving this strip's parameters (or any other).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lfos: Vec<Lfo>,
 }
 
 impl Default for ChannelStrip {
@@ -58,6 +62,7 @@ impl Default for ChannelStrip {
             eq: Eq::default(),
             compressor: Compressor::default(),
             sends: Sends::default(),
+            lfos: Vec::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Patterns: loops of rows x channels. In files a pattern lists only the rows that hold
 //! something, each as one line of cells separated by `|`, so a diff reads like the grid.
 
+use super::automation::Lane;
 use super::cell::Cell;
 use super::note::serde_via_string;
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,8 @@ pub struct Pattern {
     length: usize,
     channels: usize,
     cells: Vec<Cell>,
+    /// Parameter movement that loops with the pattern; rows count from its top.
+    pub automation: Vec<Lane>,
 }
 
 impl Pattern {
@@ -28,6 +31,7 @@ impl Pattern {
             length,
             channels,
             cells: vec![Cell::EMPTY; length * channels],
+            automation: Vec::new(),
         }
     }
 
@@ -130,6 +134,8 @@ pub struct PatternFile {
     length: usize,
     #[serde(default)]
     rows: BTreeMap<usize, RowText>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    automation: Vec<Lane>,
 }
 
 impl TryFrom<PatternFile> for Pattern {
@@ -148,6 +154,7 @@ impl TryFrom<PatternFile> for Pattern {
             ));
         }
         let mut pattern = Pattern::new(file.name, file.length, channels);
+        pattern.automation = file.automation;
         for (row, RowText(cells)) in file.rows {
             if row >= file.length {
                 return Err(format!(
@@ -174,6 +181,7 @@ impl From<Pattern> for PatternFile {
             name: p.name,
             length: p.length,
             rows,
+            automation: p.automation,
         }
     }
 }
