@@ -152,7 +152,7 @@ impl Engine {
 
     /// An engine that plays from `start`, with the tempo and speed the song has there.
     pub fn live(song: &Song, samples: &SampleBank, sample_rate: u32, start: Start) -> Engine {
-        let mut engine = Engine::new(song, samples, sample_rate);
+        let mut engine = Engine::build(song, samples, sample_rate);
         let (slot, row) = match start {
             Start::Song { entry, row } => {
                 let slot = engine
@@ -174,6 +174,7 @@ impl Engine {
         }
         engine.sequencer.seek(song, slot, row);
         engine.modulation.set_origin(engine.sequencer.origin());
+        engine.prime();
         engine
     }
 

@@ -63,6 +63,13 @@ pub struct Engine {
 impl Engine {
     /// Builds an engine for a validated song; all memory it will need is allocated here.
     pub fn new(song: &Song, samples: &SampleBank, sample_rate: u32) -> Engine {
+        let mut engine = Engine::build(song, samples, sample_rate);
+        engine.prime();
+        engine
+    }
+
+    /// An engine at the top of the song, not yet primed (see `prime`).
+    fn build(song: &Song, samples: &SampleBank, sample_rate: u32) -> Engine {
         crate::dsp::osc::prepare();
         let rate = sample_rate as f32;
         let sequencer = Sequencer::new(song, sample_rate);
@@ -231,6 +238,22 @@ impl Engine {
         if moving {
             self.modulation.apply_effects(&mut self.song);
         }
+    }
+
+    /// Starts the song where the sequencer stands: plays the first row and sets every
+    /// moving parameter to its value there at once, so playback does not begin with a
+    /// glide from the song's set values. Allocates; call it before playing.
+    fn prime(&mut self) {
+        if !self.modulation.is_active() {
+            return;
+        }
+        while self.next_event() <= self.now {
+            self.fire_event();
+        }
+        self.modulate();
+        self.modulation.settle(&mut self.song);
+        self.mixer.apply(&self.song.mixer, true);
+        self.master = MasterChain::new(&self.song.master, self.sample_rate);
     }
 
     /// Evaluates automation and LFOs at `now` and hands the moved values to the strips,
@@ -435,7 +458,7 @@ mod tests {
         synth.filter.cutoff = 800.0;
         synth.filter.env_amount = 3.0;
         synth.glide = 0.05;
-        let s = song(
+        let mut s = song(
             Instrument::synth("lead", synth),
             &[
                 (0, "C-4 01 30 037"),
@@ -447,6 +470,15 @@ mod tests {
                 (14, "--- .. .. EC2"),
             ],
         );
+        // Movement too: a lane on the cutoff and an LFO on the pan, evaluated on a grid
+        // of song samples, not of blocks.
+        s.patterns[0].automation = vec![crate::song::Lane {
+            target: "inst01.filter.cutoff".parse().unwrap(),
+            points: vec!["0 300 exp".parse().unwrap(), "13.5 5000".parse().unwrap()],
+        }];
+        s.mixer.channels[0].lfos = vec![
+            serde_json::from_str(r#"{"target": "pan", "rate": "1/16t", "depth": 0.5}"#).unwrap(),
+        ];
         let bank = SampleBank::default();
         let reference = render_to_vec(&s, &bank, RATE, 512);
         for block in [1, 64, 4096] {

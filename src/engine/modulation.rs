@@ -441,6 +441,19 @@ impl Modulation {
         }
     }
 
+    /// Ends every glide at its target at once (before playing starts) and writes the
+    /// values into `song`.
+    pub fn settle(&mut self, song: &mut Song) {
+        for s in &mut self.slots {
+            let target = s.smoothed.target();
+            s.smoothed.snap(target);
+            s.written = target;
+            if let Some(place) = s.target.place(song) {
+                *place = target;
+            }
+        }
+    }
+
     /// The targets whose values moved at the last `update`.
     pub fn changed(&self) -> impl Iterator<Item = Target> + '_ {
         self.changed.iter().map(|&i| self.slots[i].target)
