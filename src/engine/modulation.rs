@@ -14,7 +14,7 @@ use crate::song::automation::{LfoOwner, Target, value_at};
 use crate::song::{EffectKind, LfoRate, LfoShape, Song};
 
 /// Samples between two evaluations.
-pub const CONTROL_FRAMES: u64 = 32;
+pub const CONTROL_FRAMES: u64 = 64;
 /// The glide every value makes toward a new one.
 const GLIDE_SECONDS: f32 = 0.01;
 /// Room for parameters only the effect column touches (found while playing).
