@@ -708,6 +708,102 @@ impl Lfo {
     }
 }
 
+/// Keeping movement attached to what it moves when the song's shape changes in the
+/// editor (otherwise a saved song would name instruments, channels or entries it no
+/// longer has).
+impl Song {
+    /// Maps every lane's and every full-named LFO target through `f`; `None` drops it.
+    fn retarget(&mut self, f: impl Fn(Target) -> Option<Target>) {
+        for p in &mut self.patterns {
+            p.automation.retain_mut(|lane| match f(lane.target) {
+                Some(t) => {
+                    lane.target = t;
+                    true
+                }
+                None => false,
+            });
+        }
+        self.automation.retain_mut(|lane| match f(lane.target) {
+            Some(t) => {
+                lane.target = t;
+                true
+            }
+            None => false,
+        });
+        // Full-named LFO targets follow too; an LFO of its own owner goes with it.
+        let follow = |lfo: &mut Lfo| match lfo.target.parse::<Target>() {
+            Ok(t) => match f(t) {
+                Some(t) => {
+                    lfo.target = t.to_string();
+                    true
+                }
+                None => false,
+            },
+            Err(_) => true,
+        };
+        for lfos in self
+            .instruments
+            .iter_mut()
+            .map(|i| &mut i.lfos)
+            .chain(self.mixer.channels.iter_mut().map(|c| &mut c.lfos))
+        {
+            lfos.retain_mut(follow);
+        }
+    }
+
+    /// Instrument `index` (0-based) has been removed: its movement goes, later ones move down.
+    pub fn instrument_removed(&mut self, index: usize) {
+        self.retarget(|t| match t {
+            Target::Instrument { instrument, .. } if instrument == index => None,
+            Target::Instrument { instrument, param } if instrument > index => {
+                Some(Target::Instrument {
+                    instrument: instrument - 1,
+                    param,
+                })
+            }
+            t => Some(t),
+        });
+    }
+
+    /// Only the first `count` channels are left.
+    pub fn channels_truncated(&mut self, count: usize) {
+        self.retarget(|t| match t {
+            Target::Strip { channel, .. } if channel >= count => None,
+            t => Some(t),
+        });
+    }
+
+    /// An arrangement entry has been inserted at `at`.
+    pub fn entry_inserted(&mut self, at: usize) {
+        for lane in &mut self.automation {
+            if lane.entry >= at {
+                lane.entry += 1;
+            }
+        }
+    }
+
+    /// The arrangement entry at `at` has been removed (with the lanes that start on it).
+    pub fn entry_removed(&mut self, at: usize) {
+        self.automation.retain(|lane| lane.entry != at);
+        for lane in &mut self.automation {
+            if lane.entry > at {
+                lane.entry -= 1;
+            }
+        }
+    }
+
+    /// Entries `a` and `b` have changed places.
+    pub fn entries_swapped(&mut self, a: usize, b: usize) {
+        for lane in &mut self.automation {
+            if lane.entry == a {
+                lane.entry = b;
+            } else if lane.entry == b {
+                lane.entry = a;
+            }
+        }
+    }
+}
+
 /// Problems with a target in `song`: it must exist there.
 pub(super) fn target_problem(song: &Song, target: Target) -> Option<String> {
     match target {
@@ -792,6 +888,54 @@ mod tests {
         assert_eq!(lane.value_at(11.9), Some(400.0));
         assert_eq!(lane.value_at(14.0), Some(5.0));
         assert_eq!(lane.value_at(99.0), Some(10.0));
+    }
+
+    #[test]
+    fn movement_follows_removed_instruments_channels_and_entries() {
+        let mut song = Song::new(3);
+        song.instruments = vec![
+            Instrument::synth("a", Default::default()),
+            Instrument::synth("b", Default::default()),
+        ];
+        let lane = |t: &str| Lane {
+            target: t.parse().unwrap(),
+            points: vec!["0 1".parse().unwrap()],
+        };
+        song.patterns[0].automation = vec![lane("inst01.mix"), lane("inst02.mix"), lane("ch3.pan")];
+        song.mixer.channels[0].lfos = vec![Lfo {
+            target: "inst02.filter.cutoff".into(),
+            shape: LfoShape::Sine,
+            rate: "1/4".parse().unwrap(),
+            depth: 0.5,
+            phase: 0.0,
+            retrigger: false,
+        }];
+        song.arrangement.push(song.arrangement[0].clone());
+        song.automation = vec![ArrangementLane {
+            entry: 1,
+            target: "master.gain_db".parse().unwrap(),
+            points: vec![],
+        }];
+        song.instrument_removed(0);
+        song.channels_truncated(2);
+        let names: Vec<String> = song.patterns[0]
+            .automation
+            .iter()
+            .map(|l| l.target.to_string())
+            .collect();
+        assert_eq!(names, ["inst01.mix"]);
+        assert_eq!(
+            song.mixer.channels[0].lfos[0].target,
+            "inst01.filter.cutoff"
+        );
+        song.instrument_removed(0);
+        assert!(song.mixer.channels[0].lfos.is_empty());
+        song.entry_inserted(0);
+        assert_eq!(song.automation[0].entry, 2);
+        song.entries_swapped(2, 0);
+        assert_eq!(song.automation[0].entry, 0);
+        song.entry_removed(0);
+        assert!(song.automation.is_empty());
     }
 
     #[test]

@@ -289,6 +289,7 @@ impl App {
             });
         }
         strips.truncate(count);
+        self.song.channels_truncated(count);
         for p in &mut self.song.patterns {
             p.set_channels(count);
         }
