@@ -2,7 +2,7 @@
 //! block at 48 kHz, in % of the block's real-time budget (256 / 48000 s = 5.33 ms).
 //!
 //! It runs exactly what the cpal callback runs (`link::Callback::process`: queue checks,
-//! `Engine::process`, meters, the report) over each whole song, on one core. Costs are
+//! `Engine::process`, the meter frames to the editor, the report) over each whole song, on one core. Costs are
 //! the thread's own CPU time, so that other programs taking the core away (this machine
 //! is shared) do not count; the status line of `play` and the editor measures wall time,
 //! which is what decides a dropout.
@@ -28,6 +28,11 @@ fn block_costs(song: &Song, samples: &SampleBank) -> Vec<f64> {
         let started = thread_cpu_seconds();
         callback.process(&mut out);
         costs.push(thread_cpu_seconds() - started);
+        if i % 4 == 0 {
+            // What the editor does every frame (about 20 ms): take the meter readings,
+            // so the callback keeps copying every strip's meter.
+            control.collect_meters();
+        }
         if i % 64 == 0 {
             // What the UI does between frames: free returns, drain reports.
             control.collect();

@@ -444,3 +444,89 @@ fn piano_keys_sound_when_jamming_and_write_nothing() {
     tmux.wait_for_exit();
     assert_eq!(std::fs::read_to_string(&song).unwrap(), before);
 }
+
+impl Tmux {
+    /// Waits until `ready` holds for the screen; panics with the screen after the timeout.
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            assert!(start.elapsed() < TIMEOUT, "{what} never showed:\n{screen}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The number a meter row shows before `unit` (`-14.2 LUFS`), if it shows one.
+fn meter_value(screen: &str, row: &str, unit: &str) -> Option<f32> {
+    let line = screen.lines().find(|l| l.contains(row))?;
+    let before = line.split(unit).next()?;
+    before.split_whitespace().last()?.parse().ok()
+}
+
+#[test]
+fn the_mixer_and_master_meters_move_while_a_pattern_plays() {
+    if !Path::new("/usr/share/alsa/alsa.conf").exists() {
+        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // ALSA's null device: no clock, nothing written anywhere.
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        "pcm.!default { type plug; slave { pcm \"null\"; format FLOAT_LE; rate 48000; channels 2 } }\n",
+    )
+    .unwrap();
+    new_song(dir.path());
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.wait_for("stop");
+    tmux.keys(&["F9"]);
+    let idle = tmux.wait_for("strips 1-");
+    assert!(!idle.contains("-∞"), "no readings before playing:\n{idle}");
+    // A kick on every beat of a two-beat pattern, looped.
+    tmux.keys(&["F2", ":"]);
+    tmux.keys(&["-l", "len 8"]);
+    tmux.keys(&["Enter", "z", "Down", "Down", "Down", "z", "F7", "F9"]);
+    tmux.wait_for("PLAY");
+    // Readings arrive: the silent strips read -∞, the kick's strip holds its level.
+    let playing = tmux.wait_until("a meter reading", |s| {
+        let kick_hold = s
+            .lines()
+            .nth(3)
+            .and_then(|l| l.split('│').next())
+            .and_then(|strip| strip.split_whitespace().last())
+            .and_then(|hold| hold.parse::<f32>().ok());
+        s.contains("-∞") && kick_hold.is_some_and(|db| db > -30.0)
+    });
+    assert!(playing.contains("strips 1-"), "{playing}");
+
+    tmux.keys(&["F10"]);
+    let master = tmux.wait_until("a loudness reading", |s| {
+        meter_value(s, "integrated", "LUFS").is_some()
+            && meter_value(s, "true peak", "dBTP").is_some()
+    });
+    let integrated = meter_value(&master, "integrated", "LUFS").unwrap();
+    let true_peak = meter_value(&master, "true peak", "dBTP").unwrap();
+    assert!(
+        (-60.0..0.0).contains(&integrated),
+        "{integrated} LUFS:\n{master}"
+    );
+    assert!(true_peak <= -0.9, "under the -1 dBTP ceiling:\n{master}");
+    // An edit while playing is heard: the master gain down 12 dB lowers the loudness.
+    tmux.keys(&["[", "[", "[", "[", "Space"]);
+    let stopped = tmux.wait_for("(last playback)");
+    assert!(stopped.contains("-12.0dB"), "{stopped}");
+    tmux.keys(&["F7"]);
+    tmux.wait_until("a quieter reading", |s| {
+        meter_value(s, "short-term", "LUFS").is_some_and(|v| v < integrated - 6.0)
+    });
+    tmux.keys(&["Space", "C-q"]);
+    tmux.wait_for("Quit anyway?");
+    tmux.keys(&["y"]);
+    tmux.wait_for_exit();
+}

@@ -321,3 +321,111 @@ fn a_looped_pattern_plays_until_ctrl_c_then_stops_cleanly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The meters the editor shows come from the real stream: a `Player` on ALSA's `null`
+/// device (no clock: it plays as fast as it is fed) reports every strip's peak, which
+/// must be the highest peak the same song reaches offline, and the master's loudness,
+/// which must agree with an independent meter (libebur128) on the rendered samples.
+#[test]
+fn live_meters_read_the_levels_of_the_render() {
+    use tracksmith::audio::{AudioOptions, Player};
+    use tracksmith::engine::Start;
+
+    if alsa_missing() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let song_path = short_song(dir.path());
+    let s = song::load(&song_path).unwrap();
+    let bank = SampleBank::load(&s, &song_path).unwrap();
+    let options = AudioOptions {
+        device: Some("null".into()),
+        buffer_size: None,
+    };
+    let mut player = match Player::open(&options) {
+        Ok(p) => p,
+        Err(e) => panic!("ALSA's null device should open: {e}"),
+    };
+    let rate = player.sample_rate();
+    player.play(&s, &bank, Start::TOP).unwrap();
+    let strips = s.mixer.channels.len();
+    let mut live_peaks = vec![-200.0f32; strips + 3];
+    let mut master_levels = Vec::new();
+    let mut loudness = None;
+    let mut readings = 0;
+    let started = std::time::Instant::now();
+    while !player.is_idle() {
+        assert!(started.elapsed().as_secs() < 60, "the song should end");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let status = player.poll();
+        assert_eq!(status.error, None);
+        let Some(frame) = &status.meters else {
+            continue;
+        };
+        readings += 1;
+        assert_eq!(frame.mixer.channels.len(), strips);
+        let m = &frame.mixer;
+        for (peak, strip) in live_peaks
+            .iter_mut()
+            .zip(m.channels.iter().chain([&m.reverb, &m.delay, &m.master]))
+        {
+            *peak = peak.max(strip.peak_db[0].max(strip.peak_db[1]));
+        }
+        master_levels.push(m.master.rms_db[0]);
+        loudness = Some(frame.loudness);
+    }
+
+    let mut engine = Engine::new(&s, &bank, rate);
+    let mut meters = engine.new_meters();
+    let mut offline_peaks = vec![-200.0f32; strips + 3];
+    let mut rendered = Vec::new();
+    let mut block = vec![0.0f32; 2 * 512];
+    while !engine.is_finished() {
+        engine.process(&mut block);
+        rendered.extend_from_slice(&block);
+        engine.read_meters(&mut meters);
+        let m = &meters;
+        for (peak, strip) in offline_peaks
+            .iter_mut()
+            .zip(m.channels.iter().chain([&m.reverb, &m.delay, &m.master]))
+        {
+            *peak = peak.max(strip.peak_db[0].max(strip.peak_db[1]));
+        }
+    }
+    assert!(readings >= 20, "{readings} meter readings came");
+    master_levels.dedup();
+    assert!(
+        master_levels.len() >= 10,
+        "the levels moved while playing: {master_levels:?}"
+    );
+    assert!(
+        offline_peaks.iter().filter(|&&p| p > -40.0).count() >= 4,
+        "several strips play: {offline_peaks:?}"
+    );
+    for (i, (live, offline)) in live_peaks.iter().zip(&offline_peaks).enumerate() {
+        assert!(
+            (live - offline).abs() < 1e-4,
+            "strip {i}: live peak {live} dBFS, offline {offline} dBFS"
+        );
+    }
+
+    let loudness = loudness.unwrap();
+    let mut reference =
+        ebur128::EbuR128::new(2, rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK).unwrap();
+    reference.add_frames_f32(&rendered).unwrap();
+    let integrated = reference.loudness_global().unwrap();
+    let true_peak = (0..2)
+        .map(|c| reference.true_peak(c).unwrap())
+        .fold(0.0f64, f64::max);
+    let true_peak_db = 20.0 * true_peak.log10();
+    assert!(
+        (f64::from(loudness.integrated_lufs) - integrated).abs() < 0.1,
+        "live {} LUFS, libebur128 {integrated:.2} LUFS",
+        loudness.integrated_lufs
+    );
+    assert!(
+        (f64::from(loudness.max_true_peak_dbtp) - true_peak_db).abs() < 0.3,
+        "live {} dBTP, libebur128 {true_peak_db:.2} dBTP",
+        loudness.max_true_peak_dbtp
+    );
+}

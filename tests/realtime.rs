@@ -1,6 +1,7 @@
 //! The audio path never allocates or frees: every demo song is played through
-//! `Engine::process` (master chain and meter included, its settings changed halfway)
-//! under an allocator that counts what the armed thread asks for.
+//! `Engine::process` (master chain and meter included, its settings changed halfway),
+//! and the whole audio callback (queues, fades, meter frames to the UI) is run, under an
+//! allocator that counts what the armed thread asks for.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -175,10 +176,22 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     let mut block = vec![0.0f32; 2 * 256];
     let mut calls = 0;
     let mut heard = 0.0f32;
-    let mut run = |callback: &mut tracksmith::audio::link::Callback, blocks: usize| {
-        for _ in 0..blocks {
+    // The UI's side of the meters: frames taken and handed back every few blocks, so
+    // the callback keeps copying every strip's meter into them.
+    let mut meter_frames = 0;
+    let mut metered = -200.0f32;
+    let mut run = |callback: &mut tracksmith::audio::link::Callback,
+                   control: &mut tracksmith::audio::link::Control,
+                   blocks: usize| {
+        for i in 0..blocks {
             calls += count_allocations(|| callback.process(&mut block));
             heard = heard.max(block.iter().fold(0.0, |m, x| m.max(x.abs())));
+            if i % 4 == 3
+                && let Some(frame) = control.collect_meters()
+            {
+                meter_frames += 1;
+                metered = metered.max(frame.mixer.master.peak_db[0]);
+            }
         }
     };
     let snapshot = |s: &song::Song, start| Box::new(Snapshot::new(s, &samples, rate, start));
@@ -187,26 +200,26 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     control.send(Command::Play(Box::new(Engine::live(
         &song, &samples, rate, start,
     ))));
-    run(&mut callback, 100);
+    run(&mut callback, &mut control, 100);
 
     let mut edited = song.clone();
     *edited.patterns[2].cell_mut(8, 0) = "C-5 01 40".parse().unwrap();
     control.send(Command::Update(snapshot(&edited, start)));
-    run(&mut callback, 50);
+    run(&mut callback, &mut control, 50);
     edited.tempo += 20.0;
     control.send(Command::Update(snapshot(&edited, start)));
-    run(&mut callback, 50);
+    run(&mut callback, &mut control, 50);
     edited.mixer.channels[0].mute = true;
     edited.mixer.channels[1].solo = true;
     control.send(Command::Update(snapshot(&edited, start)));
-    run(&mut callback, 50);
+    run(&mut callback, &mut control, 50);
     edited.mixer.channels.push(Default::default());
     let channels = edited.mixer.channels.len();
     for p in &mut edited.patterns {
         p.set_channels(channels);
     }
     control.send(Command::Update(snapshot(&edited, start)));
-    run(&mut callback, 50);
+    run(&mut callback, &mut control, 50);
     assert!(control.collect().unwrap().playing);
 
     // Play again from elsewhere: the old engine fades out and comes back.
@@ -214,11 +227,11 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     control.send(Command::Play(Box::new(Engine::live(
         &edited, &samples, rate, looped,
     ))));
-    run(&mut callback, 100);
+    run(&mut callback, &mut control, 100);
     control.send(Command::Update(snapshot(&song, looped)));
-    run(&mut callback, 20);
+    run(&mut callback, &mut control, 20);
     control.send(Command::Stop);
-    run(&mut callback, 20);
+    run(&mut callback, &mut control, 20);
     assert!(!control.collect().unwrap().playing);
 
     // Notes played by hand, an edit of their instruments, and their release.
@@ -230,16 +243,16 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
         &song, &samples, rate, 4,
     ))));
     control.send(jam("C-4 02"));
-    run(&mut callback, 20);
+    run(&mut callback, &mut control, 20);
     let mut louder = song.clone();
     louder.instruments[1].gain_db += 3.0;
     control.send(Command::UpdatePreview(Box::new(Snapshot::preview(
         &louder, &samples, rate, 4,
     ))));
     control.send(jam("E-4 02"));
-    run(&mut callback, 20);
+    run(&mut callback, &mut control, 20);
     control.send(Command::ReleaseJam);
-    run(&mut callback, 20);
+    run(&mut callback, &mut control, 20);
 
     // The last entry to its very end: the finished engine is handed back too.
     let last = Start::Song {
@@ -251,14 +264,19 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     ))));
     let mut blocks = 0;
     while control.collect().is_none_or(|r| r.playing) {
-        run(&mut callback, 100);
+        run(&mut callback, &mut control, 100);
         blocks += 100;
         assert!(blocks < 20_000, "the song should end");
     }
-    run(&mut callback, 10);
+    run(&mut callback, &mut control, 10);
 
     assert_eq!(calls, 0, "the audio callback allocated or freed");
     assert!(heard > 0.1, "it played");
+    assert!(meter_frames > 100, "{meter_frames} meter readings");
+    assert!(
+        metered > -30.0,
+        "the meters read the music ({metered} dBFS)"
+    );
     control.collect();
 }
 

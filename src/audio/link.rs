@@ -4,13 +4,18 @@
 //! - commands, UI → callback: a new engine to play, an edited song, stop;
 //! - returns, callback → UI: engines and old songs the callback is done with, so that
 //!   they are freed on the UI thread, never on the audio thread;
-//! - reports, callback → UI: playhead, peak levels and how long each block took.
+//! - reports, callback → UI: playhead, peak levels and how long each block took;
+//! - meters, callback → UI and back: a few preallocated `MeterFrame`s go round, so the
+//!   callback copies every strip's meter into one the UI has handed back, and the UI
+//!   reads it and hands it back again (nothing is allocated or freed on either trip).
 //!
 //! `Callback::process` is the whole of what the audio callback does.
 
+use crate::dsp::meter::MeterReading;
 use crate::dsp::smooth::Smoothed;
+use crate::engine::mixer::{MixerMeters, StripMeter};
 use crate::engine::{Engine, Playhead, Snapshot};
-use crate::song::Cell;
+use crate::song::{Cell, MAX_CHANNELS};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
 use ringbuf::{HeapCons, HeapProd, HeapRb};
 use std::collections::VecDeque;
@@ -29,6 +34,12 @@ const REPORT_CAPACITY: usize = 4096;
 const STOP_FADE_SECONDS: f32 = 0.01;
 /// Frames of the fading engine rendered at a time (its scratch buffer).
 const SCRATCH_FRAMES: usize = 512;
+/// Meter frames going round. While the UI holds them all, the callback skips reading the
+/// meters and the engine's peaks keep building up until it can.
+const METER_FRAMES: usize = 4;
+/// The callback reads the meters at most this often (seconds of audio): a screen shows
+/// 30 to 60 frames a second, and reading every strip costs a few microseconds.
+const METER_INTERVAL_SECONDS: f32 = 0.01;
 
 pub enum Command {
     /// Play this engine from where it stands, replacing (and fading out) any other.
@@ -75,11 +86,79 @@ pub struct Report {
     pub song_frames: u64,
 }
 
+/// Every meter of the playing engine, read in the callback.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct MeterFrame {
+    /// `Play` commands taken when it was read: frames from an engine played before the
+    /// last `play` are not shown.
+    plays: u32,
+    /// How many of `mixer.channels` the engine has (the rest are spare places).
+    strips: usize,
+    /// Channel strips, bus returns and the master bus before the master chain: peaks and
+    /// gain reductions the most since the last reading, RMS as of the reading.
+    pub mixer: MixerMeters,
+    /// Loudness, true peak and stereo correlation of the engine's output.
+    pub loudness: MeterReading,
+    /// Gain reduction of the master's glue compressor and limiter (dB), the most since
+    /// the last reading.
+    pub master_reduction_db: [f32; 2],
+}
+
+impl MeterFrame {
+    /// A frame with a place for the most channels a song can have.
+    fn with_room() -> Box<MeterFrame> {
+        Box::new(MeterFrame {
+            mixer: MixerMeters {
+                channels: vec![StripMeter::default(); MAX_CHANNELS],
+                ..MixerMeters::default()
+            },
+            ..MeterFrame::default()
+        })
+    }
+
+    /// A copy holding only the strips the engine has.
+    fn trimmed(&self) -> MeterFrame {
+        let mut copy = self.clone();
+        copy.mixer.channels.truncate(self.strips);
+        copy
+    }
+
+    /// Takes a later reading in: peaks and reductions keep the higher, levels the later.
+    fn merge(&mut self, later: &MeterFrame) {
+        fn merge_strip(into: &mut StripMeter, later: &StripMeter) {
+            into.peak_db = [
+                into.peak_db[0].max(later.peak_db[0]),
+                into.peak_db[1].max(later.peak_db[1]),
+            ];
+            into.rms_db = later.rms_db;
+            into.gain_reduction_db = into.gain_reduction_db.max(later.gain_reduction_db);
+        }
+        let channels = &mut self.mixer.channels;
+        channels.resize(later.strips, StripMeter::default());
+        for (into, later) in channels.iter_mut().zip(&later.mixer.channels) {
+            merge_strip(into, later);
+        }
+        merge_strip(&mut self.mixer.reverb, &later.mixer.reverb);
+        merge_strip(&mut self.mixer.delay, &later.mixer.delay);
+        merge_strip(&mut self.mixer.master, &later.mixer.master);
+        self.strips = later.strips;
+        self.loudness = later.loudness;
+        self.master_reduction_db = [
+            self.master_reduction_db[0].max(later.master_reduction_db[0]),
+            self.master_reduction_db[1].max(later.master_reduction_db[1]),
+        ];
+    }
+}
+
 /// The audio side: owned by the callback.
 pub struct Callback {
     commands: HeapCons<Command>,
     returns: HeapProd<Returned>,
     reports: HeapProd<Report>,
+    meters_read: HeapProd<Box<MeterFrame>>,
+    meters_free: HeapCons<Box<MeterFrame>>,
+    meter_interval: usize,
+    frames_since_meters: usize,
     sample_rate: u32,
     engine: Option<Box<Engine>>,
     fading: Option<Box<Engine>>,
@@ -95,6 +174,8 @@ pub struct Control {
     commands: HeapProd<Command>,
     returns: HeapCons<Returned>,
     reports: HeapCons<Report>,
+    meters_read: HeapCons<Box<MeterFrame>>,
+    meters_free: HeapProd<Box<MeterFrame>>,
     /// Commands the full queue could not take yet, in order.
     backlog: VecDeque<Command>,
     plays_sent: u32,
@@ -105,10 +186,17 @@ pub fn link(sample_rate: u32) -> (Control, Callback) {
     let (command_tx, command_rx) = HeapRb::new(COMMAND_CAPACITY).split();
     let (return_tx, return_rx) = HeapRb::new(RETURN_CAPACITY).split();
     let (report_tx, report_rx) = HeapRb::new(REPORT_CAPACITY).split();
+    let (meters_read_tx, meters_read_rx) = HeapRb::new(METER_FRAMES).split();
+    let (mut meters_free_tx, meters_free_rx) = HeapRb::new(METER_FRAMES).split();
+    for _ in 0..METER_FRAMES {
+        let _ = meters_free_tx.try_push(MeterFrame::with_room());
+    }
     let control = Control {
         commands: command_tx,
         returns: return_rx,
         reports: report_rx,
+        meters_read: meters_read_rx,
+        meters_free: meters_free_tx,
         backlog: VecDeque::new(),
         plays_sent: 0,
     };
@@ -116,6 +204,10 @@ pub fn link(sample_rate: u32) -> (Control, Callback) {
         commands: command_rx,
         returns: return_tx,
         reports: report_tx,
+        meters_read: meters_read_tx,
+        meters_free: meters_free_rx,
+        meter_interval: (METER_INTERVAL_SECONDS * sample_rate as f32) as usize,
+        frames_since_meters: 0,
         sample_rate,
         engine: None,
         fading: None,
@@ -144,6 +236,7 @@ impl Callback {
             Some(engine) => engine.process(out),
             None => out.fill(0.0),
         }
+        self.publish_meters(out.len() / 2);
         let layered = self.fading.is_some() || self.preview.is_some();
         self.mix_fading(out);
         self.mix_preview(out);
@@ -180,6 +273,32 @@ impl Callback {
         };
         // A full queue means nobody is reading: the report is not needed.
         let _ = self.reports.try_push(report);
+    }
+
+    /// Copies the playing engine's meters into a free frame for the UI, every
+    /// `meter_interval` frames and on the engine's last block.
+    fn publish_meters(&mut self, frames: usize) {
+        let Some(engine) = &mut self.engine else {
+            return;
+        };
+        self.frames_since_meters += frames;
+        if self.frames_since_meters < self.meter_interval && !engine.is_drained() {
+            return;
+        }
+        let Some(mut frame) = self.meters_free.try_pop() else {
+            return;
+        };
+        self.frames_since_meters = 0;
+        engine.read_meters(&mut frame.mixer);
+        frame.plays = self.plays;
+        frame.strips = engine.strip_count().min(frame.mixer.channels.len());
+        frame.loudness = engine.meter();
+        frame.master_reduction_db = engine.take_master_reduction_db();
+        if let Err(frame) = self.meters_read.try_push(frame) {
+            // Cannot happen: the queue holds every frame there is. Were it to, leaking
+            // beats freeing on the audio thread.
+            std::mem::forget(frame);
+        }
     }
 
     fn apply(&mut self, command: Command) {
@@ -347,6 +466,22 @@ impl Control {
         }
         reading
     }
+
+    /// The meter readings since the last call, from the engine of the last `play`
+    /// (`None` if none came): peaks the highest since then, levels the latest.
+    pub fn collect_meters(&mut self) -> Option<MeterFrame> {
+        let mut merged: Option<MeterFrame> = None;
+        while let Some(frame) = self.meters_read.try_pop() {
+            if frame.plays == self.plays_sent {
+                match &mut merged {
+                    Some(m) => m.merge(&frame),
+                    None => merged = Some(frame.trimmed()),
+                }
+            }
+            let _ = self.meters_free.try_push(frame);
+        }
+        merged
+    }
 }
 
 #[cfg(test)]
@@ -399,6 +534,103 @@ mod tests {
         let reading = control.collect().unwrap();
         assert!(!reading.playing);
         assert_eq!(reading.playhead, None);
+    }
+
+    #[test]
+    fn meter_frames_carry_the_engines_levels_and_go_round_without_end() {
+        let s = song();
+        let (mut control, mut callback) = link(RATE);
+        let mut block = vec![0.0; 2 * 256];
+        callback.process(&mut block);
+        assert_eq!(
+            control.collect_meters(),
+            None,
+            "nothing plays, nothing to meter"
+        );
+        control.send(Command::Play(engine(&s)));
+        // The same song offline, read at the end: its highest peak and its loudness.
+        let mut offline = engine(&s);
+        let mut offline_meters = offline.new_meters();
+        let mut peak = -200.0f32;
+        let mut received = 0;
+        let mut live_peak = -200.0f32;
+        let mut last = None;
+        // Far more blocks than there are frames: they must come back to be used again.
+        for _ in 0..200 {
+            callback.process(&mut block);
+            offline.process(&mut vec![0.0; 2 * 256]);
+            offline.read_meters(&mut offline_meters);
+            peak = peak.max(offline_meters.channels[0].peak_db[0]);
+            if let Some(frame) = control.collect_meters() {
+                received += 1;
+                assert_eq!(frame.mixer.channels.len(), 1, "one strip, no spare places");
+                live_peak = live_peak.max(frame.mixer.channels[0].peak_db[0]);
+                last = Some(frame);
+            }
+        }
+        let frame = last.unwrap();
+        // 200 blocks of 256 frames, a reading every 10 ms (480 frames): one every 2 blocks.
+        assert!(received >= 90, "{received} readings");
+        assert!(peak > -30.0, "the song plays: {peak} dBFS");
+        assert_eq!(live_peak, peak, "no peak is lost between readings");
+        assert_eq!(frame.loudness, offline.meter());
+        assert!(
+            frame.loudness.momentary_lufs > -60.0,
+            "{:?}",
+            frame.loudness
+        );
+
+        // Readings of an engine from before the last play are not shown as its.
+        control.send(Command::Play(engine(&s)));
+        assert!(
+            control.collect_meters().is_none(),
+            "the new engine has not been read yet"
+        );
+        callback.process(&mut block);
+        callback.process(&mut block);
+        let fresh = control.collect_meters().unwrap();
+        assert!(
+            fresh.loudness.integrated_lufs < frame.loudness.integrated_lufs,
+            "a new play measures afresh: {:?}",
+            fresh.loudness
+        );
+    }
+
+    #[test]
+    fn merged_readings_keep_the_highest_peak_and_the_latest_level() {
+        let reading = |peak: f32, rms: f32, reduction: f32| {
+            let strip = StripMeter {
+                peak_db: [peak, peak - 1.0],
+                rms_db: [rms, rms],
+                gain_reduction_db: reduction,
+            };
+            MeterFrame {
+                plays: 1,
+                strips: 2,
+                mixer: MixerMeters {
+                    channels: vec![strip; 4],
+                    reverb: strip,
+                    delay: strip,
+                    master: strip,
+                },
+                loudness: MeterReading {
+                    momentary_lufs: rms,
+                    ..MeterReading::default()
+                },
+                master_reduction_db: [reduction, 0.0],
+            }
+        };
+        let mut merged = reading(-3.0, -20.0, 2.0).trimmed();
+        assert_eq!(merged.mixer.channels.len(), 2);
+        merged.merge(&reading(-10.0, -12.0, 5.0));
+        for strip in merged.mixer.channels.iter().chain([&merged.mixer.master]) {
+            assert_eq!(strip.peak_db, [-3.0, -4.0]);
+            assert_eq!(strip.rms_db, [-12.0, -12.0]);
+            assert_eq!(strip.gain_reduction_db, 5.0);
+        }
+        assert_eq!(merged.mixer.channels.len(), 2);
+        assert_eq!(merged.loudness.momentary_lufs, -12.0);
+        assert_eq!(merged.master_reduction_db, [5.0, 0.0]);
     }
 
     #[test]

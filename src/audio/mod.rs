@@ -15,7 +15,7 @@ use crate::engine::{Engine, Playhead, Snapshot, Start};
 use crate::song::{Cell, Instrument, NoteField, Pitch, SampleBank, Song};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{FromSample, SampleFormat, SizedSample};
-use link::{Command, Control};
+use link::{Command, Control, MeterFrame};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -81,6 +81,9 @@ pub struct Status {
     pub song_frames: u64,
     /// Set once the device failed (unplugged, ...); playback has stopped for good.
     pub error: Option<String>,
+    /// The playing engine's meters (every strip, the master's loudness) read since the
+    /// last `poll`; `None` when no reading came (stopped, or too soon).
+    pub meters: Option<MeterFrame>,
 }
 
 /// Written by cpal's error callback, read by `poll`.
@@ -308,6 +311,7 @@ impl Player {
                 self.status.song_frames = reading.song_frames;
             }
         }
+        self.status.meters = self.control.collect_meters();
         self.status.underruns = self.shared.underruns.load(Ordering::Relaxed);
         // Once the last sound has left the device's buffer, the stream rests (no wake-ups
         // for silence) until the next `play`, on devices that can pause.

@@ -704,6 +704,11 @@ impl MixerGraph {
         read(&mut self.master_meter, &mut meters.master);
     }
 
+    /// Channel strips in the graph (a meters struct needs a place for each).
+    pub fn strip_count(&self) -> usize {
+        self.strips.len()
+    }
+
     /// A meters struct with a place for every strip (allocates; make it once).
     pub fn new_meters(&self) -> MixerMeters {
         MixerMeters {

@@ -51,6 +51,9 @@ pub struct Engine {
     master: MasterChain,
     meter: LoudnessMeter,
     metering: bool,
+    /// The most gain reduction of the master compressor and limiter since it was last
+    /// taken, sampled once a run (at most `MAX_RUN` frames apart).
+    master_reduction_peak: [f32; 2],
     mix_left: Vec<f32>,
     mix_right: Vec<f32>,
     channel_left: Vec<f32>,
@@ -91,6 +94,7 @@ impl Engine {
             master: MasterChain::new(&song.master, sample_rate),
             meter: LoudnessMeter::new(rate),
             metering: true,
+            master_reduction_peak: [0.0; 2],
             mix_left: vec![0.0; MAX_RUN],
             mix_right: vec![0.0; MAX_RUN],
             channel_left: vec![0.0; MAX_RUN],
@@ -142,6 +146,12 @@ impl Engine {
         )
     }
 
+    /// The most gain reduction (dB) of the master compressor and limiter since the last
+    /// call, so that a meter read now and then misses no peak; starts over.
+    pub fn take_master_reduction_db(&mut self) -> [f32; 2] {
+        std::mem::take(&mut self.master_reduction_peak)
+    }
+
     /// Frames from the start to the end of the tail, the length of a render.
     pub fn length(song: &Song, sample_rate: u32) -> u64 {
         sequencer::song_length(song, sample_rate) + tail_frames(song, sample_rate)
@@ -168,8 +178,14 @@ impl Engine {
         self.mixer.new_meters()
     }
 
+    /// Channel strips the mixer has now (an edit can add some).
+    pub fn strip_count(&self) -> usize {
+        self.mixer.strip_count()
+    }
+
     /// Fills `meters` with the peaks since the last reading, the RMS levels and the gain
-    /// reductions. Does not allocate.
+    /// reductions; a strip without a place in `meters.channels` keeps its peak for a
+    /// later reading. Does not allocate.
     pub fn read_meters(&mut self, meters: &mut MixerMeters) {
         self.mixer.read_meters(meters);
     }
@@ -360,6 +376,9 @@ impl Engine {
             frame[1] = r;
             self.now += 1;
         }
+        let peak = &mut self.master_reduction_peak;
+        peak[0] = peak[0].max(self.master.compressor_reduction_db());
+        peak[1] = peak[1].max(self.master.limiter_reduction_db());
     }
 }
 
@@ -504,6 +523,29 @@ mod tests {
         let out = render_to_vec(&s, &SampleBank::default(), RATE, 512);
         let ceiling = crate::dsp::util::db_to_gain(-1.0);
         assert!(out.iter().all(|x| x.is_finite() && x.abs() <= ceiling));
+        // The limiter's meter: the most reduction since the last reading, then none.
+        let mut engine = Engine::new(&s, &SampleBank::default(), RATE);
+        let mut block = vec![0.0; 2 * 4_800];
+        engine.process(&mut block);
+        let [_, limiting] = engine.take_master_reduction_db();
+        assert!(
+            limiting > 6.0,
+            "24 dB into the limiter: {limiting} dB taken off"
+        );
+        while !engine.is_finished() {
+            engine.process(&mut block);
+        }
+        // A second of silence for the release, then the next reading shows none left.
+        for _ in 0..10 {
+            engine.process(&mut block);
+        }
+        engine.take_master_reduction_db();
+        engine.process(&mut block);
+        let [compressing, limiting] = engine.take_master_reduction_db();
+        assert!(
+            compressing == 0.0 && limiting < 0.01,
+            "silence: {compressing} and {limiting} dB"
+        );
         assert!(
             out.iter().any(|x| x.abs() > 0.8 * ceiling),
             "the limiter should be working"

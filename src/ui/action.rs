@@ -131,6 +131,12 @@ pub enum Action {
     ResetValue,
     ToggleMute,
     ToggleSolo,
+    /// Bypass or engage the master stage the cursor is in.
+    ToggleBypass,
+    NextRenderPreset,
+    PrevRenderPreset,
+    /// Render with the preset chosen in the Master view (asks for the file).
+    RenderWithPreset,
 
     // Help.
     HelpSearch,

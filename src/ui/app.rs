@@ -4,7 +4,7 @@
 use super::action::{Action, View};
 use super::command;
 use super::keymap::{self, Key};
-use super::meter::Meters;
+use super::meter::{MasterLevels, Meters};
 use super::mixer::MixerCursor;
 use super::recovery;
 use super::render_job::RenderJob;
@@ -123,6 +123,8 @@ pub enum PromptKind {
     SongValue,
     MixerValue,
     MasterValue,
+    /// The file a render with the Master view's preset writes.
+    MasterRenderPath,
     SamplerPath,
     HelpSearch,
 }
@@ -133,6 +135,7 @@ impl PromptKind {
             PromptKind::Command => ":",
             PromptKind::GotoRow => "Go to row: ",
             PromptKind::RenderPath => "Render to WAV file: ",
+            PromptKind::MasterRenderPath => "Render with the preset to WAV file: ",
             PromptKind::NewPattern => "New pattern name: ",
             PromptKind::RenamePattern => "Rename pattern to: ",
             PromptKind::PatternLength => "Pattern length (rows, 1-512): ",
@@ -261,8 +264,16 @@ pub struct App {
     pub mixer: MixerCursor,
     /// Selected setting in the Master view.
     pub master_param: usize,
+    /// The delivery preset a render from the Master view uses (`None`: the song's own
+    /// target and ceiling).
+    pub render_preset: Option<song::Preset>,
+    /// The report of the last render, for the Master view.
+    pub last_render: Option<crate::render::RenderReport>,
     /// The mixer's meter readings, as the player reports them.
     pub meters: Meters,
+    /// The master's loudness meter, as the player last reported it (kept after a stop,
+    /// so the integrated loudness of what was played stays readable).
+    pub master_levels: Option<MasterLevels>,
     pub help_filter: String,
     pub help_scroll: usize,
     pub channel_scroll: usize,
@@ -314,7 +325,10 @@ impl App {
             song_field: 0,
             mixer: MixerCursor::default(),
             master_param: 0,
+            render_preset: None,
+            last_render: None,
             meters: Meters::default(),
+            master_levels: None,
             help_filter: String::new(),
             help_scroll: 0,
             channel_scroll: 0,
@@ -489,6 +503,16 @@ impl App {
                 )),
             },
             PromptKind::RenderPath => self.start_render(&text),
+            PromptKind::MasterRenderPath => {
+                let options = crate::render::RenderOptions {
+                    loudness: crate::render::LoudnessOptions {
+                        preset: self.render_preset,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                };
+                self.start_render_with(&text, options);
+            }
             PromptKind::NewPattern => self.new_pattern(&text),
             PromptKind::RenamePattern => self.rename_pattern(&text),
             PromptKind::PatternLength => self.set_pattern_length_text(&text),
@@ -839,21 +863,29 @@ impl App {
             let output = job.output.clone();
             self.render_job = None;
             match result {
-                Ok(r) => self.info(format!(
-                    "rendered {}: {}, {:.1} LUFS, true peak {:.1} dBTP, peak {:.1} dBFS ({:.0}x realtime)",
-                    output.display(),
-                    crate::render::format_time(r.duration_seconds),
-                    r.loudness_lufs,
-                    r.true_peak_dbtp,
-                    r.peak_dbfs,
-                    r.realtime_factor
-                )),
+                Ok(r) => {
+                    self.info(format!(
+                        "rendered {}: {}, {:.1} LUFS, true peak {:.1} dBTP, peak {:.1} dBFS ({:.0}x realtime)",
+                        output.display(),
+                        crate::render::format_time(r.duration_seconds),
+                        r.loudness_lufs,
+                        r.true_peak_dbtp,
+                        r.peak_dbfs,
+                        r.realtime_factor
+                    ));
+                    self.last_render = Some(r);
+                }
                 Err(e) => self.error(format!("render failed: {e}")),
             }
         }
     }
 
     pub fn start_render(&mut self, output: &str) {
+        self.start_render_with(output, crate::render::RenderOptions::default());
+    }
+
+    /// Renders on a thread with `options` (a preset, ...) over the song's settings.
+    pub fn start_render_with(&mut self, output: &str, options: crate::render::RenderOptions) {
         if self.render_job.is_some() {
             self.error("a render is already running");
             return;
@@ -868,6 +900,7 @@ impl App {
             self.song.clone(),
             self.path.clone(),
             output,
+            options,
         ));
     }
 }

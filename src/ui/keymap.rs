@@ -900,6 +900,44 @@ fn build() -> Vec<Binding> {
     bind(C::Master, &[Key::plain(K::Down)], A::Down, "Next setting");
     bind(
         C::Master,
+        &[Key::plain(K::PageUp)],
+        A::PageUp,
+        "Previous stage (gain, EQ, compressor, width, limiter, loudness)",
+    );
+    bind(
+        C::Master,
+        &[Key::plain(K::PageDown)],
+        A::PageDown,
+        "Next stage",
+    );
+    bind(C::Master, &[Key::plain(K::Home)], A::Home, "First setting");
+    bind(C::Master, &[Key::plain(K::End)], A::End, "Last setting");
+    bind(
+        C::Master,
+        &[Key::char('b')],
+        A::ToggleBypass,
+        "Bypass or engage the stage the cursor is in",
+    );
+    bind(
+        C::Master,
+        &[Key::char('p')],
+        A::NextRenderPreset,
+        "Next render preset (the song's own, streaming, club, broadcast, podcast, none)",
+    );
+    bind(
+        C::Master,
+        &[Key::char('P')],
+        A::PrevRenderPreset,
+        "Previous render preset",
+    );
+    bind(
+        C::Master,
+        &[Key::char('r')],
+        A::RenderWithPreset,
+        "Render to WAV with the chosen preset; the loudness report shows here",
+    );
+    bind(
+        C::Master,
         &[Key::char('='), Key::char('+'), Key::shift(K::Up)],
         A::Increase,
         "Increase the value (fine)",

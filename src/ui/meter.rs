@@ -4,6 +4,7 @@
 //! The readings themselves come from the engine through the player; this file only
 //! holds them for display. With no reading, a meter draws its empty frame.
 
+use crate::dsp::meter::MeterReading;
 use crate::engine::mixer::{MixerMeters, StripMeter};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -71,14 +72,42 @@ impl Meters {
     /// the reverb and delay returns.
     pub fn feed_mixer(&mut self, meters: &MixerMeters, now: Instant) {
         let returns = [meters.reverb, meters.delay];
+        let count = meters.channels.len() + returns.len();
+        // With fewer channels than before, the returns move down: no stale strip stays.
+        self.strips.truncate(count);
         for (index, &level) in meters.channels.iter().chain(returns.iter()).enumerate() {
             self.feed(index, level, now);
+        }
+    }
+
+    /// Nothing plays: the bars fall to empty at once, the holds after `HOLD`, and then
+    /// the meters are back to their empty frames.
+    pub fn fall_silent(&mut self, now: Instant) {
+        for held in self.strips.iter_mut().flatten() {
+            held.update(StripMeter::default(), now);
+        }
+        let all_down = self
+            .strips
+            .iter()
+            .flatten()
+            .all(|h| h.hold_db.iter().all(|&db| db <= FLOOR_DB));
+        if all_down {
+            self.strips.clear();
         }
     }
 
     pub fn strip(&self, index: usize) -> Option<&HeldLevel> {
         self.strips.get(index).and_then(Option::as_ref)
     }
+}
+
+/// What the Master view's meters show: the engine's loudness meter and the master
+/// chain's gain reductions, as of the latest reading.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MasterLevels {
+    pub loudness: MeterReading,
+    /// Glue compressor and limiter (dB), the most since the previous reading.
+    pub reduction_db: [f32; 2],
 }
 
 /// Eighth blocks, from empty to full.
@@ -271,6 +300,32 @@ mod tests {
             -1.0,
             "a higher peak is held at once"
         );
+    }
+
+    #[test]
+    fn stopped_meters_fall_then_go_blank_and_a_smaller_mixer_drops_strips() {
+        let start = Instant::now();
+        let mut meters = Meters::default();
+        let mixer = MixerMeters {
+            channels: vec![level(-6.0); 3],
+            ..MixerMeters::default()
+        };
+        meters.feed_mixer(&mixer, start);
+        assert_eq!(meters.strips.len(), 5, "3 channels and 2 returns");
+        meters.fall_silent(start + Duration::from_millis(10));
+        let held = meters.strip(0).unwrap();
+        assert_eq!(held.level.peak_db, [-200.0; 2], "the bar falls at once");
+        assert_eq!(held.hold_db[0], -6.0, "the hold stays a while");
+        meters.fall_silent(start + HOLD + Duration::from_millis(20));
+        assert!(meters.strips.is_empty(), "{meters:?}");
+
+        meters.feed_mixer(&mixer, start);
+        let smaller = MixerMeters {
+            channels: vec![level(-6.0); 1],
+            ..MixerMeters::default()
+        };
+        meters.feed_mixer(&smaller, start);
+        assert_eq!(meters.strips.len(), 3);
     }
 
     #[test]

@@ -301,11 +301,12 @@ pub(super) fn parse(kind: Kind, text: &str) -> Result<Value, String> {
                 Err(bad())
             }
         }
+        // The value's own words first: a bypass shows "on" when it is false.
         Kind::Toggle(on, off) => match t.as_str() {
+            x if x == on.to_ascii_lowercase() => Ok(Value::Toggle(true)),
+            x if x == off.to_ascii_lowercase() => Ok(Value::Toggle(false)),
             "on" | "yes" | "1" | "true" => Ok(Value::Toggle(true)),
             "off" | "no" | "0" | "false" => Ok(Value::Toggle(false)),
-            x if x == on => Ok(Value::Toggle(true)),
-            x if x == off => Ok(Value::Toggle(false)),
             _ => Err(format!("\"{text}\": allowed {on} or {off}")),
         },
         Kind::Slope => match t.trim_end_matches("db") {
@@ -1272,6 +1273,11 @@ mod tests {
             Ok(Value::Slope(HighPassSlope::Db24))
         );
         assert_eq!(parse(BYPASS, "byp"), Ok(Value::Toggle(true)));
+        assert_eq!(
+            parse(BYPASS, "on"),
+            Ok(Value::Toggle(false)),
+            "a stage shown \"on\" is not bypassed"
+        );
         let time = parse(Kind::Time, "350ms").unwrap();
         assert_eq!(text(Kind::Time, time), "350ms");
         // Stepping from a time in ms goes to the note values.

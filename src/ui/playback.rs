@@ -4,6 +4,7 @@
 
 use super::action::View;
 use super::app::{App, PlayRequest};
+use super::meter::MasterLevels;
 use crate::audio::{AudioOptions, Player};
 use crate::engine::Start;
 use crate::song::{SampleBank, Source};
@@ -114,6 +115,18 @@ impl Playback {
         }
         self.preview(app);
         let status = self.player.poll().clone();
+        let now = Instant::now();
+        match &status.meters {
+            Some(frame) => {
+                app.meters.feed_mixer(&frame.mixer, now);
+                app.master_levels = Some(MasterLevels {
+                    loudness: frame.loudness,
+                    reduction_db: frame.master_reduction_db,
+                });
+            }
+            None if !status.playing => app.meters.fall_silent(now),
+            None => {}
+        }
         app.audio.playing = status.playing;
         app.audio.playhead = status.playhead.map(|p| (p.entry, p.pattern, p.row));
         app.audio.status = format!(

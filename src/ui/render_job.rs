@@ -16,8 +16,14 @@ pub struct RenderJob {
 }
 
 impl RenderJob {
-    /// Renders a copy of `song`; samples are read relative to `song_path`.
-    pub fn start(song: Song, song_path: PathBuf, output: PathBuf) -> RenderJob {
+    /// Renders a copy of `song` with `options` over its own settings; samples are read
+    /// relative to `song_path`.
+    pub fn start(
+        song: Song,
+        song_path: PathBuf,
+        output: PathBuf,
+        options: RenderOptions,
+    ) -> RenderJob {
         let done = Arc::new(AtomicU64::new(0));
         let total = Arc::new(AtomicU64::new(0));
         let (tx, rx) = mpsc::channel();
@@ -26,16 +32,10 @@ impl RenderJob {
             let result = SampleBank::load(&song, &song_path)
                 .map_err(|e| e.to_string())
                 .and_then(|samples| {
-                    render::render_to_wav(
-                        &song,
-                        &samples,
-                        &out,
-                        &RenderOptions::default(),
-                        &mut |done, total| {
-                            d.store(done, Ordering::Relaxed);
-                            t.store(total, Ordering::Relaxed);
-                        },
-                    )
+                    render::render_to_wav(&song, &samples, &out, &options, &mut |done, total| {
+                        d.store(done, Ordering::Relaxed);
+                        t.store(total, Ordering::Relaxed);
+                    })
                     .map_err(|e| e.to_string())
                 });
             let _ = tx.send(result);

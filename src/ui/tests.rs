@@ -944,54 +944,210 @@ fn mixer_meters_show_what_the_engine_measured() {
 
 // ----- master -----
 
+/// Clears a prompt's starting text and types `text` into it, then Enter.
+fn retype(app: &mut App, text: &str) {
+    press(app, "Enter");
+    for _ in 0..12 {
+        press(app, "BSpace");
+    }
+    type_text(app, text);
+    press(app, "Enter");
+}
+
 #[test]
-fn master_keys_edit_type_reset_and_undo() {
+fn master_keys_edit_every_stage_type_reset_bypass_and_undo() {
     let mut app = app();
     let original = app.song.clone();
     press(&mut app, "F10");
     assert_eq!(app.view, View::Master);
     press(&mut app, "- - ]");
     assert_eq!(app.song.master.gain_db, 0.0, "-0.5, -1, then up to 0");
-    press(&mut app, "- Down [ Enter BSpace BSpace BSpace BSpace");
-    type_text(&mut app, "-0.3");
-    press(&mut app, "Enter");
-    assert_eq!(
-        (app.song.master.gain_db, app.song.master.ceiling_db),
-        (-0.5, -0.3)
-    );
-    press(&mut app, "Enter BSpace BSpace BSpace BSpace");
-    type_text(&mut app, "3");
-    press(&mut app, "Enter");
+    press(&mut app, "b");
     assert!(
-        app.message
-            .as_ref()
-            .unwrap()
-            .text
-            .contains("allowed -24 to 0 dBTP")
+        app.message.as_ref().unwrap().text.contains("no bypass"),
+        "the gain is not a stage with a bypass"
     );
+    // EQ: bypass by key, a band's gain up two coarse steps.
+    press(&mut app, "PgDn b");
+    assert!(app.song.master.eq.bypass);
+    press(&mut app, "b Down Down ] ]");
+    assert!(!app.song.master.eq.bypass);
+    assert_eq!(app.song.master.eq.low.gain_db, 6.0);
+    // The glue compressor: engaged, threshold typed.
+    press(&mut app, "PgDn =");
+    assert!(!app.song.master.compressor.bypass);
+    press(&mut app, "Down");
+    retype(&mut app, "-24");
+    assert_eq!(app.song.master.compressor.threshold_db, -24.0);
+    // Width, and the mono-bass crossover from off.
+    press(&mut app, "PgDn Down ]");
+    assert_eq!(app.song.master.width.width_percent, 110.0);
+    press(&mut app, "Down =");
+    assert_eq!(app.song.master.width.mono_below_hz, 20.0);
+    retype(&mut app, "120");
+    assert_eq!(app.song.master.width.mono_below_hz, 120.0);
+    // The limiter: ceiling down, a bad value refused with its range, release reset.
+    press(&mut app, "PgDn Down -");
+    assert_eq!(app.song.master.ceiling_db, -1.1);
+    retype(&mut app, "3");
+    let message = app.message.clone().unwrap();
+    assert!(
+        message.error && message.text.contains("allowed -24 to 0 dBTP"),
+        "{message:?}"
+    );
+    press(&mut app, "Down [");
+    assert_eq!(app.song.master.limiter.release_ms, 40.0);
     press(&mut app, "DC");
-    assert_eq!(app.song.master.ceiling_db, -1.0);
+    assert_eq!(app.song.master.limiter.release_ms, 80.0);
+    // A preset sets target and ceiling; the target then moves on its own.
+    press(&mut app, "PgDn =");
+    assert_eq!(
+        (app.song.master.target_lufs, app.song.master.ceiling_db),
+        (Some(-14.0), -1.0),
+        "streaming"
+    );
+    press(&mut app, "Down -");
+    assert_eq!(app.song.master.target_lufs, Some(-14.5));
+    retype(&mut app, "off");
+    assert_eq!(app.song.master.target_lufs, None);
     assert!(app.song.problems().is_empty());
+    // Every change was one undo step, back to where it was made.
+    assert_eq!(app.undo_len(), 18);
+    press(&mut app, "F2 C-z");
+    assert_eq!(app.view, View::Master, "undo goes back to the Master view");
+    assert_eq!(app.song.master.target_lufs, Some(-14.5));
     while app.undo_len() > 0 {
         press(&mut app, "C-z");
     }
     assert_eq!(app.song, original);
 }
 
+/// Fixed meter readings, so the screens do not depend on the engine's sound.
+fn master_levels() -> super::meter::MasterLevels {
+    super::meter::MasterLevels {
+        loudness: crate::dsp::meter::MeterReading {
+            momentary_lufs: -12.4,
+            short_term_lufs: -13.1,
+            integrated_lufs: -14.2,
+            true_peak_dbtp: -3.5,
+            max_true_peak_dbtp: -1.2,
+            correlation: 0.62,
+        },
+        reduction_db: [2.5, 1.0],
+    }
+}
+
 #[test]
 fn master_screens() {
     for (width, height) in [(80, 24), (160, 50)] {
         let mut app = demo_app(width, height);
-        press(&mut app, "F10 Down -");
+        press(&mut app, "F10 PgDn Down Down ] PgDn PgDn PgDn Down -");
         app.message = None;
         let text = screen(&app, width, height);
-        assert!(
-            text.contains("momentary") && text.contains("correlation"),
-            "{text}"
-        );
-        assert!(text.contains("-1.1dBTP"), "{text}");
+        for expected in [
+            "momentary",
+            "correlation",
+            "-1.1dBTP",
+            "+3.0dB",
+            "limiter GR",
+        ] {
+            assert!(text.contains(expected), "{expected}:\n{text}");
+        }
+        assert!(text.contains("no render yet"), "{text}");
         insta::assert_snapshot!(format!("master_{width}x{height}"), text);
+
+        app.master_levels = Some(master_levels());
+        app.audio.playing = true;
+        let text = screen(&app, width, height);
+        for expected in ["-14.2 LUFS", "-12.4 LUFS", "-1.2 dBTP", "+0.62", "2.5 dB"] {
+            assert!(text.contains(expected), "{expected}:\n{text}");
+        }
+        insta::assert_snapshot!(format!("master_playing_{width}x{height}"), text);
     }
+}
+
+#[test]
+fn master_meters_show_what_the_engine_measured() {
+    let mut app = demo_app(80, 24);
+    press(&mut app, "F10");
+    let samples = crate::song::SampleBank::load(&app.song, &app.path).unwrap();
+    let mut engine = crate::engine::Engine::new(&app.song, &samples, 48_000);
+    let mut block = vec![0.0f32; 2 * 4_800];
+    for _ in 0..20 {
+        engine.process(&mut block);
+    }
+    let reading = engine.meter();
+    assert!(reading.integrated_lufs > -40.0, "{reading:?}");
+    let (compressor, limiter) = engine.master_reduction_db();
+    app.master_levels = Some(super::meter::MasterLevels {
+        loudness: reading,
+        reduction_db: [compressor, limiter],
+    });
+    let text = screen(&app, 80, 24);
+    let integrated = format!("{:.1} LUFS", reading.integrated_lufs);
+    let true_peak = format!("{:.1} dBTP", reading.max_true_peak_dbtp);
+    assert!(text.contains(&integrated), "{integrated}\n{text}");
+    assert!(text.contains(&true_peak), "{true_peak}\n{text}");
+    assert!(text.contains("(last playback)"), "{text}");
+    // The integrated bar is filled up to its level: a -60..0 scale over its columns.
+    let row = text.lines().find(|l| l.contains("integrated")).unwrap();
+    let filled = row.chars().filter(|&c| c == '█').count();
+    assert!(filled > 0, "{row}");
+}
+
+#[test]
+fn rendering_with_a_preset_from_the_master_view_shows_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.json");
+    let mut song = starter();
+    song.patterns[0].set_length(16);
+    song.render.tail = 0.2;
+    // A lead held through the pattern: steady material a loudness target can reach.
+    let lead = song
+        .instruments
+        .iter()
+        .position(|i| i.name == "Lead")
+        .expect("the starter has a lead");
+    let channel = song.patterns[0].channels() - 1;
+    for row in [0, 4, 8, 12] {
+        *song.patterns[0].cell_mut(row, channel) =
+            format!("A-4 {:02} 40", lead + 1).parse().unwrap();
+    }
+    crate::song::save(&song, &path).unwrap();
+    let mut app = App::new(song.clone(), path.clone());
+    press(&mut app, "F10 p p P");
+    assert_eq!(app.render_preset, Some(crate::song::Preset::Streaming));
+    press(&mut app, "r");
+    match &app.mode {
+        Mode::Prompt(p) => assert!(p.text.ends_with("r-streaming.wav"), "{p:?}"),
+        other => panic!("{other:?}"),
+    }
+    press(&mut app, "Enter");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while app.render_job.is_some() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        app.tick();
+    }
+    let report = app.last_render.clone().expect("the render finished");
+    assert_eq!(report.target_lufs, Some(-14.0));
+    assert_eq!(report.ceiling_dbtp, -1.0);
+    assert!(
+        (report.loudness_lufs + 14.0).abs() < 0.5,
+        "{} LUFS",
+        report.loudness_lufs
+    );
+    assert!(dir.path().join("r-streaming.wav").exists());
+    assert_eq!(
+        app.song.master, song.master,
+        "the preset is for the render: the song keeps its own"
+    );
+    let text = screen(&app, 80, 24);
+    let integrated = format!("{:.1} LUFS", report.loudness_lufs);
+    assert!(text.contains("r-streaming.wav"), "{text}");
+    assert!(text.contains(&integrated), "{integrated}\n{text}");
+    assert!(text.contains("(target -14.0)"), "{text}");
+    let sample_peak = format!("sample peak {:.1} dBFS", report.peak_dbfs);
+    assert!(text.contains(&sample_peak), "{sample_peak}\n{text}");
 }
 
 #[test]
