@@ -277,6 +277,8 @@ pub struct App {
     pub help_filter: String,
     pub help_scroll: usize,
     pub channel_scroll: usize,
+    /// The automation lane shown beside the pattern grid (by its parameter).
+    pub lane: Option<crate::song::Target>,
     /// The terminal size, for scrolling decisions made in `update`.
     pub screen: (u16, u16),
     pub message: Option<Message>,
@@ -332,6 +334,7 @@ impl App {
             help_filter: String::new(),
             help_scroll: 0,
             channel_scroll: 0,
+            lane: None,
             screen: (80, 24),
             message: None,
             revision: 0,

@@ -2,6 +2,7 @@
 
 use super::action::Action;
 use super::app::{App, Clip, Column, NotePreview, PromptKind, Rect, Scope, Selection};
+use super::lanes;
 use super::theme;
 use crate::song::{Cell, Effect, EffectKind, MAX_ROWS, MAX_VOLUME, NoteField, Pattern, Pitch};
 use ratatui::Frame;
@@ -678,7 +679,9 @@ fn clamp_volume_effect(text: &str) -> Result<Effect, String> {
 
 pub fn draw(frame: &mut Frame, area: Area, app: &App) {
     let p = app.pattern();
-    let visible = visible_channels(area.width);
+    let lane = app.shown_lane();
+    let lane_width = if lane.is_some() { lanes::LANE_WIDTH } else { 0 };
+    let visible = visible_channels(area.width.saturating_sub(lane_width));
     // Drawing must show the cursor even if `update` scrolled for another width.
     let mut first = app.channel_scroll.min(p.channels().saturating_sub(visible));
     if app.cursor.channel < first {
@@ -730,6 +733,9 @@ pub fn draw(frame: &mut Frame, area: Area, app: &App) {
         header.push(Span::raw("│"));
         header.push(Span::styled(name, style));
     }
+    if let Some(lane) = lane {
+        header.push(lanes::header(lane));
+    }
     lines.push(Line::from(header));
 
     let grid_rows = usize::from(area.height.saturating_sub(2));
@@ -769,6 +775,9 @@ pub fn draw(frame: &mut Frame, area: Area, app: &App) {
             let cursor_column =
                 (is_cursor_row && c == app.cursor.channel).then_some(app.cursor.column);
             push_cell(&mut spans, cell, style, cursor_column, app);
+        }
+        if let Some(lane) = lane {
+            spans.extend(lanes::cell(lane, row, base));
         }
         lines.push(Line::from(spans));
     }

@@ -1279,3 +1279,67 @@ fn a_progression_fills_the_pattern_and_the_song_moves_key() {
             .contains("\"X\" is not a chord")
     );
 }
+
+#[test]
+fn automation_lanes_are_picked_drawn_shaped_and_undone() {
+    let mut app = app();
+    // Pick the cursor channel's fader: a lane appears with the fader's own value.
+    command(&mut app, "lane gain_db");
+    let lane = app.shown_lane().unwrap().clone();
+    assert_eq!(lane.target.to_string(), "ch1.gain_db");
+    assert_eq!(lane.points.len(), 1);
+    // A point typed at the cursor row, with a curve.
+    press(&mut app, "Down Down Down Down");
+    command(&mut app, "pt -12 exp");
+    let points: Vec<String> = app
+        .shown_lane()
+        .unwrap()
+        .points
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(points[1], "4 -12 exp");
+    command(&mut app, "pt 99");
+    assert!(app.message.as_ref().unwrap().error, "out of range");
+    // A ramp over a selection of rows 8 to 12: a point on every row, evenly spaced.
+    press(&mut app, "Down Down Down Down S-Down S-Down S-Down S-Down");
+    command(&mut app, "shape ramp -20 0");
+    let lane = app.shown_lane().unwrap();
+    let ramp: Vec<f32> = (8..=12).map(|r| lane.value_at(r as f64).unwrap()).collect();
+    assert_eq!(ramp, [-20.0, -15.0, -10.0, -5.0, 0.0]);
+    assert_eq!(lane.points.len(), 7);
+    // Sine, triangle and random shapes stay in range and are undone one by one.
+    command(&mut app, "shape sine -30 6");
+    command(&mut app, "shape triangle");
+    command(&mut app, "shape random -40 0");
+    let lane = app.shown_lane().unwrap();
+    assert!(lane.points.iter().all(|p| (-40.0..=0.0).contains(&p.value)));
+    assert!(app.song.problems().is_empty());
+    press(&mut app, "C-z C-z C-z");
+    let lane = app.shown_lane().unwrap();
+    let ramp: Vec<f32> = (8..=12).map(|r| lane.value_at(r as f64).unwrap()).collect();
+    assert_eq!(ramp, [-20.0, -15.0, -10.0, -5.0, 0.0]);
+    // The lane is beside the grid: the header names it, the rows show its values.
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("ch1.gain_db"), "{text}");
+    assert!(text.contains("-10.00•"), "{text}");
+    // An instrument parameter by its short name, then removed and undone.
+    command(&mut app, "lane filter.cutoff");
+    assert_eq!(
+        app.shown_lane().unwrap().target.to_string(),
+        format!("inst{:02X}.filter.cutoff", app.instrument)
+    );
+    command(&mut app, "unlane");
+    assert!(app.shown_lane().is_none());
+    assert_eq!(app.pattern().automation.len(), 1);
+    command(&mut app, "lane nonsense");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("is not a parameter")
+    );
+    command(&mut app, "lane");
+    assert!(app.message.as_ref().unwrap().text.contains("ch1.gain_db"));
+}
