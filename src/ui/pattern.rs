@@ -92,6 +92,7 @@ impl App {
                 })
             }
             Action::HexDigit(d) => self.enter_digit(d),
+            Action::ParamCommand(letter) => self.enter_param_command(letter),
             Action::InsertRow => self.shift_rows(true),
             Action::DeleteRow => self.shift_rows(false),
             Action::OctaveUp => {
@@ -374,6 +375,21 @@ impl App {
                 );
                 Ok(())
             }
+        });
+    }
+
+    /// `S`, `Z` or `W` typed on the effect column's command digit, keeping the parameter.
+    fn enter_param_command(&mut self, letter: char) {
+        if self.cursor.column != Column::Effect(0) {
+            self.error(format!(
+                "{letter} is an effect command: type it on the effect column's first digit"
+            ));
+            return;
+        }
+        self.write_cell_in_place(|cell| {
+            let param = cell.effect.map_or(0, |e| e.param);
+            cell.effect = Some(format!("{letter}{param:02X}").parse()?);
+            Ok(())
         });
     }
 

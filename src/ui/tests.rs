@@ -1343,3 +1343,18 @@ fn automation_lanes_are_picked_drawn_shaped_and_undone() {
     command(&mut app, "lane");
     assert!(app.message.as_ref().unwrap().text.contains("ch1.gain_db"));
 }
+
+#[test]
+fn parameter_commands_are_typed_in_the_effect_column() {
+    let mut app = app();
+    // To the effect column's first digit of channel 1, then S 4 1, Z 8 0 on the next row.
+    press(&mut app, "Right Right Right Right Right");
+    assert_eq!(app.cursor.column, Column::Effect(0));
+    press(&mut app, "s 4 1 z 8 0 w f f");
+    assert_eq!(cell(&app, 0, 0), "--- .. .. S41");
+    assert_eq!(cell(&app, 1, 0), "--- .. .. Z80");
+    assert_eq!(cell(&app, 2, 0), "--- .. .. WFF");
+    // Elsewhere the letter is what it always was (a note in the note column).
+    press(&mut app, "Home Home Down Down Down s");
+    assert_eq!(cell(&app, 3, 0).get(..3), Some("C#4"));
+}
