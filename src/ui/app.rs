@@ -108,6 +108,9 @@ pub struct Clip {
     pub rows: usize,
     pub channels: usize,
     pub cells: Vec<Cell>,
+    /// The shown automation lane's points in the copied rows (rows counted from the
+    /// block's top), pasted with the notes.
+    pub lane: Option<(crate::song::Target, Vec<crate::song::automation::Point>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -4,7 +4,10 @@ use super::action::Action;
 use super::app::{App, Clip, Column, NotePreview, PromptKind, Rect, Scope, Selection};
 use super::lanes;
 use super::theme;
-use crate::song::{Cell, Effect, EffectKind, MAX_ROWS, MAX_VOLUME, NoteField, Pattern, Pitch};
+use crate::song::automation::Point;
+use crate::song::{
+    Cell, Effect, EffectKind, Lane, MAX_ROWS, MAX_VOLUME, NoteField, Pattern, Pitch,
+};
 use ratatui::Frame;
 use ratatui::layout::Rect as Area;
 use ratatui::style::{Modifier, Style};
@@ -237,10 +240,24 @@ impl App {
         for r in rect.row..rect.row + rect.rows {
             cells.extend_from_slice(&p.row(r)[rect.channel..rect.channel + rect.channels]);
         }
+        let lane = self.shown_lane().map(|lane| {
+            let (top, end) = (rect.row as f32, (rect.row + rect.rows) as f32);
+            let points = lane
+                .points
+                .iter()
+                .filter(|p| p.row >= top && p.row < end)
+                .map(|p| Point {
+                    row: p.row - top,
+                    ..*p
+                })
+                .collect();
+            (lane.target, points)
+        });
         Clip {
             rows: rect.rows,
             channels: rect.channels,
             cells,
+            lane,
         }
     }
 
@@ -462,7 +479,7 @@ impl App {
             self.error("the copied notes use an instrument this song does not have");
             return;
         }
-        self.edit_block(rect, |(r, c), cell| {
+        let paste_cell = |(r, c): (usize, usize), cell: &mut Cell| {
             let from = clip.cells[r * clip.channels + c];
             if mix {
                 if from.note != NoteField::Empty {
@@ -474,7 +491,48 @@ impl App {
             } else {
                 *cell = from;
             }
-        });
+        };
+        match &clip.lane {
+            Some((target, points)) if !points.is_empty() => {
+                // Lane points come along: the edit covers the pattern, lanes included.
+                let index = self.cursor.pattern;
+                self.begin_edit(Scope::Pattern(index));
+                let p = &mut self.song.patterns[index];
+                for r in rect.row..rect.row + rect.rows {
+                    for c in rect.channel..rect.channel + rect.channels {
+                        paste_cell((r - rect.row, c - rect.channel), p.cell_mut(r, c));
+                    }
+                }
+                let (top, end) = (rect.row as f32, (rect.row + rect.rows) as f32);
+                let lane = match p.automation.iter().position(|l| l.target == *target) {
+                    Some(i) => &mut p.automation[i],
+                    None => {
+                        p.automation.push(Lane {
+                            target: *target,
+                            points: Vec::new(),
+                        });
+                        p.automation.last_mut().expect("just pushed")
+                    }
+                };
+                if !mix {
+                    lane.points.retain(|p| p.row < top || p.row >= end);
+                }
+                for point in points {
+                    let row = point.row + top;
+                    if row < end {
+                        lane.points.retain(|p| p.row != row);
+                        lane.points.push(Point { row, ..*point });
+                    }
+                }
+                lane.points.sort_by(|a, b| {
+                    a.row
+                        .partial_cmp(&b.row)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+                self.edited();
+            }
+            _ => self.edit_block(rect, paste_cell),
+        }
         self.info(format!(
             "{} {} rows x {} channels",
             if mix { "mix-pasted" } else { "pasted" },

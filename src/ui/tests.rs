@@ -1323,6 +1323,23 @@ fn automation_lanes_are_picked_drawn_shaped_and_undone() {
     let text = screen(&app, 80, 24);
     assert!(text.contains("ch1.gain_db"), "{text}");
     assert!(text.contains("-10.00•"), "{text}");
+    // Copied with the notes (rows 8-12, a note on row 8), pasted at row 40: the points
+    // come along, and one undo takes both back.
+    press(&mut app, "Esc Home Home");
+    command(&mut app, "row 8");
+    press(&mut app, "z Up S-Down S-Down S-Down S-Down C-c Esc");
+    command(&mut app, "row 40");
+    press(&mut app, "C-v");
+    let lane = app.shown_lane().unwrap();
+    let pasted: Vec<f32> = (40..=44)
+        .map(|r| lane.value_at(r as f64).unwrap())
+        .collect();
+    assert_eq!(pasted, [-20.0, -15.0, -10.0, -5.0, 0.0]);
+    assert_eq!(cell(&app, 40, 0), cell(&app, 8, 0));
+    assert!(cell(&app, 40, 0).starts_with("C-4"));
+    press(&mut app, "C-z");
+    assert_eq!(app.shown_lane().unwrap().points.len(), 7);
+    assert!(cell(&app, 40, 0).starts_with("---"));
     // An instrument parameter by its short name, then removed and undone.
     command(&mut app, "lane filter.cutoff");
     assert_eq!(
