@@ -463,3 +463,32 @@ fn bad_movement_is_named_by_its_place() {
         "is not a parameter such as",
     );
 }
+
+#[test]
+fn a_samplers_start_moves_where_notes_begin() {
+    // A ramp from 0 to 1 over the sample: a note starting at 0.25 of it begins at 0.25.
+    let frames = RATE as usize;
+    let data = SampleData {
+        sample_rate: RATE,
+        channels: vec![(0..frames).map(|i| i as f32 / frames as f32).collect()],
+    };
+    let bank = SampleBank::from_samples(vec![Some(Arc::new(data))]);
+    let s = song(
+        Instrument::sampler("ramp", Sampler::new("ramp.wav")),
+        16,
+        &[(0, "C-4 01"), (8, "C-4 01")],
+    );
+    let mut moved = s.clone();
+    // Read when a note starts: set on row 4, it is the start of row 8's note.
+    moved.patterns[0].automation = vec![lane("inst01.start", &["0 0 step", "4 0.25"])];
+    let row = (f64::from(RATE) * 60.0 / (120.0 * 4.0)) as usize;
+    let gain = std::f32::consts::FRAC_1_SQRT_2;
+    let plain = left(&render_to_vec(&s, &bank, RATE, 512));
+    let out = left(&render_to_vec(&moved, &bank, RATE, 512));
+    assert_eq!(out[..8 * row], plain[..8 * row], "row 0 starts at the top");
+    // Row 8's note starts a quarter into the sample (plus the new voice's first frames).
+    let at = out[8 * row + 100] / gain;
+    let expected = 0.25 + 100.0 / frames as f32;
+    assert!((at - expected).abs() < 0.01, "{at} vs {expected}");
+    assert!((plain[8 * row + 100] / gain - 100.0 / frames as f32).abs() < 0.01);
+}
