@@ -18,7 +18,7 @@ use tracksmith::song::{self, BitDepth, Key, Preset};
 struct Cli {
     /// Song to open in the editor (created if it does not exist).
     song: Option<PathBuf>,
-    /// List the audio devices (outputs, and inputs for later use) and exit.
+    /// List the audio devices (outputs and inputs) and exit.
     #[arg(long)]
     list_devices: bool,
     /// Audio output device, by a name `--list-devices` shows (default: the system's).
@@ -28,6 +28,10 @@ struct Cli {
     #[arg(long, global = true, value_name = "N",
           value_parser = clap::value_parser!(u32).range(16..=16384))]
     buffer_size: Option<u32>,
+    /// Audio input device to record from, by a name `--list-devices` shows (default: the
+    /// system's).
+    #[arg(long, global = true, value_name = "NAME")]
+    input_device: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -92,6 +96,25 @@ enum Command {
         /// Loop this pattern (by name) instead of playing the arrangement.
         #[arg(long, value_name = "NAME", conflicts_with = "from")]
         loop_pattern: Option<String>,
+    },
+    /// Record from the audio input to a WAV file, until Ctrl+C or for --seconds.
+    Record {
+        /// Output WAV file (32-bit float, the input's rate and channels).
+        output: PathBuf,
+        /// Stop after this many seconds of audio.
+        #[arg(long, value_parser = parse_seconds)]
+        seconds: Option<f64>,
+        /// Leave out leading silence: frames quieter than this (dBFS) until the first
+        /// louder one.
+        #[arg(long, default_value_t = audio::record::DEFAULT_TRIM_DB,
+              allow_negative_numbers = true, value_parser = parse_trim)]
+        trim_below: f32,
+        /// Keep the leading silence.
+        #[arg(long, conflicts_with = "trim_below")]
+        no_trim: bool,
+        /// Replace OUTPUT if it exists (otherwise an existing file is never touched).
+        #[arg(long)]
+        overwrite: bool,
     },
     /// Print a song's settings, arrangement and duration.
     Info { song: PathBuf },
@@ -195,6 +218,20 @@ fn parse_bit_depth(s: &str) -> Result<BitDepth, String> {
     BitDepth::parse(s).ok_or_else(|| format!("allowed: {}", BitDepth::ALLOWED))
 }
 
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 24.0 * 3600.0 => Ok(v),
+        _ => Err("allowed: a number of seconds above 0, up to 86400".to_owned()),
+    }
+}
+
+fn parse_trim(s: &str) -> Result<f32, String> {
+    match s.parse::<f32>() {
+        Ok(v) if (-120.0..=0.0).contains(&v) => Ok(v),
+        _ => Err("allowed: -120 to 0 (dBFS)".to_owned()),
+    }
+}
+
 fn parse_key(s: &str) -> Result<Key, String> {
     s.parse()
 }
@@ -209,6 +246,7 @@ fn main() -> ExitCode {
     let audio_options = AudioOptions {
         device: cli.device.clone(),
         buffer_size: cli.buffer_size,
+        input_device: cli.input_device.clone(),
     };
     if cli.list_devices {
         return finish(list_devices());
@@ -263,6 +301,19 @@ fn main() -> ExitCode {
             },
             &audio_options,
         ),
+        Some(Command::Record {
+            output,
+            seconds,
+            trim_below,
+            no_trim,
+            overwrite,
+        }) => audio::record::record_command(&audio::record::RecordOptions {
+            output,
+            seconds,
+            trim_below_db: (!no_trim).then_some(trim_below),
+            overwrite,
+            device: cli.input_device.clone(),
+        }),
         Some(Command::Info { song }) => render::info_command(&song),
         Some(Command::New {
             song,
@@ -326,14 +377,18 @@ fn new_song(
 
 fn list_devices() -> Result<(), Box<dyn std::error::Error>> {
     let devices = audio::list_devices()?;
-    let show = |d: &audio::DeviceInfo| {
-        let default = if d.default_output { " (default)" } else { "" };
+    let show = |d: &audio::DeviceInfo, default: bool| {
+        let default = if default { " (default)" } else { "" };
         println!("  {:<28} {}{default}", d.name, d.description);
     };
     println!("outputs (--device NAME):");
-    devices.iter().filter(|d| d.output).for_each(show);
-    println!("inputs (for recording, not used yet):");
-    devices.iter().filter(|d| d.input).for_each(show);
+    for d in devices.iter().filter(|d| d.output) {
+        show(d, d.default_output);
+    }
+    println!("inputs (for recording, --input-device NAME):");
+    for d in devices.iter().filter(|d| d.input) {
+        show(d, d.default_input);
+    }
     Ok(())
 }
 

@@ -530,3 +530,118 @@ fn the_mixer_and_master_meters_move_while_a_pattern_plays() {
     tmux.keys(&["y"]);
     tmux.wait_for_exit();
 }
+
+/// A HOME whose ALSA default device plays into `null` and captures `input` (interleaved
+/// stereo f32 at 48 kHz) through the `file` plugin, or `None` when ALSA is not installed.
+fn alsa_input_home(input: &[f32]) -> Option<tempfile::TempDir> {
+    if !Path::new("/usr/share/alsa/alsa.conf").exists() {
+        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("in.raw");
+    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(&raw, bytes).unwrap();
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        format!(
+            "pcm.!default {{ type asym; playback.pcm \"out\"; capture.pcm \"in\" }}\n\
+             pcm.out {{\n  type plug\n  slave {{ pcm \"null\"; format FLOAT_LE; rate 48000; channels 2 }}\n}}\n\
+             pcm.in {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
+            raw.display()
+        ),
+    )
+    .unwrap();
+    Some(dir)
+}
+
+#[test]
+fn a_take_recorded_in_the_instruments_view_becomes_a_sampler() {
+    // 0.3 s of silence, then noise: the take starts after a 1-bar count-in at 128 BPM
+    // (16 rows of 60/128/4 s: exactly 90000 frames into the input).
+    const COUNT_IN: usize = 90_000;
+    let frames = 30 * 48_000;
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let input: Vec<f32> = (0..2 * frames)
+        .map(|i| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let x = (state >> 40) as f32 / (1u64 << 24) as f32 - 0.5;
+            if i < 2 * 14_400 { 0.0 } else { x }
+        })
+        .collect();
+    let Some(dir) = alsa_input_home(&input) else {
+        return;
+    };
+    let song = new_song(dir.path());
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.keys(&["F4"]);
+    tmux.wait_for("instruments");
+    tmux.keys(&["M-t"]);
+    tmux.wait_for("● REC");
+    let screen = tmux.wait_for("dBFS");
+    assert!(
+        screen.contains("record: default, 48000 Hz, 2 ch"),
+        "{screen}"
+    );
+    tmux.keys(&["M-t"]);
+    let screen = tmux.wait_for("recorded tune-take01.wav as instrument 09 (root C-4)");
+    assert!(screen.contains("09#tune-take01"), "listed: {screen}");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("saved");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+
+    let saved = std::fs::read_to_string(&song).unwrap();
+    assert!(saved.contains("\"path\": \"tune-take01.wav\""), "{saved}");
+    let reader = hound::WavReader::open(dir.path().join("tune-take01.wav")).unwrap();
+    assert_eq!(reader.spec().channels, 2);
+    let take: Vec<f32> = reader.into_samples().map(Result::unwrap).collect();
+    // The input file ends before the take does (the `null` device has no clock, so the
+    // take runs far past it in the time the keys take); the part it covers must match.
+    let expected = &input[2 * COUNT_IN..];
+    assert!(take.len() > 48_000, "{} samples", take.len());
+    let compared = take.len().min(expected.len());
+    let first_difference = take[..compared]
+        .iter()
+        .zip(&expected[..compared])
+        .position(|(a, b)| a.to_bits() != b.to_bits());
+    assert_eq!(
+        first_difference, None,
+        "the take is the input after the count-in"
+    );
+}
+
+#[test]
+fn without_an_input_arming_says_so_and_the_editor_goes_on() {
+    if !Path::new("/usr/share/alsa/alsa.conf").exists() {
+        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".asoundrc"),
+        "pcm.!default { type asym; playback.pcm \"null\"; capture.pcm { type hw; card \"NoSuchCard\" } }\n",
+    )
+    .unwrap();
+    new_song(dir.path());
+    let home = format!("HOME={}", dir.path().display());
+    let tmux = Tmux::start_with(dir.path(), &["tune.json"], &[&home]);
+    tmux.wait_for("Loop 1");
+    tmux.keys(&["F4"]);
+    tmux.wait_for("instruments");
+    tmux.keys(&["M-r"]);
+    let screen = tmux.wait_for("cannot record: no audio input");
+    assert!(!screen.contains("ALSA lib"), "{screen}");
+    assert!(!screen.contains("ARMED"), "{screen}");
+    // Still editing: add a synth.
+    tmux.keys(&["a"]);
+    tmux.wait_for("added instrument 09");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for("Quit anyway?");
+    tmux.keys(&["y"]);
+    tmux.wait_for_exit();
+}

@@ -341,6 +341,7 @@ fn live_meters_read_the_levels_of_the_render() {
     let options = AudioOptions {
         device: Some("null".into()),
         buffer_size: None,
+        input_device: None,
     };
     let mut player = match Player::open(&options) {
         Ok(p) => p,

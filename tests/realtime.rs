@@ -344,3 +344,25 @@ fn movement_never_allocates() {
     });
     assert_eq!(calls, 0, "the audio path allocated or freed");
 }
+
+#[test]
+fn the_input_callback_never_allocates_recording_dropping_or_stopping() {
+    use tracksmith::audio::record::detached_capture;
+    let (mut capture, mut probe) = detached_capture(2, 2048);
+    let block_f32: Vec<f32> = (0..1024).map(|i| (i as f32 / 1024.0) - 0.5).collect();
+    let block_i16: Vec<i16> = (0..1024).map(|i| (i * 64 - 32768) as i16).collect();
+    let calls = count_allocations(|| {
+        capture.process(&block_f32);
+        capture.process(&block_i16);
+        // The queue is full now: frames are dropped and counted.
+        capture.process(&block_f32);
+        capture.process(&[f32::NAN, f32::INFINITY]);
+        probe.stop();
+        capture.process(&block_i16);
+    });
+    assert_eq!(calls, 0, "the input callback allocated or freed");
+    assert_eq!(probe.dropped(), 1024 + 2);
+    let samples = probe.take_samples();
+    assert_eq!(samples.len(), 2048, "nothing after the stop");
+    assert_eq!(&samples[..1024], &block_f32[..]);
+}

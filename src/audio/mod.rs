@@ -6,8 +6,10 @@
 //! frees (see `link`).
 
 pub mod link;
+pub mod midi_input;
 mod play;
 pub mod quiet;
+pub mod record;
 
 pub use play::{PlayFrom, play_command};
 
@@ -32,6 +34,8 @@ pub struct AudioOptions {
     pub device: Option<String>,
     /// Frames per callback; `None` for 512 (or the device's own choice if it cannot).
     pub buffer_size: Option<u32>,
+    /// Input device to record from (as `--list-devices` prints it); `None` for the default.
+    pub input_device: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -221,14 +225,29 @@ impl Player {
         instrument: usize,
         pitch: Pitch,
     ) -> Result<(), AudioError> {
+        self.hold_note(song, samples, instrument, pitch, None)
+            .map(|_| ())
+    }
+
+    /// Like `play_note`, at `volume` (00-40) if given, and held until `release_note` with
+    /// the channel it returns (or until the 8th note after it). `None` when there is no
+    /// such instrument.
+    pub fn hold_note(
+        &mut self,
+        song: &Song,
+        samples: &SampleBank,
+        instrument: usize,
+        pitch: Pitch,
+        volume: Option<u8>,
+    ) -> Result<Option<usize>, AudioError> {
         if let Some(e) = self.failure() {
             return Err(e);
         }
         let Ok(number) = u8::try_from(instrument + 1) else {
-            return Ok(());
+            return Ok(None);
         };
         if instrument >= song.instruments.len() {
-            return Ok(());
+            return Ok(None);
         }
         let rate = self.sample_rate();
         match &self.preview_instruments {
@@ -251,11 +270,23 @@ impl Player {
         let cell = Cell {
             note: NoteField::On(pitch),
             instrument: Some(number),
+            volume,
             ..Cell::EMPTY
         };
         // The 8th note after this one takes its channel, which releases it (rings out).
         self.control.send(Command::Jam { channel, cell });
-        self.run_stream()
+        self.run_stream().map(|()| Some(channel))
+    }
+
+    /// Releases the note `hold_note` started on `channel` (it rings out).
+    pub fn release_note(&mut self, channel: usize) {
+        if self.preview_instruments.is_some() {
+            let cell = Cell {
+                note: NoteField::Off,
+                ..Cell::EMPTY
+            };
+            self.control.send(Command::Jam { channel, cell });
+        }
     }
 
     /// Releases the notes `play_note` started; they ring out with their release.
@@ -498,6 +529,7 @@ pub struct DeviceInfo {
     pub output: bool,
     pub input: bool,
     pub default_output: bool,
+    pub default_input: bool,
 }
 
 /// Every device the audio host knows, outputs and inputs, without printing ALSA noise.
@@ -506,6 +538,7 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, AudioError> {
     let explain = |fallback: String| alsa_messages.last_message().unwrap_or(fallback);
     let host = host().map_err(|e| AudioError::NoOutput(explain(e)))?;
     let default = host.default_output_device().map(|d| device_id(&d));
+    let default_input = host.default_input_device().map(|d| device_id(&d));
     let devices = host
         .devices()
         .map_err(|e| AudioError::NoOutput(explain(e.to_string())))?;
@@ -520,6 +553,7 @@ pub fn list_devices() -> Result<Vec<DeviceInfo>, AudioError> {
                 output: d.supports_output(),
                 input: d.supports_input(),
                 default_output: default.as_deref() == Some(name.as_str()),
+                default_input: default_input.as_deref() == Some(name.as_str()),
                 name,
             }
         })

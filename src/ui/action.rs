@@ -129,6 +129,14 @@ pub enum Action {
     DeleteInstrument,
     DuplicateInstrument,
 
+    // Recording (instruments view).
+    /// Open or close the input (its level meter shows while armed).
+    RecordArm,
+    /// Start a take (after the count-in, the pattern looping) or stop it.
+    RecordTake,
+    /// Count-in: off, 1 bar, 2 bars.
+    RecordCountIn,
+
     // Mixer and Master.
     ResetValue,
     ToggleMute,

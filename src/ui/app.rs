@@ -230,6 +230,8 @@ pub enum PlayRequest {
     FromCursor,
     FromStart,
     LoopPattern,
+    /// Loop the shown pattern from this row (a take's count-in).
+    LoopPatternFrom(usize),
     Stop,
 }
 
@@ -298,6 +300,10 @@ pub struct App {
     pub preview: Option<NotePreview>,
     /// Decoded samples by path, for the waveform picture.
     pub samples: HashMap<String, Result<Arc<SampleData>, String>>,
+    /// Recording from the audio input (instruments view).
+    pub record: super::record::RecordPanel,
+    /// Notes from MIDI keys to start and release, for a player to sound and clear.
+    pub midi_notes: Vec<super::midi::MidiNote>,
     undo: VecDeque<UndoStep>,
     redo: Vec<UndoStep>,
 }
@@ -348,6 +354,8 @@ impl App {
             play_request: None,
             audio: Default::default(),
             samples: HashMap::new(),
+            record: Default::default(),
+            midi_notes: Vec::new(),
             undo: VecDeque::new(),
             redo: Vec::new(),
         };

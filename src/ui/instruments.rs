@@ -457,6 +457,9 @@ impl App {
                 }
             }
             Action::DeleteInstrument => self.delete_instrument(),
+            Action::RecordArm | Action::RecordTake | Action::RecordCountIn => {
+                self.record_action(action)
+            }
             _ => {}
         }
     }
@@ -469,7 +472,7 @@ impl App {
         self.clamp_places();
     }
 
-    fn add_instrument(&mut self, inst: Instrument) {
+    pub(super) fn add_instrument(&mut self, inst: Instrument) {
         if self.song.instruments.len() >= 255 {
             self.error("a song holds at most 255 instruments");
             return;

@@ -797,6 +797,24 @@ fn build() -> Vec<Binding> {
         A::DeleteInstrument,
         "Delete the instrument (its notes lose their instrument)",
     );
+    bind(
+        C::Instruments,
+        &[Key::alt(K::Char('r'))],
+        A::RecordArm,
+        "Arm recording: open the audio input and show its level (again: close it)",
+    );
+    bind(
+        C::Instruments,
+        &[Key::alt(K::Char('t'))],
+        A::RecordTake,
+        "Record a take while the pattern loops (again: stop; it becomes a sampler)",
+    );
+    bind(
+        C::Instruments,
+        &[Key::alt(K::Char('c'))],
+        A::RecordCountIn,
+        "Count-in before a take: off, 1 bar, 2 bars",
+    );
 
     // Song.
     bind(C::Song, &[Key::plain(K::Up)], A::Up, "Previous setting");

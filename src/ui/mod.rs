@@ -12,9 +12,11 @@ pub mod keymap;
 pub mod lanes;
 mod master;
 pub mod meter;
+mod midi;
 mod mixer;
 mod pattern;
 pub mod playback;
+pub mod record;
 pub mod recovery;
 pub mod render_job;
 mod song_view;
@@ -73,18 +75,27 @@ enum TerminalInput {
     HungUp,
 }
 
-/// Waits up to `wait` for the terminal. The wait is ours rather than crossterm's because
-/// crossterm's keeps reading a terminal that has gone and never returns.
-fn wait_for_terminal(wait: Duration) -> TerminalInput {
-    let mut terminal = libc::pollfd {
-        fd: libc::STDIN_FILENO,
-        events: libc::POLLIN,
-        revents: 0,
-    };
+/// Waits up to `wait` for the terminal, or for `wake` (MIDI input) to be readable. The
+/// wait is ours rather than crossterm's because crossterm's keeps reading a terminal that
+/// has gone and never returns.
+fn wait_for_terminal(wait: Duration, wake: Option<std::os::fd::RawFd>) -> TerminalInput {
+    let mut fds = [
+        libc::pollfd {
+            fd: libc::STDIN_FILENO,
+            events: libc::POLLIN,
+            revents: 0,
+        },
+        libc::pollfd {
+            fd: wake.unwrap_or(-1),
+            events: libc::POLLIN,
+            revents: 0,
+        },
+    ];
     let millis = i32::try_from(wait.as_millis()).unwrap_or(i32::MAX);
-    // SAFETY: one valid pollfd for the length given.
-    let ready = unsafe { libc::poll(&mut terminal, 1, millis) };
-    if ready <= 0 {
+    // SAFETY: valid pollfds for the length given (a negative fd is skipped by poll).
+    let ready = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, millis) };
+    let terminal = fds[0];
+    if ready <= 0 || terminal.revents == 0 {
         TerminalInput::Quiet
     } else if terminal.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
         TerminalInput::HungUp
@@ -113,6 +124,7 @@ pub fn run(path: &Path, audio: &crate::audio::AudioOptions) -> Result<(), Box<dy
         song::load(path)?
     };
     let mut app = App::new(song, path.to_owned());
+    app.record.input_device = audio.input_device.clone();
     if created {
         app.info(format!(
             "created {} (drums, bass, pad and lead ready; F1 for help)",
@@ -225,6 +237,8 @@ fn event_loop(
     let size = terminal.size()?;
     app.screen = (size.width, size.height);
     let mut autosave = Autosave::new(Instant::now(), app.revision);
+    let mut recorder = record::Recorder::default();
+    let midi_inputs = midi::open(app);
     let mut drawn_revision = None;
     loop {
         if hangup.load(Ordering::Relaxed) {
@@ -232,14 +246,14 @@ fn event_loop(
         }
         terminal.draw(|f| draw(f, app))?;
         drawn_revision = drawn_revision.max(Some(app.revision));
-        let wait = if app.render_job.is_some() || app.audio.playing {
+        let wait = if app.render_job.is_some() || app.audio.playing || app.record.is_active() {
             Duration::from_millis(50)
         } else {
             Duration::from_millis(200)
         };
         // Events crossterm has already read come first; then wait on the terminal itself.
         let ready = event::poll(Duration::ZERO)?
-            || match wait_for_terminal(wait) {
+            || match wait_for_terminal(wait, midi_inputs.as_ref().map(|m| m.wake_fd())) {
                 TerminalInput::HungUp => return Ok(LoopEnd::HungUp),
                 TerminalInput::Readable => event::poll(Duration::ZERO)?,
                 TerminalInput::Quiet => false,
@@ -261,6 +275,10 @@ fn event_loop(
             }
         }
         app.tick();
+        if let Some(inputs) = &midi_inputs {
+            midi::poll(inputs, app);
+        }
+        recorder.serve(app);
         if let Some(p) = playback.as_deref_mut() {
             p.serve(app);
         }
@@ -293,7 +311,10 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match app.view {
         View::Pattern => pattern::draw(frame, body, app),
         View::Arrangement => arrangement::draw(frame, body, app),
-        View::Instruments => instruments::draw(frame, body, app),
+        View::Instruments => {
+            let rest = record::draw_panel(frame, body, app);
+            instruments::draw(frame, rest, app)
+        }
         View::Song => song_view::draw(frame, body, app),
         View::Mixer => mixer::draw(frame, body, app),
         View::Master => master::draw(frame, body, app),

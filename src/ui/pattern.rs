@@ -332,10 +332,19 @@ impl App {
             self.info(format!("{pitch} (edit mode is off: nothing written)"));
             return;
         }
+        self.write_note(pitch, None);
+    }
+
+    /// Writes `pitch` (and the current instrument, and `volume` if given) at the cursor
+    /// and moves on: a piano key's or a MIDI key's entry.
+    pub(super) fn write_note(&mut self, pitch: Pitch, volume: Option<u8>) {
         let instrument = (self.instrument > 0).then_some(self.instrument);
         self.write_cell(|cell| {
             cell.note = NoteField::On(pitch);
             cell.instrument = instrument.or(cell.instrument);
+            if volume.is_some() {
+                cell.volume = volume;
+            }
             Ok(())
         });
         if !self.song.key.contains(pitch) {

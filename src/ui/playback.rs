@@ -5,9 +5,11 @@
 use super::action::View;
 use super::app::{App, PlayRequest};
 use super::meter::MasterLevels;
+use super::midi::MidiNote;
 use crate::audio::{AudioOptions, Player};
 use crate::engine::Start;
 use crate::song::{SampleBank, Source};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long a previewed or jammed note sounds: a terminal reports key presses, not
@@ -23,6 +25,10 @@ pub struct Playback {
     reported_error: bool,
     /// When the last previewed note started, while it still sounds.
     preview_started: Option<Instant>,
+    /// The preview channels of the piano keys played since then, to let go together.
+    preview_channels: Vec<usize>,
+    /// MIDI keys held down, and the preview channel each sounds on.
+    held_keys: HashMap<u8, usize>,
 }
 
 /// What the status bar shows about the output.
@@ -50,6 +56,8 @@ impl Playback {
                     sent_revision: app.revision,
                     reported_error: false,
                     preview_started: None,
+                    preview_channels: Vec::new(),
+                    held_keys: HashMap::new(),
                 })
             }
             Err(e) => {
@@ -163,7 +171,7 @@ impl Playback {
 
 impl Playback {
     /// Sounds the piano key just played on the current instrument, and lets go of it
-    /// after `PREVIEW_LENGTH`.
+    /// after `PREVIEW_LENGTH`; sounds MIDI keys until they are let go.
     fn preview(&mut self, app: &mut App) {
         if let Some(note) = app.preview.take()
             && note.instrument > 0
@@ -173,9 +181,14 @@ impl Playback {
             let instrument = usize::from(note.instrument - 1);
             match self
                 .player
-                .play_note(&app.song, samples, instrument, note.pitch)
+                .hold_note(&app.song, samples, instrument, note.pitch, None)
             {
-                Ok(()) => self.preview_started = Some(Instant::now()),
+                Ok(Some(channel)) => {
+                    self.preview_started = Some(Instant::now());
+                    self.held_keys.retain(|_, c| *c != channel);
+                    self.preview_channels.push(channel);
+                }
+                Ok(None) => {}
                 Err(e) => app.error(e.to_string()),
             }
         }
@@ -183,8 +196,45 @@ impl Playback {
             .preview_started
             .is_some_and(|t| t.elapsed() >= PREVIEW_LENGTH)
         {
-            self.player.release_notes();
+            // Only the piano keys' own channels: MIDI keys held meanwhile ring on.
+            for channel in std::mem::take(&mut self.preview_channels) {
+                self.player.release_note(channel);
+            }
             self.preview_started = None;
+        }
+        for note in std::mem::take(&mut app.midi_notes) {
+            match note {
+                MidiNote::On {
+                    key,
+                    pitch,
+                    instrument,
+                    volume,
+                } if instrument > 0 && self.samples(app).is_some() => {
+                    let samples = self.samples.as_ref().expect("just loaded");
+                    let index = usize::from(instrument - 1);
+                    match self
+                        .player
+                        .hold_note(&app.song, samples, index, pitch, Some(volume))
+                    {
+                        Ok(Some(channel)) => {
+                            // A channel taken over now sounds this key alone.
+                            self.held_keys.retain(|_, c| *c != channel);
+                            self.preview_channels.retain(|c| *c != channel);
+                            if let Some(old) = self.held_keys.insert(key, channel) {
+                                self.player.release_note(old);
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(e) => app.error(e.to_string()),
+                    }
+                }
+                MidiNote::On { .. } => {}
+                MidiNote::Off { key } => {
+                    if let Some(channel) = self.held_keys.remove(&key) {
+                        self.player.release_note(channel);
+                    }
+                }
+            }
         }
     }
 }
@@ -197,6 +247,10 @@ pub(super) fn start_for(app: &App, request: PlayRequest) -> Start {
         PlayRequest::LoopPattern => Start::LoopPattern {
             pattern: app.cursor.pattern,
             row: 0,
+        },
+        PlayRequest::LoopPatternFrom(row) => Start::LoopPattern {
+            pattern: app.cursor.pattern,
+            row,
         },
         PlayRequest::FromCursor => {
             if app.view == View::Arrangement {
