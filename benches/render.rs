@@ -85,6 +85,31 @@ fn stress_song_fully_mixed() -> Song {
     s
 }
 
+/// The stress song with movement on every channel: an LFO swinging its pan and a lane
+/// bringing its fader up across the pattern (the figure to hold within 10 % of the
+/// plain stress song).
+fn stress_song_moving() -> Song {
+    let mut s = stress_song();
+    for (i, strip) in s.mixer.channels.iter_mut().enumerate() {
+        strip.lfos.push(song::Lfo {
+            target: "pan".into(),
+            shape: song::LfoShape::Sine,
+            rate: "1/4".parse().unwrap(),
+            depth: 0.3,
+            phase: i as f32 / 64.0,
+            retrigger: false,
+        });
+    }
+    let pattern = &mut s.patterns[0];
+    for ch in 1..=pattern.channels() {
+        pattern.automation.push(song::Lane {
+            target: format!("ch{ch}.gain_db").parse().unwrap(),
+            points: vec!["0 -12 exp".parse().unwrap(), "127 0".parse().unwrap()],
+        });
+    }
+    s
+}
+
 /// The mixer stage alone: 64 fully-on strips and both buses fed noise, no voices.
 fn measure_mixer_alone() {
     use tracksmith::engine::mixer::MixerGraph;
@@ -198,19 +223,16 @@ fn main() {
     if wanted("master chain") {
         measure_master();
     }
-    if wanted("stress (64 channels)") {
-        measure(
-            "stress (64 channels)",
-            &stress_song(),
-            &SampleBank::default(),
-        );
-    }
-    if wanted("stress, every strip fully on") {
-        measure(
-            "stress, every strip fully on",
-            &stress_song_fully_mixed(),
-            &SampleBank::default(),
-        );
+    type MakeSong = fn() -> Song;
+    let stress: [(&str, MakeSong); 3] = [
+        ("stress (64 channels)", stress_song),
+        ("stress, an LFO and a lane each", stress_song_moving),
+        ("stress, every strip fully on", stress_song_fully_mixed),
+    ];
+    for (name, make) in stress {
+        if wanted(name) {
+            measure(name, &make(), &SampleBank::default());
+        }
     }
     if wanted("mixer alone") {
         measure_mixer_alone();

@@ -294,6 +294,71 @@ fn the_audio_callback_never_allocates_through_play_edits_and_stop() {
     control.collect();
 }
 
+/// Lanes, arrangement lanes, LFOs of every shape and the effect column's parameter
+/// commands (which make room for their parameters while playing): no allocation.
+#[test]
+fn movement_never_allocates() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/techno.json");
+    let mut song = song::load(&path).unwrap();
+    let samples = SampleBank::load(&song, &path).unwrap();
+    let shapes = [
+        "sine",
+        "triangle",
+        "saw_up",
+        "saw_down",
+        "square",
+        "sample_hold",
+        "smooth_random",
+    ];
+    for (i, strip) in song.mixer.channels.iter_mut().enumerate() {
+        let target = ["pan", "eq.mid1.gain_db", "sends.delay.level_db"][i % 3];
+        let rate = ["1/8", "3hz", "1/4t"][i % 3];
+        strip.lfos.push(
+            serde_json::from_value(serde_json::json!({
+                "target": target,
+                "shape": shapes[i % shapes.len()],
+                "rate": rate,
+                "depth": 0.3,
+                "retrigger": i % 2 == 0
+            }))
+            .unwrap(),
+        );
+    }
+    for (i, pattern) in song.patterns.iter_mut().enumerate() {
+        let len = pattern.length();
+        pattern.automation.push(
+            serde_json::from_value(serde_json::json!({
+                "target": format!("ch{}.gain_db", i % 3 + 1),
+                "points": ["0 -12 exp", format!("{} 0 smooth", len / 2), format!("{len} -6")]
+            }))
+            .unwrap(),
+        );
+        // Picks and sets parameters no lane or LFO names: their slots are made as they play.
+        for (row, fx) in [(0, "S00"), (1, "Z40"), (2, "S48"), (3, "WC0")] {
+            pattern.cell_mut(row, 1).effect = Some(fx.parse().unwrap());
+        }
+    }
+    song.automation.push(
+        serde_json::from_value(serde_json::json!({
+            "entry": 1, "target": "master.gain_db", "points": ["0 -3", "64 0 exp"]
+        }))
+        .unwrap(),
+    );
+    assert_eq!(song.problems(), Vec::<String>::new());
+    let rate = 48_000;
+    let mut engine = Engine::new(&song, &samples, rate);
+    let frames = Engine::length(&song, rate) as usize;
+    let mut block = vec![0.0f32; 2 * 256];
+    let mut rendered = 0;
+    let calls = count_allocations(|| {
+        while rendered < frames {
+            engine.process(&mut block);
+            rendered += 256;
+        }
+    });
+    assert_eq!(calls, 0, "the audio path allocated or freed");
+}
+
 #[test]
 fn the_input_callback_never_allocates_recording_dropping_or_stopping() {
     use tracksmith::audio::record::detached_capture;

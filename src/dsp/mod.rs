@@ -10,6 +10,7 @@ pub mod env;
 pub mod eq;
 pub mod filter;
 pub mod interp;
+pub mod lfo;
 pub mod limiter;
 pub mod meter;
 pub mod onset;

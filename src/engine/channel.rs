@@ -83,6 +83,24 @@ impl Channel {
         std::mem::take(&mut self.note_started)
     }
 
+    /// The instrument the channel plays (its last one), 0-based.
+    pub fn instrument(&self) -> Option<usize> {
+        self.instrument
+    }
+
+    /// Counts the notes the channel has started.
+    pub fn notes_started(&self) -> u64 {
+        self.serial
+    }
+
+    /// Hands the playing voice its level again (its instrument's gain moved).
+    pub fn refresh_gain(&mut self, ctx: &Context) {
+        let gain = self.gain(ctx);
+        if let Some(v) = self.current_voice() {
+            v.set_gain(gain);
+        }
+    }
+
     /// The pan set by the `8xx` effect, added to the mixer strip's pan.
     pub fn note_pan(&self) -> f32 {
         self.note_pan

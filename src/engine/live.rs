@@ -8,6 +8,7 @@
 
 use super::channel::{Channel, Context};
 use super::mixer::Strips;
+use super::modulation::Modulation;
 use super::sequencer::OrderList;
 use super::{Engine, MAX_RUN, Stage, tail_frames};
 use crate::song::{Cell, ChannelStrip, Mixer, Pattern, SampleBank, Song};
@@ -61,16 +62,20 @@ pub struct Snapshot {
     channels: Vec<Channel>,
     /// The same for the mixer strips.
     strips: Strips,
+    /// The song's movement, compiled; takes over the playing one's glides.
+    modulation: Modulation,
 }
 
 impl Snapshot {
     /// `start` decides only whether the arrangement or one pattern loops (as it did when
     /// play started); `sample_rate` must be the playing engine's.
     pub fn new(song: &Song, samples: &SampleBank, sample_rate: u32, start: Start) -> Snapshot {
+        let order = start.order(song);
         Snapshot {
             song: song.clone(),
             samples: samples.clone(),
-            order: start.order(song),
+            modulation: Modulation::new(song, &order, sample_rate),
+            order,
             channels: (0..song.channel_count())
                 .map(|i| Channel::new(sample_rate as f32, i))
                 .collect(),
@@ -148,7 +153,7 @@ impl Engine {
 
     /// An engine that plays from `start`, with the tempo and speed the song has there.
     pub fn live(song: &Song, samples: &SampleBank, sample_rate: u32, start: Start) -> Engine {
-        let mut engine = Engine::new(song, samples, sample_rate);
+        let mut engine = Engine::build(song, samples, sample_rate);
         let (slot, row) = match start {
             Start::Song { entry, row } => {
                 let slot = engine
@@ -165,7 +170,12 @@ impl Engine {
                 (0, row)
             }
         };
+        if matches!(start, Start::LoopPattern { .. }) {
+            engine.modulation = Modulation::new(song, engine.sequencer.order(), sample_rate);
+        }
         engine.sequencer.seek(song, slot, row);
+        engine.modulation.set_origin(engine.sequencer.origin());
+        engine.prime();
         engine
     }
 
@@ -194,6 +204,8 @@ impl Engine {
         self.master.set_params(&self.song.master);
         self.mixer.adopt_strips(&mut next.strips);
         self.mixer.apply(&self.song.mixer, false);
+        next.modulation.take_over(&self.modulation);
+        std::mem::swap(&mut self.modulation, &mut next.modulation);
     }
 
     /// The row being played, `None` before the first and after the last.

@@ -19,6 +19,7 @@ use crate::dsp::pan::constant_power;
 use crate::dsp::reverb::{Reverb, ReverbSettings};
 use crate::dsp::smooth::Smoothed;
 use crate::dsp::util::db_to_gain;
+use crate::song::automation::StripParam;
 use crate::song::{
     BusReturn, ChannelStrip, DelayBus, DuckCurve, DuckTrigger, Ducker as SongDucker, Eq,
     HighPassSlope, Mixer, ReverbBus, SILENT_DB,
@@ -303,6 +304,28 @@ impl Strip {
     }
 
     fn apply(&mut self, strip: &ChannelStrip, audible: bool, tempo: f32, snap: bool) {
+        self.apply_input(strip, snap);
+        self.apply_filters(strip, snap);
+        self.apply_compressor(strip, snap);
+        self.apply_sidechain(strip, tempo, snap);
+        self.apply_fader(strip, audible, snap);
+        self.apply_sends(strip, audible, snap);
+    }
+
+    /// Takes one moved parameter (automation, an LFO): only its stage is touched.
+    fn apply_param(&mut self, param: StripParam, strip: &ChannelStrip, audible: bool) {
+        use StripParam::*;
+        match param {
+            Gain | Pan => self.apply_fader(strip, audible, false),
+            Trim => self.apply_input(strip, false),
+            HighPassFreq | LowFreq | LowGain | Mid1Freq | Mid1Gain | Mid2Freq | Mid2Gain
+            | HighFreq | HighGain => self.apply_filters(strip, false),
+            Threshold | Makeup => self.apply_compressor(strip, false),
+            ReverbSend | DelaySend => self.apply_sends(strip, audible, false),
+        }
+    }
+
+    fn apply_input(&mut self, strip: &ChannelStrip, snap: bool) {
         let input = if strip.input.bypass {
             1.0
         } else {
@@ -310,6 +333,9 @@ impl Strip {
             sign * db_to_gain(strip.input.trim_db)
         };
         glide(&mut self.input, input, snap);
+    }
+
+    fn apply_filters(&mut self, strip: &ChannelStrip, snap: bool) {
         let hp = &strip.high_pass;
         let order = match hp.slope {
             _ if hp.bypass => HighPassOrder::Off,
@@ -319,6 +345,9 @@ impl Strip {
         };
         self.eq.set_high_pass(order, hp.freq);
         apply_eq(&mut self.eq, &strip.eq, snap);
+    }
+
+    fn apply_compressor(&mut self, strip: &ChannelStrip, snap: bool) {
         let c = &strip.compressor;
         self.compressor.set(CompressorSettings {
             threshold_db: c.threshold_db,
@@ -329,6 +358,9 @@ impl Strip {
             makeup_db: c.makeup_db,
         });
         self.compressor.set_bypass(c.bypass, snap);
+    }
+
+    fn apply_sidechain(&mut self, strip: &ChannelStrip, tempo: f32, snap: bool) {
         self.key_source = strip.sidechain.channel.and_then(|n| n.checked_sub(1));
         let hz = strip.sidechain.high_pass_hz;
         if hz != self.key_high_pass_hz {
@@ -342,9 +374,15 @@ impl Strip {
             );
         }
         self.pump.apply(&strip.ducker, tempo, snap);
+    }
+
+    fn apply_fader(&mut self, strip: &ChannelStrip, audible: bool, snap: bool) {
         self.fader = if audible { level(strip.gain_db) } else { 0.0 };
         self.pan = strip.pan;
         self.set_output(snap);
+    }
+
+    fn apply_sends(&mut self, strip: &ChannelStrip, audible: bool, snap: bool) {
         for (send, song_send) in self
             .sends
             .iter_mut()
@@ -691,6 +729,25 @@ impl MixerGraph {
                 strip.is_key = true;
             }
         }
+        self.apply_buses(mixer, snap);
+    }
+
+    /// Takes one moved parameter of channel `index`'s strip, now `mixer.channels[index]`;
+    /// the rest of the strip is left alone.
+    pub fn apply_strip_param(&mut self, index: usize, param: StripParam, mixer: &Mixer) {
+        let (Some(strip), Some(song_strip)) =
+            (self.strips.get_mut(index), mixer.channels.get(index))
+        else {
+            return;
+        };
+        let audible =
+            !song_strip.mute && (song_strip.solo || !mixer.channels.iter().any(|c| c.solo));
+        strip.apply_param(param, song_strip, audible);
+    }
+
+    /// Takes the reverb and delay buses' settings (gliding unless `snap`).
+    pub fn apply_buses(&mut self, mixer: &Mixer, snap: bool) {
+        let tempo = self.tempo;
         let reverb = reverb_settings(&mixer.reverb);
         let echo = echo_settings(&mixer.delay, tempo);
         self.reverb.effect.set(reverb, snap);

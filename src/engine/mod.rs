@@ -7,16 +7,19 @@ mod channel;
 mod live;
 pub mod master;
 pub mod mixer;
+mod modulation;
 pub mod sequencer;
 mod voice;
 
 pub use live::{Playhead, Snapshot, Start};
 
 use crate::dsp::meter::{LoudnessMeter, MeterReading};
-use crate::song::{Master, SampleBank, Song};
+use crate::song::automation::{InstrumentParam, Target};
+use crate::song::{EffectKind, Master, SampleBank, Song};
 use channel::{Channel, Context};
 use master::MasterChain;
 use mixer::{MixerGraph, MixerMeters, Stems};
+use modulation::{CONTROL_FRAMES, Modulation};
 use sequencer::Sequencer;
 
 /// The final fade at the very end of the tail, so a render never stops on a click.
@@ -55,18 +58,30 @@ pub struct Engine {
     mix_right: Vec<f32>,
     channel_left: Vec<f32>,
     channel_right: Vec<f32>,
+    modulation: Modulation,
+    /// A row started at `now`: movement is evaluated there too, not only on the grid.
+    row_started: bool,
 }
 
 impl Engine {
     /// Builds an engine for a validated song; all memory it will need is allocated here.
     pub fn new(song: &Song, samples: &SampleBank, sample_rate: u32) -> Engine {
+        let mut engine = Engine::build(song, samples, sample_rate);
+        engine.prime();
+        engine
+    }
+
+    /// An engine at the top of the song, not yet primed (see `prime`).
+    fn build(song: &Song, samples: &SampleBank, sample_rate: u32) -> Engine {
         crate::dsp::osc::prepare();
         let rate = sample_rate as f32;
+        let sequencer = Sequencer::new(song, sample_rate);
+        let modulation = Modulation::new(song, sequencer.order(), sample_rate);
         Engine {
             song: song.clone(),
             samples: samples.clone(),
             sample_rate,
-            sequencer: Sequencer::new(song, sample_rate),
+            sequencer,
             channels: (0..song.channel_count())
                 .map(|i| Channel::new(rate, i))
                 .collect(),
@@ -84,6 +99,8 @@ impl Engine {
             mix_right: vec![0.0; MAX_RUN],
             channel_left: vec![0.0; MAX_RUN],
             channel_right: vec![0.0; MAX_RUN],
+            modulation,
+            row_started: false,
         }
     }
 
@@ -205,20 +222,105 @@ impl Engine {
             tick_length: self.tick_length,
             accent: tick.accent,
         };
+        if tick.tick == 0 {
+            self.modulation.start_row(&tick);
+            self.row_started = true;
+        }
         let pattern = &self.song.patterns[tick.pattern];
+        let moving = self.modulation.is_active();
         for (ch, channel) in self.channels.iter_mut().enumerate() {
+            let notes = channel.notes_started();
+            let cell = pattern.cell(tick.row, ch);
             if tick.tick == 0 {
-                channel.start_row(pattern.cell(tick.row, ch), &ctx);
+                channel.start_row(cell, &ctx);
             } else {
                 channel.tick(tick.tick, &ctx);
             }
             if channel.take_note_started() {
                 self.mixer.note_started(ch);
             }
+            if !moving {
+                continue;
+            }
+            if channel.notes_started() != notes {
+                self.modulation
+                    .note_started(ch, channel.instrument(), self.now);
+            }
+            if tick.tick == 0
+                && let Some(fx) = cell.effect
+                && matches!(
+                    fx.kind,
+                    EffectKind::ParamSelect | EffectKind::ParamSet | EffectKind::ParamGlide
+                )
+            {
+                self.modulation
+                    .queue_effect(ch, channel.instrument(), fx.kind, fx.param);
+            }
         }
         let rows_per_beat = usize::from(self.song.rows_per_beat.max(1));
         if tick.tick == 0 && tick.row.is_multiple_of(rows_per_beat) {
             self.mixer.beat();
+        }
+        if moving {
+            self.modulation.apply_effects(&mut self.song);
+        }
+    }
+
+    /// Starts the song where the sequencer stands: plays the first row and sets every
+    /// moving parameter to its value there at once, so playback does not begin with a
+    /// glide from the song's set values. Allocates; call it before playing.
+    fn prime(&mut self) {
+        if !self.modulation.is_active() {
+            return;
+        }
+        while self.next_event() <= self.now {
+            self.fire_event();
+        }
+        self.modulate();
+        self.modulation.settle(&mut self.song);
+        self.mixer.apply(&self.song.mixer, true);
+        self.master = MasterChain::new(&self.song.master, self.sample_rate);
+    }
+
+    /// Evaluates automation and LFOs at `now` and hands the moved values to the strips,
+    /// buses, master and voices that read them.
+    fn modulate(&mut self) {
+        self.row_started = false;
+        self.modulation.update(self.now, &mut self.song);
+        let (mut gains, mut buses, mut master) = (false, false, false);
+        for target in self.modulation.changed() {
+            match target {
+                Target::Strip { channel, param } => {
+                    self.mixer
+                        .apply_strip_param(channel, param, &self.song.mixer);
+                }
+                Target::Instrument {
+                    param: InstrumentParam::Gain,
+                    ..
+                } => gains = true,
+                // Voices read the other instrument parameters from the song as they play.
+                Target::Instrument { .. } => {}
+                Target::Bus(_) => buses = true,
+                Target::Master(_) => master = true,
+            }
+        }
+        if gains {
+            let ctx = Context {
+                instruments: &self.song.instruments,
+                ticks_per_row: self.sequencer.speed(),
+                tick_length: self.tick_length,
+                // Read only where a note starts; playing notes keep the accent they began with.
+                accent: 1.0,
+            };
+            for c in &mut self.channels {
+                c.refresh_gain(&ctx);
+            }
+        }
+        if buses {
+            self.mixer.apply_buses(&self.song.mixer, false);
+        }
+        if master {
+            self.master.set_params(&self.song.master);
         }
     }
 
@@ -230,8 +332,19 @@ impl Engine {
             while self.next_event() <= self.now {
                 self.fire_event();
             }
+            let mut until_control = usize::MAX;
+            if self.modulation.is_active() {
+                let into_grid = self.now % CONTROL_FRAMES;
+                if into_grid == 0 || self.row_started {
+                    self.modulate();
+                }
+                until_control = (CONTROL_FRAMES - into_grid) as usize;
+            }
             let until_event = usize::try_from(self.next_event() - self.now).unwrap_or(usize::MAX);
-            let run = (frames - done).min(MAX_RUN).min(until_event);
+            let run = (frames - done)
+                .min(MAX_RUN)
+                .min(until_event)
+                .min(until_control);
             self.render_run(&mut out[2 * done..2 * (done + run)], done);
             done += run;
         }
@@ -380,7 +493,7 @@ mod tests {
         synth.filter.cutoff = 800.0;
         synth.filter.env_amount = 3.0;
         synth.glide = 0.05;
-        let s = song(
+        let mut s = song(
             Instrument::synth("lead", synth),
             &[
                 (0, "C-4 01 30 037"),
@@ -392,6 +505,15 @@ mod tests {
                 (14, "--- .. .. EC2"),
             ],
         );
+        // Movement too: a lane on the cutoff and an LFO on the pan, evaluated on a grid
+        // of song samples, not of blocks.
+        s.patterns[0].automation = vec![crate::song::Lane {
+            target: "inst01.filter.cutoff".parse().unwrap(),
+            points: vec!["0 300 exp".parse().unwrap(), "13.5 5000".parse().unwrap()],
+        }];
+        s.mixer.channels[0].lfos = vec![
+            serde_json::from_str(r#"{"target": "pan", "rate": "1/16t", "depth": 0.5}"#).unwrap(),
+        ];
         let bank = SampleBank::default();
         let reference = render_to_vec(&s, &bank, RATE, 512);
         for block in [1, 64, 4096] {

@@ -96,6 +96,11 @@ pub struct Tick {
     pub tick_length: f64,
     /// The groove's accent on this row: the level of notes that start on it.
     pub accent: f32,
+    /// The row's exact start and length in samples (swing included).
+    pub row_start: f64,
+    pub row_length: f64,
+    /// Rows played before this one since the top of the song (0 for the first row).
+    pub song_row: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -120,6 +125,10 @@ pub struct Sequencer {
     finished: bool,
     /// Slot and row of the tick `advance` returned last: what is being heard.
     playing: Option<(usize, usize)>,
+    /// Rows played since the top of the song (a `seek` counts the rows it runs up).
+    rows_played: u64,
+    /// Where sample 0 is in the song, in samples from its top (non-zero after `seek`).
+    origin: f64,
 }
 
 impl Sequencer {
@@ -146,7 +155,14 @@ impl Sequencer {
             end_time: 0.0,
             finished,
             playing: None,
+            rows_played: 0,
+            origin: 0.0,
         }
+    }
+
+    /// Where sample 0 is in the song, in samples from its top.
+    pub fn origin(&self) -> f64 {
+        self.origin
     }
 
     /// Starts at `row` of the order-list slot `slot` at sample 0 (for playing from the cursor).
@@ -202,7 +218,8 @@ impl Sequencer {
         self.finished = false;
         self.pending_jump = None;
         self.playing = None;
-        self.anchor_time -= self.row_start();
+        self.origin = self.row_start();
+        self.anchor_time -= self.origin;
     }
 
     /// Takes an edited song's order list (`order` gets the old one back) and its timing,
@@ -354,6 +371,9 @@ impl Sequencer {
             at: self.next_tick_at(),
             tick_length: self.tick_length(),
             accent: self.groove.accent(self.row),
+            row_start: self.row_start(),
+            row_length: self.row_duration(),
+            song_row: self.rows_played,
         };
         self.tick += 1;
         if self.tick >= self.speed {
@@ -401,6 +421,7 @@ impl Sequencer {
         self.end_time = self.row_start() + self.row_duration();
         self.tick = 0;
         self.rows_since_anchor += 1;
+        self.rows_played += 1;
         let (slot, row) = match self.pending_jump.take() {
             Some(jump) => jump,
             None if self.row + 1 < song.patterns[self.order.slots[self.slot].pattern].length() => {

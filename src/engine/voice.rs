@@ -88,6 +88,8 @@ pub struct Voice {
     position: f64,
     direction: f64,
     step: f64,
+    /// The sampler's `start` share, added to the position once the sample's length is known.
+    start_share: Option<f32>,
 }
 
 impl Voice {
@@ -115,6 +117,7 @@ impl Voice {
             filter_env: EnvelopeGen::new(sample_rate),
             filter: Svf::new(sample_rate),
             position: 0.0,
+            start_share: None,
             direction: 1.0,
             step: 0.0,
         }
@@ -169,6 +172,7 @@ impl Voice {
             Source::Sampler(s) => {
                 self.amp.set_params(&adsr(&s.amp));
                 self.position = f64::from(note.offset);
+                self.start_share = Some(s.start).filter(|&x| x > 0.0);
                 self.direction = 1.0;
             }
         }
@@ -325,6 +329,9 @@ impl Voice {
         }
         self.counter = self.counter.wrapping_add(1);
         let frames = data.frames();
+        if let Some(share) = self.start_share.take() {
+            self.position += f64::from(share) * frames as f64;
+        }
         let end = match s.sample_loop {
             Some(l) => f64::from(l.end),
             None => frames as f64,

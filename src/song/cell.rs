@@ -51,6 +51,13 @@ pub enum EffectKind {
     NoteDelay,
     /// `Fxx` — below 20: ticks per row; 20 and up: tempo in BPM.
     SpeedTempo,
+    /// `Sxx` — pick the channel's parameter xx for `Z` and `W`: below 40 its instrument's
+    /// (numbered as `song::automation::InstrumentParam`), from 40 its strip's.
+    ParamSelect,
+    /// `Zxx` — set the picked parameter to xx/FF of its range.
+    ParamSet,
+    /// `Wxx` — glide the picked parameter to xx/FF of its range over this row.
+    ParamGlide,
 }
 
 /// An effect command with its parameter byte, e.g. `A0F`.
@@ -84,13 +91,17 @@ impl Effect {
             EffectKind::NoteCut => ('E', 0xC0 | lo),
             EffectKind::NoteDelay => ('E', 0xD0 | lo),
             EffectKind::SpeedTempo => ('F', (hi << 4) | lo),
+            EffectKind::ParamSelect => ('S', self.param),
+            EffectKind::ParamSet => ('Z', self.param),
+            EffectKind::ParamGlide => ('W', self.param),
         }
     }
 }
 
 const EFFECTS_ALLOWED: &str = "0xy arpeggio, 1xx/2xx portamento, 3xx tone portamento, 4xy vibrato, \
 8xx pan, 9xx sample offset, Axy volume slide, Bxx jump, Cxx volume, Dxx break, \
-E9x retrigger, ECx cut, EDx delay, Fxx speed/tempo";
+E9x retrigger, ECx cut, EDx delay, Fxx speed/tempo, Sxx pick parameter, Zxx set it, \
+Wxx glide it";
 
 impl FromStr for Effect {
     type Err = String;
@@ -120,6 +131,9 @@ impl FromStr for Effect {
                 _ => return Err(bad()),
             },
             b'F' => EffectKind::SpeedTempo,
+            b'S' => EffectKind::ParamSelect,
+            b'Z' => EffectKind::ParamSet,
+            b'W' => EffectKind::ParamGlide,
             _ => return Err(bad()),
         };
         if kind == EffectKind::SetVolume && param > MAX_VOLUME {
@@ -271,7 +285,7 @@ mod tests {
     fn every_effect_round_trips() {
         for text in [
             "037", "110", "2FF", "308", "464", "880", "904", "A0F", "B02", "C20", "D10", "E93",
-            "EC2", "ED1", "F06", "F8C",
+            "EC2", "ED1", "F06", "F8C", "S41", "Z80", "WFF",
         ] {
             let e: Effect = text.parse().unwrap();
             assert_eq!(e.to_string(), text);

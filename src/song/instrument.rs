@@ -1,5 +1,6 @@
 //! Instruments: a two-oscillator subtractive synth and a sampler.
 
+use super::automation::Lfo;
 use super::note::Pitch;
 use serde::{Deserialize, Serialize};
 
@@ -164,6 +165,13 @@ pub struct Sampler {
     pub sample_loop: Option<SampleLoop>,
     #[serde(default = "sampler_envelope")]
     pub amp: Envelope,
+    /// Where notes start, as a share (0 to 1) of the sample's length (9xx adds to it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start: f32,
+}
+
+fn is_zero(x: &f32) -> bool {
+    *x == 0.0
 }
 
 fn default_root() -> Pitch {
@@ -188,6 +196,7 @@ impl Sampler {
             fine_tune: 0.0,
             sample_loop: None,
             amp: sampler_envelope(),
+            start: 0.0,
         }
     }
 }
@@ -205,6 +214,7 @@ pub struct Instrument {
     pub name: String,
     pub gain_db: f32,
     pub source: Source,
+    pub lfos: Vec<Lfo>,
 }
 
 impl Instrument {
@@ -213,6 +223,7 @@ impl Instrument {
             name: name.into(),
             gain_db: 0.0,
             source: Source::Synth(synth),
+            lfos: Vec::new(),
         }
     }
 
@@ -221,6 +232,7 @@ impl Instrument {
             name: name.into(),
             gain_db: 0.0,
             source: Source::Sampler(sampler),
+            lfos: Vec::new(),
         }
     }
 }
@@ -235,6 +247,8 @@ pub struct InstrumentFile {
     synth: Option<Synth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sampler: Option<Sampler>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    lfos: Vec<Lfo>,
 }
 
 impl TryFrom<InstrumentFile> for Instrument {
@@ -254,6 +268,7 @@ impl TryFrom<InstrumentFile> for Instrument {
             name: f.name,
             gain_db: f.gain_db,
             source,
+            lfos: f.lfos,
         })
     }
 }
@@ -269,6 +284,7 @@ impl From<Instrument> for InstrumentFile {
             gain_db: i.gain_db,
             synth,
             sampler,
+            lfos: i.lfos,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Every field has a default that leaves the sound untouched, and stages left at their
 //! defaults are not written out, so a song that does not use a stage reads as before.
 
+use super::automation::Lfo;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -49,6 +50,9 @@ pub struct ChannelStrip {
     pub ducker: Ducker,
     #[serde(skip_serializing_if = "is_default")]
     pub sends: Sends,
+    /// LFOs moving this strip's parameters (or any other).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub lfos: Vec<Lfo>,
 }
 
 impl Default for ChannelStrip {
@@ -66,6 +70,7 @@ impl Default for ChannelStrip {
             sidechain: Sidechain::default(),
             ducker: Ducker::default(),
             sends: Sends::default(),
+            lfos: Vec::new(),
         }
     }
 }

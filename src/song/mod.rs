@@ -3,6 +3,7 @@
 //! Files are diff-friendly JSON with a `format` version. Loading validates everything
 //! once, so the engine and the editor can trust a `Song` they are handed.
 
+pub mod automation;
 mod cell;
 pub mod groove;
 mod instrument;
@@ -17,6 +18,7 @@ pub mod templates;
 pub mod theory;
 mod validate;
 
+pub use automation::{ArrangementLane, Lane, Lfo, LfoRate, LfoShape, Target};
 pub use cell::{Cell, Effect, EffectKind, MAX_VOLUME, NoteField};
 pub use instrument::{
     Envelope, Filter, FilterMode, Instrument, LoopMode, Oscillator, PitchSweep, SampleLoop,
@@ -77,6 +79,9 @@ pub struct Song {
     pub master: Master,
     pub patterns: Vec<Pattern>,
     pub arrangement: Vec<OrderEntry>,
+    /// Lanes that run across order entries (a build over several patterns).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub automation: Vec<ArrangementLane>,
 }
 
 fn default_speed() -> u8 {
@@ -182,6 +187,7 @@ impl Song {
             master: Master::default(),
             patterns: Vec::new(),
             arrangement: Vec::new(),
+            automation: Vec::new(),
         };
         let pattern = Pattern::new("Loop 1", song.rows_per_bar() * 8, channels);
         song.arrangement.push(OrderEntry {

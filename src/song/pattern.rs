@@ -1,6 +1,7 @@
 //! Patterns: loops of rows x channels. In files a pattern lists only the rows that hold
 //! something, each as one line of cells separated by `|`, so a diff reads like the grid.
 
+use super::automation::Lane;
 use super::cell::Cell;
 use super::groove::Groove;
 use super::note::serde_via_string;
@@ -22,6 +23,8 @@ pub struct Pattern {
     length: usize,
     channels: usize,
     cells: Vec<Cell>,
+    /// Parameter movement that loops with the pattern; rows count from its top.
+    pub automation: Vec<Lane>,
 }
 
 impl Pattern {
@@ -32,6 +35,7 @@ impl Pattern {
             length,
             channels,
             cells: vec![Cell::EMPTY; length * channels],
+            automation: Vec::new(),
         }
     }
 
@@ -136,6 +140,8 @@ pub struct PatternFile {
     groove: Option<Groove>,
     #[serde(default)]
     rows: BTreeMap<usize, RowText>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    automation: Vec<Lane>,
 }
 
 impl TryFrom<PatternFile> for Pattern {
@@ -155,6 +161,7 @@ impl TryFrom<PatternFile> for Pattern {
         }
         let mut pattern = Pattern::new(file.name, file.length, channels);
         pattern.groove = file.groove;
+        pattern.automation = file.automation;
         for (row, RowText(cells)) in file.rows {
             if row >= file.length {
                 return Err(format!(
@@ -182,6 +189,7 @@ impl From<Pattern> for PatternFile {
             length: p.length,
             groove: p.groove,
             rows,
+            automation: p.automation,
         }
     }
 }

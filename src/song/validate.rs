@@ -1,6 +1,7 @@
 //! Range and reference checks, each problem named by its place in the file
 //! (e.g. `instruments[2].synth.filter.cutoff`) and what is allowed there.
 
+use super::automation::{self, Lfo, LfoOwner, Point, Target};
 use super::mixer::{MAX_DECAY_S, MAX_DELAY_MS, MAX_PRE_DELAY_MS, MIN_DECAY_S};
 use super::{BusReturn, DelayTime, Envelope, Eq, NoteField, SAMPLE_RATES, Song, Source};
 use super::{ChannelStrip, SILENT_DB};
@@ -129,6 +130,56 @@ impl Problems {
             -24.0..=24.0,
             " dB",
         );
+    }
+
+    /// A lane's points: in row order, from row 0 up to `last_row`, each value in the
+    /// target's range.
+    fn points(&mut self, at: &str, target: Target, points: &[Point], last_row: Option<f32>) {
+        let info = target.info();
+        let mut previous = 0.0f32;
+        for (k, point) in points.iter().enumerate() {
+            let at = format!("{at}.points[{k}]");
+            if point.row < previous {
+                self.0.push(format!(
+                    "{at}: row {} comes before the point ahead of it (row {previous}); points go in row order from 0",
+                    point.row
+                ));
+            }
+            if let Some(last) = last_row
+                && point.row > last
+            {
+                self.0.push(format!(
+                    "{at}: row {} is past the end of the pattern (allowed 0 to {last})",
+                    point.row
+                ));
+            }
+            previous = previous.max(point.row);
+            if !info.contains(point.value) {
+                self.0.push(format!(
+                    "{at}: {} is out of range for {target} ({})",
+                    point.value,
+                    info.allowed()
+                ));
+            }
+        }
+    }
+
+    fn target(&mut self, at: &str, song: &Song, target: Target) {
+        if let Some(problem) = automation::target_problem(song, target) {
+            self.0.push(format!("{at}.target: {problem}"));
+        }
+    }
+
+    fn lfos(&mut self, at: &str, song: &Song, owner: LfoOwner, lfos: &[Lfo]) {
+        for (k, lfo) in lfos.iter().enumerate() {
+            let at = format!("{at}.lfos[{k}]");
+            match lfo.resolve(owner) {
+                Ok(target) => self.target(&at, song, target),
+                Err(e) => self.0.push(format!("{at}.target: {e}")),
+            }
+            self.range(&format!("{at}.depth"), lfo.depth, 0.0..=1.0, "");
+            self.range(&format!("{at}.phase"), lfo.phase, 0.0..=1.0, "");
+        }
     }
 
     fn bus_return(&mut self, at: &str, r: &BusReturn, tempo: f32, channels: usize) {
@@ -331,6 +382,7 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
                     " cents",
                 );
                 p.envelope(&format!("{at}.amp"), &s.amp);
+                p.range(&format!("{at}.start"), s.start, 0.0..=1.0, "");
                 if let Some(l) = s.sample_loop
                     && l.start >= l.end
                 {
@@ -353,6 +405,15 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
         let at = format!("mixer.channels[{i}]");
         p.strip(&at, ch);
         p.ducker(&format!("{at}.ducker"), &ch.ducker, song.tempo, channels);
+        p.lfos(&at, song, LfoOwner::Strip(i), &ch.lfos);
+    }
+    for (i, inst) in song.instruments.iter().enumerate() {
+        p.lfos(
+            &format!("instruments[{i}]"),
+            song,
+            LfoOwner::Instrument(i),
+            &inst.lfos,
+        );
     }
     p.sidechains(&song.mixer);
     let reverb = &song.mixer.reverb;
@@ -433,6 +494,16 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
                 pattern.used_channels()
             ));
         }
+        for (j, lane) in pattern.automation.iter().enumerate() {
+            let at = format!("{at}.automation[{j}]");
+            p.target(&at, song, lane.target);
+            p.points(
+                &at,
+                lane.target,
+                &lane.points,
+                Some(pattern.length() as f32),
+            );
+        }
         for row in 0..pattern.length() {
             for (ch, cell) in pattern.row(row).iter().enumerate() {
                 if let Some(n) = cell.instrument
@@ -477,6 +548,19 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
             1.0..=256.0,
             "",
         );
+    }
+    for (j, lane) in song.automation.iter().enumerate() {
+        let at = format!("automation[{j}]");
+        if lane.entry >= song.arrangement.len() {
+            p.0.push(format!(
+                "{at}.entry: {} does not exist (the arrangement has {} entries, 0 to {})",
+                lane.entry,
+                song.arrangement.len(),
+                song.arrangement.len().saturating_sub(1)
+            ));
+        }
+        p.target(&at, song, lane.target);
+        p.points(&at, lane.target, &lane.points, None);
     }
     p.0
 }

@@ -77,6 +77,8 @@ pub enum Action {
     InsertRow,
     DeleteRow,
     HexDigit(u8),
+    /// A parameter command letter (`S`, `Z` or `W`) into the effect column's first digit.
+    ParamCommand(char),
     OctaveUp,
     OctaveDown,
     StepUp,

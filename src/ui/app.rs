@@ -108,6 +108,9 @@ pub struct Clip {
     pub rows: usize,
     pub channels: usize,
     pub cells: Vec<Cell>,
+    /// The shown automation lane's points in the copied rows (rows counted from the
+    /// block's top), pasted with the notes.
+    pub lane: Option<(crate::song::Target, Vec<crate::song::automation::Point>)>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -286,6 +289,8 @@ pub struct App {
     pub help_filter: String,
     pub help_scroll: usize,
     pub channel_scroll: usize,
+    /// The automation lane shown beside the pattern grid (by its parameter).
+    pub lane: Option<crate::song::Target>,
     /// The terminal size, for scrolling decisions made in `update`.
     pub screen: (u16, u16),
     pub message: Option<Message>,
@@ -347,6 +352,7 @@ impl App {
             help_filter: String::new(),
             help_scroll: 0,
             channel_scroll: 0,
+            lane: None,
             screen: (80, 24),
             message: None,
             revision: 0,

@@ -43,7 +43,10 @@ impl App {
                     },
                 };
                 let at = if count == 0 { 0 } else { self.order + 1 };
-                self.edit_settings(|app| app.song.arrangement.insert(at, entry));
+                self.edit_settings(|app| {
+                    app.song.arrangement.insert(at, entry);
+                    app.song.entry_inserted(at);
+                });
                 self.order = at;
             }
             Action::OrderDelete => {
@@ -54,6 +57,7 @@ impl App {
                 let at = self.order;
                 self.edit_settings(|app| {
                     app.song.arrangement.remove(at);
+                    app.song.entry_removed(at);
                 });
                 self.order = at.min(count - 2);
             }
@@ -65,7 +69,10 @@ impl App {
                     (at + 1 < count).then_some(at + 1)
                 };
                 if let Some(to) = to {
-                    self.edit_settings(|app| app.song.arrangement.swap(at, to));
+                    self.edit_settings(|app| {
+                        app.song.arrangement.swap(at, to);
+                        app.song.entries_swapped(at, to);
+                    });
                     self.order = to;
                 }
             }

@@ -19,7 +19,7 @@ const fn cmd(name: &'static str, args: &'static str, description: &'static str) 
     }
 }
 
-pub const COMMANDS: [Command; 21] = [
+pub const COMMANDS: [Command; 25] = [
     cmd("w", "[FILE]", "Save (to FILE: save as)"),
     cmd("q", "", "Quit (asks when there are unsaved changes)"),
     cmd("q!", "", "Quit without saving"),
@@ -61,6 +61,22 @@ pub const COMMANDS: [Command; 21] = [
         "ROOT SCALE [chromatic]",
         "Move the song to another key, note by scale degree (or by semitones)",
     ),
+    cmd(
+        "lane",
+        "[NAME]",
+        "Show (and make) this pattern's automation lane of a parameter beside the grid: pan, filter.cutoff, ch3.gain_db, master.gain_db ...; alone: hide it and list the lanes",
+    ),
+    cmd(
+        "pt",
+        "VALUE [CURVE]",
+        "Lane point at the cursor row; the curve to the next point: lin, exp, smooth or step",
+    ),
+    cmd(
+        "shape",
+        "SHAPE [FROM TO]",
+        "Lane points on every selected row (or the pattern): ramp, down, sine, triangle or random; ramp alone interpolates",
+    ),
+    cmd("unlane", "", "Remove the shown lane from this pattern"),
 ];
 
 /// Runs one command line (without the `:`).
@@ -205,6 +221,10 @@ pub fn run(app: &mut App, line: &str) {
                 app.write_chord(shape, inversion)?;
             }
             "prog" => app.fill_progression(arg)?,
+            "lane" => app.show_lane(arg)?,
+            "pt" => app.set_lane_point(arg)?,
+            "shape" => app.shape_lane(arg)?,
+            "unlane" => app.delete_lane()?,
             "rekey" => {
                 let (key, how) = super::harmony::rekey_args(arg)?;
                 app.move_to_key(key, how)?;

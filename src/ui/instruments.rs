@@ -515,6 +515,7 @@ impl App {
         let number = index as u8 + 1;
         self.begin_edit(Scope::Whole);
         let name = self.song.instruments.remove(index).name;
+        self.song.instrument_removed(index);
         for p in &mut self.song.patterns {
             for r in 0..p.length() {
                 for c in 0..p.channels() {

@@ -453,6 +453,21 @@ fn build() -> Vec<Binding> {
             ),
         );
     }
+    for (letter, what) in [
+        ('s', "pick the channel's parameter"),
+        ('z', "set the picked parameter"),
+        ('w', "glide the picked parameter"),
+    ] {
+        bind(
+            C::PatternDigit,
+            &[Key::char(letter)],
+            A::ParamCommand(letter.to_ascii_uppercase()),
+            &format!(
+                "Effect command {} ({what}) in the effect column",
+                letter.to_ascii_uppercase()
+            ),
+        );
+    }
     bind(
         C::Pattern,
         &[Key::plain(K::Delete), Key::char('.')],

@@ -9,6 +9,7 @@ mod harmony;
 pub mod help;
 mod instruments;
 pub mod keymap;
+pub mod lanes;
 mod master;
 pub mod meter;
 mod midi;

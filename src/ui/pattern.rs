@@ -2,8 +2,12 @@
 
 use super::action::Action;
 use super::app::{App, Clip, Column, NotePreview, PromptKind, Rect, Scope, Selection};
+use super::lanes;
 use super::theme;
-use crate::song::{Cell, Effect, EffectKind, MAX_ROWS, MAX_VOLUME, NoteField, Pattern, Pitch};
+use crate::song::automation::Point;
+use crate::song::{
+    Cell, Effect, EffectKind, Lane, MAX_ROWS, MAX_VOLUME, NoteField, Pattern, Pitch,
+};
 use ratatui::Frame;
 use ratatui::layout::Rect as Area;
 use ratatui::style::{Modifier, Style};
@@ -91,6 +95,7 @@ impl App {
                 })
             }
             Action::HexDigit(d) => self.enter_digit(d),
+            Action::ParamCommand(letter) => self.enter_param_command(letter),
             Action::InsertRow => self.shift_rows(true),
             Action::DeleteRow => self.shift_rows(false),
             Action::OctaveUp => {
@@ -238,10 +243,24 @@ impl App {
         for r in rect.row..rect.row + rect.rows {
             cells.extend_from_slice(&p.row(r)[rect.channel..rect.channel + rect.channels]);
         }
+        let lane = self.shown_lane().map(|lane| {
+            let (top, end) = (rect.row as f32, (rect.row + rect.rows) as f32);
+            let points = lane
+                .points
+                .iter()
+                .filter(|p| p.row >= top && p.row < end)
+                .map(|p| Point {
+                    row: p.row - top,
+                    ..*p
+                })
+                .collect();
+            (lane.target, points)
+        });
         Clip {
             rows: rect.rows,
             channels: rect.channels,
             cells,
+            lane,
         }
     }
 
@@ -392,6 +411,21 @@ impl App {
         });
     }
 
+    /// `S`, `Z` or `W` typed on the effect column's command digit, keeping the parameter.
+    fn enter_param_command(&mut self, letter: char) {
+        if self.cursor.column != Column::Effect(0) {
+            self.error(format!(
+                "{letter} is an effect command: type it on the effect column's first digit"
+            ));
+            return;
+        }
+        self.write_cell_in_place(|cell| {
+            let param = cell.effect.map_or(0, |e| e.param);
+            cell.effect = Some(format!("{letter}{param:02X}").parse()?);
+            Ok(())
+        });
+    }
+
     /// Like `write_cell`, but steps to the next digit of the field (and on by the edit
     /// step after its last digit), as trackers do.
     fn write_cell_in_place(&mut self, f: impl FnOnce(&mut Cell) -> Result<(), String>) {
@@ -461,7 +495,7 @@ impl App {
             self.error("the copied notes use an instrument this song does not have");
             return;
         }
-        self.edit_block(rect, |(r, c), cell| {
+        let paste_cell = |(r, c): (usize, usize), cell: &mut Cell| {
             let from = clip.cells[r * clip.channels + c];
             if mix {
                 if from.note != NoteField::Empty {
@@ -473,7 +507,48 @@ impl App {
             } else {
                 *cell = from;
             }
-        });
+        };
+        match &clip.lane {
+            Some((target, points)) if !points.is_empty() => {
+                // Lane points come along: the edit covers the pattern, lanes included.
+                let index = self.cursor.pattern;
+                self.begin_edit(Scope::Pattern(index));
+                let p = &mut self.song.patterns[index];
+                for r in rect.row..rect.row + rect.rows {
+                    for c in rect.channel..rect.channel + rect.channels {
+                        paste_cell((r - rect.row, c - rect.channel), p.cell_mut(r, c));
+                    }
+                }
+                let (top, end) = (rect.row as f32, (rect.row + rect.rows) as f32);
+                let lane = match p.automation.iter().position(|l| l.target == *target) {
+                    Some(i) => &mut p.automation[i],
+                    None => {
+                        p.automation.push(Lane {
+                            target: *target,
+                            points: Vec::new(),
+                        });
+                        p.automation.last_mut().expect("just pushed")
+                    }
+                };
+                if !mix {
+                    lane.points.retain(|p| p.row < top || p.row >= end);
+                }
+                for point in points {
+                    let row = point.row + top;
+                    if row < end {
+                        lane.points.retain(|p| p.row != row);
+                        lane.points.push(Point { row, ..*point });
+                    }
+                }
+                lane.points.sort_by(|a, b| {
+                    a.row
+                        .partial_cmp(&b.row)
+                        .unwrap_or(std::cmp::Ordering::Equal)
+                });
+                self.edited();
+            }
+            _ => self.edit_block(rect, paste_cell),
+        }
         self.info(format!(
             "{} {} rows x {} channels",
             if mix { "mix-pasted" } else { "pasted" },
@@ -694,7 +769,9 @@ fn clamp_volume_effect(text: &str) -> Result<Effect, String> {
 
 pub fn draw(frame: &mut Frame, area: Area, app: &App) {
     let p = app.pattern();
-    let visible = visible_channels(area.width);
+    let lane = app.shown_lane();
+    let lane_width = if lane.is_some() { lanes::LANE_WIDTH } else { 0 };
+    let visible = visible_channels(area.width.saturating_sub(lane_width));
     // Drawing must show the cursor even if `update` scrolled for another width.
     let mut first = app.channel_scroll.min(p.channels().saturating_sub(visible));
     if app.cursor.channel < first {
@@ -750,6 +827,9 @@ pub fn draw(frame: &mut Frame, area: Area, app: &App) {
         header.push(Span::raw("│"));
         header.push(Span::styled(name, style));
     }
+    if let Some(lane) = lane {
+        header.push(lanes::header(lane));
+    }
     lines.push(Line::from(header));
 
     let grid_rows = usize::from(area.height.saturating_sub(2));
@@ -789,6 +869,9 @@ pub fn draw(frame: &mut Frame, area: Area, app: &App) {
             let cursor_column =
                 (is_cursor_row && c == app.cursor.channel).then_some(app.cursor.column);
             push_cell(&mut spans, cell, style, cursor_column, app);
+        }
+        if let Some(lane) = lane {
+            spans.extend(lanes::cell(lane, row, base));
         }
         lines.push(Line::from(spans));
     }

@@ -409,6 +409,7 @@ impl App {
                 d.trigger = DuckTrigger::Beat;
             }
         }
+        self.song.channels_truncated(count);
         for p in &mut self.song.patterns {
             p.set_channels(count);
         }

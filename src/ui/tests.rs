@@ -1723,3 +1723,99 @@ fn moved_loop_points_snap_to_rising_zero_crossings() {
     }
     assert!(screen(&app, 80, 24).contains("snap on"));
 }
+
+#[test]
+fn automation_lanes_are_picked_drawn_shaped_and_undone() {
+    let mut app = app();
+    // Pick the cursor channel's fader: a lane appears with the fader's own value.
+    command(&mut app, "lane gain_db");
+    let lane = app.shown_lane().unwrap().clone();
+    assert_eq!(lane.target.to_string(), "ch1.gain_db");
+    assert_eq!(lane.points.len(), 1);
+    // A point typed at the cursor row, with a curve.
+    press(&mut app, "Down Down Down Down");
+    command(&mut app, "pt -12 exp");
+    let points: Vec<String> = app
+        .shown_lane()
+        .unwrap()
+        .points
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(points[1], "4 -12 exp");
+    command(&mut app, "pt 99");
+    assert!(app.message.as_ref().unwrap().error, "out of range");
+    // A ramp over a selection of rows 8 to 12: a point on every row, evenly spaced.
+    press(&mut app, "Down Down Down Down S-Down S-Down S-Down S-Down");
+    command(&mut app, "shape ramp -20 0");
+    let lane = app.shown_lane().unwrap();
+    let ramp: Vec<f32> = (8..=12).map(|r| lane.value_at(r as f64).unwrap()).collect();
+    assert_eq!(ramp, [-20.0, -15.0, -10.0, -5.0, 0.0]);
+    assert_eq!(lane.points.len(), 7);
+    // Sine, triangle and random shapes stay in range and are undone one by one.
+    command(&mut app, "shape sine -30 6");
+    command(&mut app, "shape triangle");
+    command(&mut app, "shape random -40 0");
+    let lane = app.shown_lane().unwrap();
+    assert!(lane.points.iter().all(|p| (-40.0..=0.0).contains(&p.value)));
+    assert!(app.song.problems().is_empty());
+    press(&mut app, "C-z C-z C-z");
+    let lane = app.shown_lane().unwrap();
+    let ramp: Vec<f32> = (8..=12).map(|r| lane.value_at(r as f64).unwrap()).collect();
+    assert_eq!(ramp, [-20.0, -15.0, -10.0, -5.0, 0.0]);
+    // The lane is beside the grid: the header names it, the rows show its values.
+    let text = screen(&app, 80, 24);
+    assert!(text.contains("ch1.gain_db"), "{text}");
+    assert!(text.contains("-10.00•"), "{text}");
+    // Copied with the notes (rows 8-12, a note on row 8), pasted at row 40: the points
+    // come along, and one undo takes both back.
+    press(&mut app, "Esc Home Home");
+    command(&mut app, "row 8");
+    press(&mut app, "z Up S-Down S-Down S-Down S-Down C-c Esc");
+    command(&mut app, "row 40");
+    press(&mut app, "C-v");
+    let lane = app.shown_lane().unwrap();
+    let pasted: Vec<f32> = (40..=44)
+        .map(|r| lane.value_at(r as f64).unwrap())
+        .collect();
+    assert_eq!(pasted, [-20.0, -15.0, -10.0, -5.0, 0.0]);
+    assert_eq!(cell(&app, 40, 0), cell(&app, 8, 0));
+    assert!(cell(&app, 40, 0).starts_with("C-4"));
+    press(&mut app, "C-z");
+    assert_eq!(app.shown_lane().unwrap().points.len(), 7);
+    assert!(cell(&app, 40, 0).starts_with("---"));
+    // An instrument parameter by its short name, then removed and undone.
+    command(&mut app, "lane filter.cutoff");
+    assert_eq!(
+        app.shown_lane().unwrap().target.to_string(),
+        format!("inst{:02X}.filter.cutoff", app.instrument)
+    );
+    command(&mut app, "unlane");
+    assert!(app.shown_lane().is_none());
+    assert_eq!(app.pattern().automation.len(), 1);
+    command(&mut app, "lane nonsense");
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("is not a parameter")
+    );
+    command(&mut app, "lane");
+    assert!(app.message.as_ref().unwrap().text.contains("ch1.gain_db"));
+}
+
+#[test]
+fn parameter_commands_are_typed_in_the_effect_column() {
+    let mut app = app();
+    // To the effect column's first digit of channel 1, then S 4 1, Z 8 0 on the next row.
+    press(&mut app, "Right Right Right Right Right");
+    assert_eq!(app.cursor.column, Column::Effect(0));
+    press(&mut app, "s 4 1 z 8 0 w f f");
+    assert_eq!(cell(&app, 0, 0), "--- .. .. S41");
+    assert_eq!(cell(&app, 1, 0), "--- .. .. Z80");
+    assert_eq!(cell(&app, 2, 0), "--- .. .. WFF");
+    // Elsewhere the letter is what it always was (a note in the note column).
+    press(&mut app, "Home Home Down Down Down s");
+    assert_eq!(cell(&app, 3, 0).get(..3), Some("C#4"));
+}
