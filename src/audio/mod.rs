@@ -473,16 +473,29 @@ fn find_output(host: &cpal::Host, name: &str) -> Result<cpal::Device, AudioError
     })
 }
 
-/// Stereo f32 at 48 kHz if the device can (the engine's own format: no conversion at
-/// all), else the nearest it offers.
-fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, SampleFormat), cpal::Error> {
-    let format_rank = |f: SampleFormat| match f {
+/// How well a sample format keeps the engine's f32 samples (0: not usable).
+fn format_rank(f: SampleFormat) -> u8 {
+    match f {
         SampleFormat::F32 => 4,
         SampleFormat::I32 => 3,
         SampleFormat::I16 => 2,
         SampleFormat::U16 => 1,
         _ => 0,
-    };
+    }
+}
+
+/// The range at 48 kHz, else 44.1 kHz, else its highest rate.
+fn at_preferred_rate(range: cpal::SupportedStreamConfigRange) -> cpal::SupportedStreamConfig {
+    let rate = [48_000, 44_100]
+        .into_iter()
+        .find(|&r| range.contains_rate(r))
+        .unwrap_or(range.max_sample_rate());
+    range.with_sample_rate(rate)
+}
+
+/// Stereo f32 at 48 kHz if the device can (the engine's own format: no conversion at
+/// all), else the nearest it offers.
+fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, SampleFormat), cpal::Error> {
     let best = device
         .supported_output_configs()?
         .filter(|c| format_rank(c.sample_format()) > 0)
@@ -495,13 +508,7 @@ fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, SampleFor
             )
         });
     let chosen = match best {
-        Some(range) => {
-            let rate = [48_000, 44_100]
-                .into_iter()
-                .find(|&r| range.contains_rate(r))
-                .unwrap_or(range.max_sample_rate());
-            range.with_sample_rate(rate)
-        }
+        Some(range) => at_preferred_rate(range),
         None => device.default_output_config()?,
     };
     Ok((chosen.config(), chosen.sample_format()))

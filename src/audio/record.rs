@@ -10,7 +10,7 @@
 //! Should it ever be full anyway, the frames that did not fit are counted and reported,
 //! never waited for.
 
-use super::{device_id, host, quiet};
+use super::{at_preferred_rate, device_id, format_rank, host, quiet};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{SampleFormat, SizedSample};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
@@ -808,13 +808,6 @@ fn find_input(host: &cpal::Host, name: &str) -> Result<cpal::Device, InputError>
 /// The device's own channel count when it is mono or stereo (a mono microphone gives a
 /// mono take), 48 or 44.1 kHz, and the most precise sample format it has.
 fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, SampleFormat), cpal::Error> {
-    let format_rank = |f: SampleFormat| match f {
-        SampleFormat::F32 => 4,
-        SampleFormat::I32 => 3,
-        SampleFormat::I16 => 2,
-        SampleFormat::U16 => 1,
-        _ => 0,
-    };
     let natural = device
         .default_input_config()
         .map(|c| c.channels())
@@ -837,13 +830,7 @@ fn choose_config(device: &cpal::Device) -> Result<(cpal::StreamConfig, SampleFor
             )
         });
     let chosen = match best {
-        Some(range) => {
-            let rate = [48_000, 44_100]
-                .into_iter()
-                .find(|&r| range.contains_rate(r))
-                .unwrap_or(range.max_sample_rate());
-            range.with_sample_rate(rate)
-        }
+        Some(range) => at_preferred_rate(range),
         None => device.default_input_config()?,
     };
     Ok((chosen.config(), chosen.sample_format()))
