@@ -143,6 +143,25 @@ impl Envelope {
         self.level
     }
 
+    /// The level every `process` call will return until the next gate change, when it
+    /// holds: in the sustain stage (above zero; a zero sustain ends the envelope) or idle.
+    pub fn steady_level(&self) -> Option<f32> {
+        match self.stage {
+            Stage::Sustain if self.params.sustain > 0.0 => Some(self.params.sustain),
+            Stage::Idle => Some(self.level),
+            _ => None,
+        }
+    }
+
+    /// `count` calls of `process`, for a caller that needs only where they end.
+    pub fn advance(&mut self, count: usize) {
+        if self.steady_level().is_none() {
+            for _ in 0..count {
+                self.process();
+            }
+        }
+    }
+
     pub fn is_idle(&self) -> bool {
         self.stage == Stage::Idle
     }
@@ -191,6 +210,32 @@ mod tests {
         let silent_at = (0..40_000).position(|_| e.process() == 0.0).unwrap() + 1;
         assert!((silent_at as f32 / RATE - 0.2).abs() < 0.002, "{silent_at}");
         assert!(e.is_idle());
+    }
+
+    #[test]
+    fn a_steady_level_is_what_process_returns_and_advance_skips_nothing() {
+        let mut e = envelope(0.002, 0.01, 0.6, 0.01);
+        let mut twin = e.clone();
+        e.gate_on();
+        twin.gate_on();
+        for i in 0..3_000 {
+            if i == 2_000 {
+                e.gate_off();
+                twin.gate_off();
+            }
+            let steady = e.steady_level();
+            let x = e.process();
+            if let Some(level) = steady {
+                assert_eq!(level, x, "sample {i}");
+            }
+            twin.advance(1);
+            assert_eq!(twin.level(), x, "sample {i}");
+        }
+        assert!(e.is_idle() && e.steady_level() == Some(0.0));
+        let mut held = envelope(0.002, 0.01, 0.6, 0.01);
+        held.gate_on();
+        held.advance(2_000);
+        assert_eq!(held.steady_level(), Some(0.6));
     }
 
     #[test]

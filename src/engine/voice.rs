@@ -288,12 +288,24 @@ impl Voice {
                     let mut chunk = [0.0f32; CONTROL_INTERVAL as usize];
                     let chunk = &mut chunk[..end - done];
                     self.synth_chunk(s, chunk);
-                    for (i, &x) in (done..end).zip(chunk.iter()) {
-                        let x = x * self.amplitude();
-                        left[i] += x;
-                        right[i] += x;
-                        if !self.active {
-                            break;
+                    if let Some(amplitude) = self.steady_amplitude() {
+                        for ((l, r), &x) in left[done..end]
+                            .iter_mut()
+                            .zip(&mut right[done..end])
+                            .zip(chunk.iter())
+                        {
+                            let x = x * amplitude;
+                            *l += x;
+                            *r += x;
+                        }
+                    } else {
+                        for (i, &x) in (done..end).zip(chunk.iter()) {
+                            let x = x * self.amplitude();
+                            left[i] += x;
+                            right[i] += x;
+                            if !self.active {
+                                break;
+                            }
                         }
                     }
                     self.counter = self.counter.wrapping_add((end - done) as u32);
@@ -305,12 +317,18 @@ impl Voice {
                     self.active = false;
                     return;
                 };
+                // A sustained, settled level holds for the whole call: gates and levels
+                // change only between calls.
+                let steady = self.steady_amplitude();
                 for (l, r) in left.iter_mut().zip(right.iter_mut()) {
                     if !self.active {
                         return;
                     }
                     let (a, b) = self.sampler(s, data);
-                    let g = self.amplitude();
+                    let g = match steady {
+                        Some(g) => g,
+                        None => self.amplitude(),
+                    };
                     *l += a * g;
                     *r += b * g;
                 }
@@ -325,6 +343,13 @@ impl Voice {
             self.active = false;
         }
         env * self.gain.next_value()
+    }
+
+    /// What `amplitude` will return for the rest of a chunk, when the envelope sustains
+    /// and the level has settled (a sustained note, most of its life).
+    fn steady_amplitude(&self) -> Option<f32> {
+        let env = self.amp.steady_level().filter(|_| !self.amp.is_idle())?;
+        self.gain.is_settled().then(|| env * self.gain.value())
     }
 
     /// Moves pitch and filter on; runs every `CONTROL_INTERVAL` samples.
@@ -356,9 +381,7 @@ impl Voice {
     /// filter, where an oscillator mixed out plays 0: at mix 0 that is exactly `a`, at
     /// mix 1 exactly `b`, so those skip the blend.
     fn synth_chunk(&mut self, s: &Synth, chunk: &mut [f32]) {
-        for _ in 0..chunk.len() {
-            self.filter_env.process();
-        }
+        self.filter_env.advance(chunk.len());
         let mix = s.mix;
         if mix >= 1.0 {
             self.osc2.fill(chunk);
@@ -404,7 +427,14 @@ impl Voice {
             .get(1)
             .map_or(left, |c| read(c, self.position));
         let fade = if s.sample_loop.is_none() {
-            ((end - self.position) / (self.step * END_FADE_FRAMES)).min(1.0) as f32
+            let (distance, span) = (end - self.position, self.step * END_FADE_FRAMES);
+            // A fade's length or more from the end the quotient is at least 1: no need
+            // to divide for the 1.0 it comes to.
+            if distance >= span {
+                1.0
+            } else {
+                (distance / span).min(1.0) as f32
+            }
         } else {
             1.0
         };
