@@ -54,10 +54,13 @@ impl Svf {
         if (cutoff_hz, resonance) == self.last_set {
             return;
         }
-        self.last_set = (cutoff_hz, resonance);
+        let previous = std::mem::replace(&mut self.last_set, (cutoff_hz, resonance));
         let cutoff = cutoff_hz.clamp(10.0, 0.49 * self.sample_rate);
         let g = (std::f32::consts::PI * cutoff / self.sample_rate).tan();
-        self.k = 1.0 / (Q_MIN * Q_RANGE.powf(resonance.clamp(0.0, 1.0)));
+        // A cutoff moving under a held resonance leaves `k` (a `powf`) as it was.
+        if resonance != previous.1 {
+            self.k = 1.0 / (Q_MIN * Q_RANGE.powf(resonance.clamp(0.0, 1.0)));
+        }
         self.a1 = 1.0 / (1.0 + g * (g + self.k));
         self.a2 = g * self.a1;
         self.a3 = g * self.a2;

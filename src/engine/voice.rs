@@ -320,17 +320,31 @@ impl Voice {
                 // A sustained, settled level holds for the whole call: gates and levels
                 // change only between calls.
                 let steady = self.steady_amplitude();
-                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                    if !self.active {
-                        return;
+                let mut done = 0;
+                while done < left.len() && self.active {
+                    if self.counter.is_multiple_of(CONTROL_INTERVAL) {
+                        self.sampler_control(s, data);
                     }
-                    let (a, b) = self.sampler(s, data);
-                    let g = match steady {
-                        Some(g) => g,
-                        None => self.amplitude(),
-                    };
-                    *l += a * g;
-                    *r += b * g;
+                    let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
+                    let end = left.len().min(done + until_control as usize);
+                    let (l, r) = (&mut left[done..end], &mut right[done..end]);
+                    if self.is_plain_stretch(s, data, l.len()) {
+                        self.sampler_plain(data, steady, l, r);
+                    } else {
+                        for (l, r) in l.iter_mut().zip(r.iter_mut()) {
+                            let (a, b) = self.sampler_frame(s, data);
+                            let g = match steady {
+                                Some(g) => g,
+                                None => self.amplitude(),
+                            };
+                            *l += a * g;
+                            *r += b * g;
+                            if !self.active {
+                                break;
+                            }
+                        }
+                    }
+                    done = end;
                 }
             }
         }
@@ -402,12 +416,60 @@ impl Voice {
         self.filter.process_block(chunk);
     }
 
-    fn sampler(&mut self, s: &Sampler, data: &SampleData) -> (f32, f32) {
-        if self.counter.is_multiple_of(CONTROL_INTERVAL) {
-            let semitones = self.current_pitch() - f32::from(s.root.midi()) + s.fine_tune / 100.0;
-            self.step = f64::from(data.sample_rate) / f64::from(self.sample_rate)
-                * f64::from(self.speed.get(semitones, |x| (x / 12.0).exp2()));
+    /// Moves the playback speed on; runs every `CONTROL_INTERVAL` samples.
+    fn sampler_control(&mut self, s: &Sampler, data: &SampleData) {
+        let semitones = self.current_pitch() - f32::from(s.root.midi()) + s.fine_tune / 100.0;
+        self.step = f64::from(data.sample_rate) / f64::from(self.sample_rate)
+            * f64::from(self.speed.get(semitones, |x| (x / 12.0).exp2()));
+    }
+
+    /// Whether the next `frames` frames play forward through the inside of a one-shot
+    /// sample, clear of its first frame, its last frames and the end fade, so that
+    /// `sampler_plain` may play them.
+    fn is_plain_stretch(&self, s: &Sampler, data: &SampleData, frames: usize) -> bool {
+        // A frame and four samples to spare beyond the stretch, against rounding.
+        let reach = self.position + (frames as f64 + 1.0) * self.step + 4.0;
+        s.sample_loop.is_none()
+            && self.start_share.is_none()
+            && self.position >= 1.0
+            && reach + self.step * END_FADE_FRAMES <= data.frames() as f64
+            && data.channels.iter().all(|c| c.len() == data.frames())
+    }
+
+    /// `sampler_frame` and the level over a plain stretch (see `is_plain_stretch`):
+    /// with no loop, edge or fade to mind, each frame comes to the same arithmetic:
+    /// an interpolated read, times a fade of exactly 1, stepping forward.
+    fn sampler_plain(
+        &mut self,
+        data: &SampleData,
+        steady: Option<f32>,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        let first = &data.channels[0][..];
+        let second = data.channels.get(1).map(|c| &c[..]);
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let i = self.position as usize;
+            let t = (self.position - i as f64) as f32;
+            let interpolate = |c: &[f32]| hermite4(c[i - 1], c[i], c[i + 1], c[i + 2], t);
+            let a = interpolate(first);
+            let b = second.map_or(a, interpolate);
+            self.position += self.step;
+            let g = match steady {
+                Some(g) => g,
+                None => self.amplitude(),
+            };
+            *l += a * g;
+            *r += b * g;
+            if !self.active {
+                break;
+            }
         }
+        self.counter = self.counter.wrapping_add(left.len() as u32);
+    }
+
+    /// One frame of the sample (after `sampler_control` where one is due).
+    fn sampler_frame(&mut self, s: &Sampler, data: &SampleData) -> (f32, f32) {
         self.counter = self.counter.wrapping_add(1);
         let frames = data.frames();
         if let Some(share) = self.start_share.take() {
