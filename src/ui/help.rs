@@ -122,7 +122,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 pub fn readme_table() -> String {
     use super::action::{Action as A, View};
     use super::keymap::PIANO;
-    const SHORT: [(Context, A); 32] = [
+    const SHORT: [(Context, A); 39] = [
         (Context::Global, A::Show(View::Help)),
         (Context::Global, A::Save),
         (Context::Global, A::Quit),
@@ -154,6 +154,13 @@ pub fn readme_table() -> String {
         (Context::Pattern, A::ClonePattern),
         (Context::Pattern, A::NextPattern),
         (Context::Pattern, A::ToggleChordMode),
+        (Context::Pattern, A::PickParam),
+        (Context::Pattern, A::ToggleLaneColumn),
+        (Context::PatternLane, A::EditValue),
+        (Context::PatternLane, A::Increase),
+        (Context::PatternLane, A::IncreaseCoarse),
+        (Context::PatternLane, A::ClearField),
+        (Context::PatternLane, A::CycleCurve),
         (Context::Instruments, A::OpenSampleEditor),
     ];
     let piano: Vec<String> = PIANO
@@ -182,5 +189,13 @@ pub fn readme_table() -> String {
             .collect();
         out.push_str(&format!("| {} | {} |\n", keys.join(" "), b.description));
     }
+    let shapes: Vec<String> = super::lanes::Shape::ALL
+        .iter()
+        .map(|s| format!("`{}` {}", s.key(), s.name()))
+        .collect();
+    out.push_str(&format!(
+        "| {} | Lane column: shapes over the selected rows (or the pattern) |\n",
+        shapes.join(", ")
+    ));
     out
 }

@@ -28,6 +28,9 @@ impl App {
         let length = self.pattern().length();
         let channels = self.pattern().channels();
         let bar = self.song.rows_per_bar().max(1);
+        if self.cursor.column == Column::Lane && self.lane_action(action) {
+            return;
+        }
         match action {
             Action::Up => self.cursor.row = self.cursor.row.saturating_sub(1),
             Action::Down => self.cursor.row = (self.cursor.row + 1).min(length - 1),
@@ -62,6 +65,8 @@ impl App {
                 } else if self.cursor.channel + 1 < channels {
                     self.cursor.channel += 1;
                     self.cursor.column = Column::Note;
+                } else if self.shown_lane().is_some() {
+                    self.cursor.column = Column::Lane;
                 }
             }
             Action::NextChannel => {
@@ -73,6 +78,8 @@ impl App {
                 self.cursor.column = Column::Note;
             }
             Action::GotoRowPrompt => self.open_prompt(PromptKind::GotoRow, ""),
+            Action::PickParam => self.open_param_list(),
+            Action::ToggleLaneColumn => self.toggle_lane_column(),
             Action::Note(semitones) => self.enter_note(semitones),
             Action::NoteOff => self.write_cell(|cell| {
                 cell.note = NoteField::Off;
@@ -90,6 +97,7 @@ impl App {
                         Column::Instrument(_) => cell.instrument = None,
                         Column::Volume(_) => cell.volume = None,
                         Column::Effect(_) => cell.effect = None,
+                        Column::Lane => {}
                     }
                     Ok(())
                 })
@@ -371,7 +379,7 @@ impl App {
             }
         };
         self.write_cell_in_place(|cell| match column {
-            Column::Note => Ok(()),
+            Column::Note | Column::Lane => Ok(()),
             Column::Instrument(pos) => {
                 let value = set_nibble(cell.instrument.unwrap_or(0), pos);
                 if usize::from(value) > instruments {
@@ -867,11 +875,20 @@ pub fn draw(frame: &mut Frame, area: Area, app: &App) {
             };
             spans.push(Span::styled("│", style.patch(theme::SEPARATOR)));
             let cursor_column =
-                (is_cursor_row && c == app.cursor.channel).then_some(app.cursor.column);
+                (is_cursor_row && c == app.cursor.channel && app.cursor.column != Column::Lane)
+                    .then_some(app.cursor.column);
             push_cell(&mut spans, cell, style, cursor_column, app);
         }
         if let Some(lane) = lane {
-            spans.extend(lanes::cell(lane, row, base));
+            let in_lane = app.cursor.column == Column::Lane;
+            let selected =
+                in_lane && selection.is_some_and(|r| (r.row..r.row + r.rows).contains(&row));
+            let style = if selected {
+                base.patch(theme::SELECTED)
+            } else {
+                base
+            };
+            spans.extend(lanes::cell(lane, row, style, in_lane && is_cursor_row));
         }
         lines.push(Line::from(spans));
     }
