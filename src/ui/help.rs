@@ -10,11 +10,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-const CONTEXTS: [Context; 11] = [
+const CONTEXTS: [Context; 12] = [
     Context::Global,
     Context::Pattern,
     Context::PatternNote,
     Context::PatternDigit,
+    Context::PatternLane,
     Context::Arrangement,
     Context::Instruments,
     Context::SampleEditor,
@@ -52,6 +53,24 @@ pub fn entries(filter: &str) -> Vec<Entry> {
     ] {
         all.push(Entry {
             section: "Typing a value, a path or a command",
+            keys: keys.to_owned(),
+            description: description.to_owned(),
+        });
+    }
+    for (keys, description) in [
+        (
+            "letters",
+            "Filter: keep the parameters whose names hold every typed word",
+        ),
+        ("Up Down PgUp PgDn", "Move through the list"),
+        (
+            "Enter",
+            "Pick: show its lane (made if new), the cursor in the lane column",
+        ),
+        ("Esc", "Close the list, nothing picked"),
+    ] {
+        all.push(Entry {
+            section: "Parameter list (Alt+A in the pattern editor)",
             keys: keys.to_owned(),
             description: description.to_owned(),
         });

@@ -174,11 +174,7 @@ impl App {
                 let r = self.block();
                 self.info(format!("copied {} rows x {} channels", r.rows, r.channels));
             }
-            Action::Cut => {
-                let rect = self.block();
-                self.clipboard = Some(self.copy_block(rect));
-                self.edit_block(rect, |_, cell| *cell = Cell::EMPTY);
-            }
+            Action::Cut => self.cut(),
             Action::Paste => self.paste(false),
             Action::MixPaste => self.paste(true),
             Action::TransposeUp => self.transpose(1),
@@ -480,6 +476,42 @@ impl App {
                 before.get(r + 1).copied().unwrap_or(Cell::EMPTY)
             };
         });
+    }
+
+    /// Cuts the block, and the shown lane's points in its rows with it (as copy takes
+    /// them); a lane left without points keeps one at row 0 holding the value it had at
+    /// the block's top, so the parameter does not jump back to its set value.
+    fn cut(&mut self) {
+        let rect = self.block();
+        let clip = self.copy_block(rect);
+        let cut_points = clip.lane.as_ref().is_some_and(|(_, p)| !p.is_empty());
+        self.clipboard = Some(clip);
+        if !cut_points {
+            self.edit_block(rect, |_, cell| *cell = Cell::EMPTY);
+            return;
+        }
+        let target = self.lane.expect("points were copied from the shown lane");
+        let index = self.cursor.pattern;
+        self.begin_edit(Scope::Pattern(index));
+        let p = &mut self.song.patterns[index];
+        for r in rect.row..rect.row + rect.rows {
+            for c in rect.channel..rect.channel + rect.channels {
+                *p.cell_mut(r, c) = Cell::EMPTY;
+            }
+        }
+        if let Some(lane) = p.automation.iter_mut().find(|l| l.target == target) {
+            let (top, end) = (rect.row as f32, (rect.row + rect.rows) as f32);
+            let held = lane.value_at(rect.row as f64);
+            lane.points.retain(|p| p.row < top || p.row >= end);
+            if let (true, Some(value)) = (lane.points.is_empty(), held) {
+                lane.points.push(Point {
+                    row: 0.0,
+                    value,
+                    curve: crate::song::automation::Curve::Linear,
+                });
+            }
+        }
+        self.edited();
     }
 
     fn paste(&mut self, mix: bool) {

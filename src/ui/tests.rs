@@ -2002,6 +2002,26 @@ fn lane_points_are_drawn_with_single_keys() {
         "BTab Right Right Right Right Right Right Right Right",
     );
     assert_eq!(app.cursor.column, Column::Lane);
+    // Cut takes the points in the block's rows along, paste puts them back; one undo each.
+    command(&mut app, "row 12");
+    press(&mut app, "S-Down S-Down C-x");
+    let lane = app.shown_lane().unwrap();
+    assert!(lane.points.iter().all(|p| !(12.0..15.0).contains(&p.row)));
+    command(&mut app, "row 40");
+    press(&mut app, "C-v");
+    assert_eq!(lane_values(&app, 40..=42), [400.0, 565.7, 800.0]);
+    press(&mut app, "C-z C-z");
+    assert_eq!(lane_values(&app, 12..=14), [400.0, 565.7, 800.0]);
+    // Help lists the lane column's keys.
+    let help = help::entries("lane column");
+    assert!(
+        help.iter()
+            .any(|e| e.keys == "c" && e.description.contains("curve"))
+    );
+    assert!(
+        help.iter()
+            .any(|e| e.keys == "u" && e.description.contains("ramp up"))
+    );
     // With edit mode off, keys in the lane change nothing.
     let before = app.pattern().automation.clone();
     press(&mut app, "C-e u 5 Enter");
