@@ -936,6 +936,67 @@ fn sidechain_keys_step_over_loops_and_the_ducker_edits_and_undoes() {
 }
 
 #[test]
+fn a_bus_return_can_key_a_compressor_and_a_send_into_it_is_refused() {
+    use crate::song::KeyBus;
+    let mut app = App::new(Song::new(3), PathBuf::from("/nonexistent/sc.json"));
+    press(&mut app, "F9");
+    let param = |app: &App, label: &str| {
+        super::mixer::params(app.mixer_strip())
+            .iter()
+            .position(|p| p.label() == label)
+            .unwrap()
+    };
+    app.mixer.param = param(&app, "sidechain");
+    // Past the last channel come the buses: own, ch 2, ch 3, reverb, delay (and no further).
+    press(&mut app, "] ] ] ] ]");
+    let key = app.song.mixer.channels[0].sidechain;
+    assert_eq!((key.channel, key.bus), (None, Some(KeyBus::Delay)));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("sidechain") && text.contains("delay"),
+        "{text}"
+    );
+    // Channel 1 now hears the delay return: its own delay send would feed what keys it.
+    app.mixer.param = param(&app, "delay send");
+    press(&mut app, "]");
+    let message = app.message.as_ref().unwrap();
+    assert!(
+        message.error
+            && message
+                .text
+                .contains("ch1 (Ch 1) feeds the delay bus, whose return keys ch1 (Ch 1)"),
+        "{}",
+        message.text
+    );
+    assert!(!app.song.mixer.channels[0].sends.delay.is_on());
+    // Its reverb send is fine, and typed names work too.
+    app.mixer.param = param(&app, "reverb send");
+    press(&mut app, "]");
+    assert!(app.song.mixer.channels[0].sends.reverb.is_on());
+    app.mixer.param = param(&app, "sidechain");
+    press(&mut app, "Enter");
+    for _ in 0..8 {
+        press(&mut app, "BSpace");
+    }
+    type_text(&mut app, "reverb");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().error, "the reverb now loops");
+    assert_eq!(
+        app.song.mixer.channels[0].sidechain.bus,
+        Some(KeyBus::Delay)
+    );
+    assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+    // Undo: the reverb send, then the key back through delay, reverb, ch 3, ch 2, own.
+    press(&mut app, "C-z C-z");
+    assert_eq!(
+        app.song.mixer.channels[0].sidechain.bus,
+        Some(KeyBus::Reverb)
+    );
+    press(&mut app, "C-z C-z C-z");
+    assert_eq!(app.song.mixer.channels[0].sidechain, Default::default());
+}
+
+#[test]
 fn mixer_ranges_are_the_validators() {
     // Every parameter of every kind of strip, pushed to both ends, stays valid.
     let mut app = app();
