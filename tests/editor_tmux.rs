@@ -7,6 +7,10 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{home_capturing, home_playing_to_file, read_raw_f32, tracksmith};
+
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Tmux {
@@ -139,13 +143,6 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
     }
-}
-
-fn tracksmith(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn new_song(dir: &Path) -> PathBuf {
@@ -354,36 +351,13 @@ fn a_crash_writes_the_recovery_file() {
     );
 }
 
-/// A temporary HOME whose ALSA default device writes what is played (float stereo at
-/// 48 kHz) to a file, or `None` when ALSA is not installed.
-fn alsa_capture_home() -> Option<(tempfile::TempDir, PathBuf)> {
-    if !Path::new("/usr/share/alsa/alsa.conf").exists() {
-        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let captured = dir.path().join("played.raw");
-    std::fs::write(
-        dir.path().join(".asoundrc"),
-        format!(
-            "pcm.!default {{\n  type plug\n  slave {{ pcm \"capture\"; format FLOAT_LE; rate 48000; channels 2 }}\n}}\n\
-             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
-            captured.display()
-        ),
-    )
-    .unwrap();
-    Some((dir, captured))
-}
-
 /// Waits until the captured output holds something audible; returns its peak.
 fn wait_for_sound(captured: &Path, tmux: &Tmux) -> f32 {
     let start = Instant::now();
     loop {
-        let bytes = std::fs::read(captured).unwrap_or_default();
-        let peak = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]).abs())
-            .fold(0.0f32, f32::max);
+        let peak = read_raw_f32(captured)
+            .iter()
+            .fold(0.0f32, |peak, s| peak.max(s.abs()));
         if peak > 0.1 {
             return peak;
         }
@@ -398,7 +372,7 @@ fn wait_for_sound(captured: &Path, tmux: &Tmux) -> f32 {
 
 #[test]
 fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
-    let Some((dir, captured)) = alsa_capture_home() else {
+    let Some((dir, captured)) = home_playing_to_file() else {
         return;
     };
     new_song(dir.path());
@@ -423,7 +397,7 @@ fn the_play_keys_play_through_alsa_and_edits_go_on_while_playing() {
 
 #[test]
 fn piano_keys_sound_when_jamming_and_write_nothing() {
-    let Some((dir, captured)) = alsa_capture_home() else {
+    let Some((dir, captured)) = home_playing_to_file() else {
         return;
     };
     let song = new_song(dir.path());
@@ -531,30 +505,6 @@ fn the_mixer_and_master_meters_move_while_a_pattern_plays() {
     tmux.wait_for_exit();
 }
 
-/// A HOME whose ALSA default device plays into `null` and captures `input` (interleaved
-/// stereo f32 at 48 kHz) through the `file` plugin, or `None` when ALSA is not installed.
-fn alsa_input_home(input: &[f32]) -> Option<tempfile::TempDir> {
-    if !Path::new("/usr/share/alsa/alsa.conf").exists() {
-        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let raw = dir.path().join("in.raw");
-    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(&raw, bytes).unwrap();
-    std::fs::write(
-        dir.path().join(".asoundrc"),
-        format!(
-            "pcm.!default {{ type asym; playback.pcm \"out\"; capture.pcm \"in\" }}\n\
-             pcm.out {{\n  type plug\n  slave {{ pcm \"null\"; format FLOAT_LE; rate 48000; channels 2 }}\n}}\n\
-             pcm.in {{\n  type file\n  slave.pcm \"null\"\n  file \"/dev/null\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
-            raw.display()
-        ),
-    )
-    .unwrap();
-    Some(dir)
-}
-
 #[test]
 fn a_take_recorded_in_the_instruments_view_becomes_a_sampler() {
     // 0.3 s of silence, then noise: the take starts after a 1-bar count-in at 128 BPM
@@ -571,7 +521,7 @@ fn a_take_recorded_in_the_instruments_view_becomes_a_sampler() {
             if i < 2 * 14_400 { 0.0 } else { x }
         })
         .collect();
-    let Some(dir) = alsa_input_home(&input) else {
+    let Some(dir) = home_capturing(&input) else {
         return;
     };
     let song = new_song(dir.path());
@@ -665,7 +615,7 @@ fn write_take(dir: &Path) -> Vec<f32> {
 
 #[test]
 fn the_sample_editor_loops_a_take_through_alsa_and_trims_it_to_a_new_file() {
-    let Some((dir, captured)) = alsa_capture_home() else {
+    let Some((dir, captured)) = home_playing_to_file() else {
         return;
     };
     let song = new_song(dir.path());
@@ -688,11 +638,7 @@ fn the_sample_editor_loops_a_take_through_alsa_and_trims_it_to_a_new_file() {
     wait_for_sound(&captured, &tmux);
     let start = Instant::now();
     let samples = loop {
-        let bytes = std::fs::read(&captured).unwrap_or_default();
-        let samples: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
+        let samples = read_raw_f32(&captured);
         let first = samples.iter().position(|s| s.abs() > 0.05).unwrap();
         if samples.len() > first + 2 * 2 * 48_000 {
             break samples[first..].to_vec();

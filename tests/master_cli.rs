@@ -4,14 +4,10 @@
 //! algorithm in the `ebur128` crate, fed the samples as written).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn tracksmith(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+
+use common::{demo_songs, read_wav, tracksmith};
 
 fn ok(args: &[&str]) -> String {
     let o = tracksmith(args);
@@ -33,34 +29,6 @@ fn fails(args: &[&str], wanted: &[&str]) {
     }
 }
 
-fn demo_songs() -> Vec<PathBuf> {
-    let mut songs: Vec<PathBuf> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("songs"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-    songs.sort();
-    assert!(songs.len() >= 3);
-    songs
-}
-
-/// Interleaved stereo samples as floats, and the sample rate.
-fn read_wav(path: &Path) -> (Vec<f32>, u32) {
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    let samples = match spec.sample_format {
-        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1i64 << (spec.bits_per_sample - 1)) as f32;
-            r.samples::<i32>()
-                .map(|s| s.unwrap() as f32 * scale)
-                .collect()
-        }
-    };
-    (samples, spec.sample_rate)
-}
-
 fn write_wav(path: &Path, samples: &[f32], rate: u32, channels: u16) {
     let spec = hound::WavSpec {
         channels,
@@ -77,7 +45,8 @@ fn write_wav(path: &Path, samples: &[f32], rate: u32, channels: u16) {
 
 /// (integrated LUFS, true peak dBTP) as the independent meter reads the file.
 fn measure(path: &Path) -> (f64, f64) {
-    let (samples, rate) = read_wav(path);
+    let (spec, samples) = read_wav(path);
+    let rate = spec.sample_rate;
     let mut m =
         ebur128::EbuR128::new(2, rate, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK).unwrap();
     m.add_frames_f32(&samples).unwrap();
@@ -198,7 +167,7 @@ fn width_zero_is_mono_and_width_100_leaves_the_mix_alone() {
             "--width",
             width,
         ]);
-        read_wav(&out).0
+        read_wav(&out).1
     };
     let mono = master("0");
     assert_eq!(mono.len(), source.len());
@@ -245,7 +214,7 @@ fn sixteen_bit_export_is_dithered_and_float_is_not() {
             "--bit-depth",
             depth,
         ]);
-        read_wav(&out).0
+        read_wav(&out).1
     };
     let float = export("32f");
     assert!(float == source, "32-bit float is written as it is");
@@ -397,7 +366,8 @@ fn album_gaps_are_exact_cue_times_match_and_album_mode_keeps_differences() {
     let tracks = report["tracks"].as_array().unwrap();
     assert_eq!(tracks.len(), 3);
 
-    let (album_audio, rate) = read_wav(&out.join("album.wav"));
+    let (spec, album_audio) = read_wav(&out.join("album.wav"));
+    let rate = spec.sample_rate;
     let cue = std::fs::read_to_string(out.join("album.cue")).unwrap();
     let indexes: Vec<&str> = cue
         .lines()
@@ -408,7 +378,7 @@ fn album_gaps_are_exact_cue_times_match_and_album_mode_keeps_differences() {
     for (i, t) in tracks.iter().enumerate() {
         let start = t["start_frame"].as_u64().unwrap();
         assert_eq!(start, position, "track {i} starts right after the last gap");
-        let (track, _) = read_wav(Path::new(t["file"].as_str().unwrap()));
+        let (_, track) = read_wav(Path::new(t["file"].as_str().unwrap()));
         let frames = track.len() as u64 / 2;
         let s = start as usize * 2;
         assert!(

@@ -2,16 +2,12 @@
 //! trip note for note (on the grid), and bad input is refused with a clear message.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use tracksmith::render::midi::{NoteSpan, song_notes};
 use tracksmith::song;
 
-fn tracksmith(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+
+use common::tracksmith;
 
 fn demo(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

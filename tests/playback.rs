@@ -3,35 +3,16 @@
 //! a raw file, which is compared with the offline render of the same song.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{
+    alsa_missing, command_with_home, home_playing_to_file, home_with_asoundrc, read_raw_f32,
+    run_with_home, tracksmith_command,
+};
 use tracksmith::engine::Engine;
 use tracksmith::song::{self, OrderEntry, SampleBank, Source};
 
 const RATE: u32 = 48_000;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
-}
-
-/// Whether ALSA's configuration is installed; without it no stream can open at all.
-fn alsa_missing() -> bool {
-    let missing = !Path::new("/usr/share/alsa/alsa.conf").exists();
-    if missing {
-        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
-    }
-    missing
-}
-
-/// The binary run with `home` as HOME, so ALSA reads `home/.asoundrc` and nothing else.
-fn run_with_home(home: &Path, args: &[&str]) -> Output {
-    bin()
-        .args(args)
-        .env("HOME", home)
-        .env_remove("ALSA_CONFIG_PATH")
-        .env_remove("XDG_CONFIG_HOME")
-        .output()
-        .unwrap()
-}
 
 /// A few seconds of the house demo: its drop pattern cut to 4 bars, played once, so the
 /// test plays in real time quickly. Sample paths are made absolute to move the file.
@@ -57,33 +38,14 @@ fn short_song(dir: &Path) -> PathBuf {
     path
 }
 
-fn read_f32(path: &Path) -> Vec<f32> {
-    std::fs::read(path)
-        .unwrap()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
-
 #[test]
 fn what_is_played_is_what_is_rendered() {
-    if alsa_missing() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let song_path = short_song(dir.path());
-    let captured = dir.path().join("played.raw");
     // The plug converts nothing here: cpal is offered float stereo at 48 kHz and takes
     // it, so the file holds the callback's samples bit for bit.
-    std::fs::write(
-        dir.path().join(".asoundrc"),
-        format!(
-            "pcm.!default {{\n  type plug\n  slave {{ pcm \"capture\"; format FLOAT_LE; rate {RATE}; channels 2 }}\n}}\n\
-             pcm.capture {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  format \"raw\"\n}}\n",
-            captured.display()
-        ),
-    )
-    .unwrap();
+    let Some((dir, captured)) = home_playing_to_file() else {
+        return;
+    };
+    let song_path = short_song(dir.path());
 
     let played = run_with_home(dir.path(), &["play", song_path.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&played.stdout);
@@ -108,7 +70,7 @@ fn what_is_played_is_what_is_rendered() {
     assert!(!stderr.contains("ALSA"), "ALSA printed: {stderr}");
 
     let rendered_path = dir.path().join("rendered.wav");
-    let rendered = bin()
+    let rendered = tracksmith_command()
         .args(["render", song_path.to_str().unwrap(), "-o"])
         .arg(&rendered_path)
         .args(["--sample-rate", "48000", "--bit-depth", "32f"])
@@ -125,7 +87,7 @@ fn what_is_played_is_what_is_rendered() {
     // look-ahead (silence) from its start.
     let bank = SampleBank::load(&s, &song_path).unwrap();
     let latency = 2 * Engine::new(&s, &bank, RATE).latency();
-    let live = read_f32(&captured);
+    let live = read_raw_f32(&captured);
     assert!(
         live.len() >= latency + reference.len(),
         "captured {} samples, the render has {}",
@@ -165,14 +127,9 @@ fn without_a_usable_device_play_says_so_once_and_fails() {
     if alsa_missing() {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
     // alsa-lib itself prints "ALSA lib confmisc.c:...: Cannot get card index for
     // NoSuchCard" on opening this; none of it may reach the terminal.
-    std::fs::write(
-        home.path().join(".asoundrc"),
-        "pcm.!default { type hw; card \"NoSuchCard\" }\n",
-    )
-    .unwrap();
+    let home = home_with_asoundrc("pcm.!default { type hw; card \"NoSuchCard\" }\n");
     let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
     let out = run_with_home(home.path(), &["play", song.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -212,15 +169,12 @@ fn a_device_failing_while_playing_stops_playback_with_a_message() {
     if alsa_missing() {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
     // Writing to /dev/full fails once the stream runs: what an unplugged card looks like
     // to the callback thread.
-    std::fs::write(
-        home.path().join(".asoundrc"),
+    let home = home_with_asoundrc(
         "pcm.!default {\n  type plug\n  slave { pcm \"broken\"; format FLOAT_LE; rate 48000; channels 2 }\n}\n\
          pcm.broken {\n  type file\n  slave.pcm \"null\"\n  file \"/dev/full\"\n  format \"raw\"\n}\n",
-    )
-    .unwrap();
+    );
     let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
     let out = run_with_home(home.path(), &["play", song.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
@@ -288,22 +242,18 @@ fn a_looped_pattern_plays_until_ctrl_c_then_stops_cleanly() {
     if alsa_missing() {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join(".asoundrc"),
+    let home = home_with_asoundrc(
         "pcm.!default { type plug; slave { pcm \"null\"; format FLOAT_LE; rate 48000; channels 2 } }\n",
-    )
-    .unwrap();
+    );
     let song = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/techno.json");
-    let mut child = bin()
-        .args(["play", song.to_str().unwrap(), "--loop-pattern", "Drop"])
-        .env("HOME", home.path())
-        .env_remove("ALSA_CONFIG_PATH")
-        .env_remove("XDG_CONFIG_HOME")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = command_with_home(
+        home.path(),
+        &["play", song.to_str().unwrap(), "--loop-pattern", "Drop"],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(700));
     assert!(
         child.try_wait().unwrap().is_none(),

@@ -5,7 +5,13 @@
 //! faster than real time: a 61-second take takes well under a second.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
+
+mod common;
+
+use common::{
+    alsa_missing, command_with_home, home_capturing, home_with_asoundrc, read_wav, run_with_home,
+};
 
 const RATE: usize = 48_000;
 /// Frames of digital silence, then of noise at -60 dBFS (below the default trim level of
@@ -13,32 +19,6 @@ const RATE: usize = 48_000;
 const SILENCE: usize = 12_000;
 const WHISPER: usize = 2_400;
 const SIGNAL_START: usize = SILENCE + WHISPER;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
-}
-
-fn alsa_missing() -> bool {
-    let missing = !Path::new("/usr/share/alsa/alsa.conf").exists();
-    if missing {
-        eprintln!("skipped: ALSA is not installed (no /usr/share/alsa/alsa.conf)");
-    }
-    missing
-}
-
-fn with_home(home: &Path, args: &[&str]) -> Command {
-    let mut command = bin();
-    command
-        .args(args)
-        .env("HOME", home)
-        .env_remove("ALSA_CONFIG_PATH")
-        .env_remove("XDG_CONFIG_HOME");
-    command
-}
-
-fn run_with_home(home: &Path, args: &[&str]) -> Output {
-    with_home(home, args).output().unwrap()
-}
 
 /// A deterministic stereo signal, different in each channel, `frames` long, as the
 /// device delivers it: interleaved f32.
@@ -66,31 +46,6 @@ fn signal(frames: usize) -> Vec<f32> {
     out
 }
 
-/// A HOME whose default ALSA device captures `input` (interleaved stereo f32 at 48 kHz).
-fn home_capturing(input: &[f32]) -> tempfile::TempDir {
-    let home = tempfile::tempdir().unwrap();
-    let raw = home.path().join("in.raw");
-    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
-    std::fs::write(&raw, bytes).unwrap();
-    std::fs::write(
-        home.path().join(".asoundrc"),
-        format!(
-            "pcm.!default {{\n  type file\n  slave.pcm \"null\"\n  file \"{}\"\n  infile \"{}\"\n  format \"raw\"\n}}\n",
-            home.path().join("played.raw").display(),
-            raw.display()
-        ),
-    )
-    .unwrap();
-    home
-}
-
-fn read_take(path: &Path) -> (hound::WavSpec, Vec<f32>) {
-    let reader = hound::WavReader::open(path).unwrap();
-    let spec = reader.spec();
-    let samples = reader.into_samples::<f32>().map(Result::unwrap).collect();
-    (spec, samples)
-}
-
 fn first_difference(a: &[f32], b: &[f32]) -> Option<usize> {
     a.iter()
         .zip(b)
@@ -99,12 +54,11 @@ fn first_difference(a: &[f32], b: &[f32]) -> Option<usize> {
 
 #[test]
 fn a_61_second_take_is_the_input_sample_for_sample_after_the_trim() {
-    if alsa_missing() {
-        return;
-    }
     let seconds = 61;
     let input = signal((seconds + 2) * RATE);
-    let home = home_capturing(&input);
+    let Some(home) = home_capturing(&input) else {
+        return;
+    };
     let take = home.path().join("take.wav");
     let out = run_with_home(
         home.path(),
@@ -125,7 +79,7 @@ fn a_61_second_take_is_the_input_sample_for_sample_after_the_trim() {
     assert!(stdout.contains(" 0 samples dropped"), "{stdout}");
     assert!(!stderr.contains("ALSA"), "ALSA printed: {stderr}");
 
-    let (spec, samples) = read_take(&take);
+    let (spec, samples) = read_wav(&take);
     assert_eq!(spec.channels, 2);
     assert_eq!(spec.sample_rate, RATE as u32);
     assert_eq!(spec.sample_format, hound::SampleFormat::Float);
@@ -155,7 +109,7 @@ fn a_61_second_take_is_the_input_sample_for_sample_after_the_trim() {
         ],
     );
     assert!(out.status.success());
-    let (_, samples) = read_take(&whole);
+    let (_, samples) = read_wav(&whole);
     assert_eq!(first_difference(&samples, &input[..2 * RATE]), None);
     assert_eq!(samples.len(), 2 * RATE);
 
@@ -179,7 +133,7 @@ fn a_61_second_take_is_the_input_sample_for_sample_after_the_trim() {
         .position(|f| f.iter().any(|x| x.abs() >= threshold))
         .unwrap();
     assert!(first_loud > SIGNAL_START);
-    let (_, samples) = read_take(&loud);
+    let (_, samples) = read_wav(&loud);
     assert_eq!(
         first_difference(&samples, &input[2 * first_loud..4 * RATE]),
         None
@@ -189,11 +143,10 @@ fn a_61_second_take_is_the_input_sample_for_sample_after_the_trim() {
 
 #[test]
 fn an_existing_file_is_never_overwritten_unless_asked() {
-    if alsa_missing() {
-        return;
-    }
     let input = signal(RATE);
-    let home = home_capturing(&input);
+    let Some(home) = home_capturing(&input) else {
+        return;
+    };
     let take = home.path().join("take.wav");
     std::fs::write(&take, "a file worth keeping").unwrap();
     let out = run_with_home(
@@ -222,7 +175,7 @@ fn an_existing_file_is_never_overwritten_unless_asked() {
         ],
     );
     assert!(out.status.success());
-    let (_, samples) = read_take(&take);
+    let (_, samples) = read_wav(&take);
     assert_eq!(samples.len(), 2 * (RATE / 2 - SIGNAL_START));
 }
 
@@ -233,21 +186,20 @@ fn leftovers(dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.unwrap().path())
         .filter(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
-            !matches!(name.as_ref(), ".asoundrc" | "in.raw" | "played.raw")
+            !matches!(name.as_ref(), ".asoundrc" | "in.raw")
         })
         .collect()
 }
 
 #[test]
 fn ctrl_c_ends_the_take_with_a_valid_file() {
-    if alsa_missing() {
-        return;
-    }
     // Longer than the take can get before the signal lands.
     let input = signal(30 * RATE);
-    let home = home_capturing(&input);
+    let Some(home) = home_capturing(&input) else {
+        return;
+    };
     let take = home.path().join("take.wav");
-    let child = with_home(home.path(), &["record", take.to_str().unwrap()])
+    let child = command_with_home(home.path(), &["record", take.to_str().unwrap()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -268,7 +220,7 @@ fn ctrl_c_ends_the_take_with_a_valid_file() {
     assert!(out.status.success(), "{stdout}{stderr}");
     assert!(stdout.starts_with("stopped, wrote "), "{stdout}");
     // hound checks the header against the data: a file not finalised fails here.
-    let (spec, samples) = read_take(&take);
+    let (spec, samples) = read_wav(&take);
     assert_eq!(spec.channels, 2);
     assert!(!samples.is_empty());
     let compared = samples.len().min(input.len() - 2 * SIGNAL_START);
@@ -284,12 +236,7 @@ fn without_an_input_device_record_says_so_and_leaves_no_file() {
     if alsa_missing() {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join(".asoundrc"),
-        "pcm.!default { type hw; card \"NoSuchCard\" }\n",
-    )
-    .unwrap();
+    let home = home_with_asoundrc("pcm.!default { type hw; card \"NoSuchCard\" }\n");
     let take = home.path().join("take.wav");
     let out = run_with_home(
         home.path(),
@@ -342,11 +289,10 @@ fn bad_record_arguments_are_refused_before_anything_opens() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(stderr.contains(expected), "{stderr}");
     }
-    if alsa_missing() {
-        return;
-    }
     let input = signal(RATE);
-    let home = home_capturing(&input);
+    let Some(home) = home_capturing(&input) else {
+        return;
+    };
     let missing = home.path().join("no/such/dir/take.wav");
     let out = run_with_home(
         home.path(),

@@ -1,14 +1,11 @@
 //! Drives the real `tracksmith` binary: rendering the demo songs and refusing bad input.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn tracksmith(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tracksmith"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+mod common;
+
+use common::{demo_songs, read_wav, tracksmith};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
@@ -16,18 +13,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn demo_songs() -> Vec<PathBuf> {
-    let mut songs: Vec<PathBuf> =
-        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("songs"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-    songs.sort();
-    assert!(songs.len() >= 3, "at least three demo songs");
-    songs
 }
 
 fn render(song: &Path, out: &Path, extra: &[&str]) -> Output {
@@ -56,13 +41,6 @@ fn info_frames(song: &Path) -> u64 {
     inside.split_whitespace().next().unwrap().parse().unwrap()
 }
 
-fn read_float_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
-    let mut r = hound::WavReader::open(path).unwrap();
-    let spec = r.spec();
-    let samples = r.samples::<f32>().map(Result::unwrap).collect();
-    (spec, samples)
-}
-
 #[test]
 fn every_demo_song_renders_to_its_full_length_within_the_ceiling() {
     let dir = tempfile::tempdir().unwrap();
@@ -70,7 +48,7 @@ fn every_demo_song_renders_to_its_full_length_within_the_ceiling() {
         let out = dir.path().join("out.wav");
         let o = render(&song, &out, &["--bit-depth", "32f"]);
         assert!(stdout(&o).contains("realtime"), "{}", stdout(&o));
-        let (spec, samples) = read_float_wav(&out);
+        let (spec, samples) = read_wav(&out);
         assert_eq!(spec.channels, 2);
         let frames = samples.len() as u64 / 2;
         assert_eq!(frames, info_frames(&song), "{}", song.display());
@@ -340,7 +318,7 @@ fn stems_are_written_beside_the_mix_one_per_channel_and_bus() {
         &["--bit-depth", "32f", "--stems", stems.to_str().unwrap()],
     );
     assert!(stdout(&o).contains("wrote 4 stems"), "{}", stdout(&o));
-    let (_, mix) = read_float_wav(&out);
+    let (_, mix) = read_wav(&out);
     let mut names: Vec<String> = std::fs::read_dir(&stems)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -356,7 +334,7 @@ fn stems_are_written_beside_the_mix_one_per_channel_and_bus() {
         ]
     );
     for name in &names {
-        let (spec, samples) = read_float_wav(&stems.join(name));
+        let (spec, samples) = read_wav(&stems.join(name));
         assert_eq!(spec.channels, 2);
         assert_eq!(samples.len(), mix.len(), "{name} is as long as the mix");
         let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
