@@ -89,7 +89,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Song, SongError> {
 pub fn from_json<T: serde::de::DeserializeOwned>(text: &str, file: &Path) -> Result<T, SongError> {
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let at = e.path().to_string();
+        // serde_path_to_error names the document itself ".": say what that is.
+        let at = match e.path().to_string() {
+            root if root == "." => "the top level".to_owned(),
+            path => path,
+        };
         let inner = e.into_inner();
         let message = inner
             .to_string()
@@ -236,6 +240,12 @@ mod tests {
             e.contains("instruments[0].synth.filter.cutof") && e.contains("unknown field"),
             "{e}"
         );
+        let without_patterns: Vec<&str> = GOOD
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("\"patterns\""))
+            .collect();
+        let e = err(&without_patterns.join("\n"));
+        assert!(e.contains("the top level: missing field `patterns`"), "{e}");
     }
 
     #[test]
