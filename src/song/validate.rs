@@ -616,6 +616,18 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
                         song.instruments.len()
                     ));
                 }
+                // The effect column picking a send that could not be heard.
+                if let Some(e) = cell.effect
+                    && e.kind == super::EffectKind::ParamSelect
+                    && e.param >= automation::STRIP_PARAM_BASE
+                    && let Some(target) = Target::channel_param(e.param, ch, None)
+                    && let Some(problem) = send_after_its_bus(&song.mixer, target)
+                {
+                    p.0.push(format!(
+                        "{at}.rows[{row}] channel {}: {e} picks the send, but {problem}",
+                        ch + 1
+                    ));
+                }
                 if let NoteField::On(_) = cell.note
                     && cell.instrument.is_none()
                     && song.instruments.is_empty()
