@@ -1189,16 +1189,17 @@ impl MixerGraph {
     /// not heard (a strip that hears the bus cannot feed it: validation refuses that loop).
     fn run_bus_once(&mut self, bus: KeyBus, n: usize, master: (&mut [f32], &mut [f32])) {
         let [rl, rr, dl, dr] = &self.sends;
-        match bus {
-            KeyBus::Reverb if !self.buses_ran[0] => {
-                run_bus(&mut self.reverb, &rl[..n], &rr[..n], master.0, master.1);
-            }
-            KeyBus::Delay if !self.buses_ran[1] => {
-                run_bus(&mut self.delay, &dl[..n], &dr[..n], master.0, master.1);
-            }
-            _ => {}
+        let slot = match bus {
+            KeyBus::Reverb => 0,
+            KeyBus::Delay => 1,
+        };
+        if std::mem::replace(&mut self.buses_ran[slot], true) {
+            return;
         }
-        self.buses_ran[bus as usize] = true;
+        match bus {
+            KeyBus::Reverb => run_bus(&mut self.reverb, &rl[..n], &rr[..n], master.0, master.1),
+            KeyBus::Delay => run_bus(&mut self.delay, &dl[..n], &dr[..n], master.0, master.1),
+        }
     }
 
     /// Fills the detector with the key of strip `index`'s compressor for this run of `n`
