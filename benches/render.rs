@@ -139,7 +139,7 @@ fn measure_mixer_alone() {
                 let at = ((k + ch) % 64) * run;
                 l.copy_from_slice(&noise[at..at + run]);
                 r.copy_from_slice(&noise[at..at + run]);
-                graph.strip(ch, 0.0, &mut l, &mut r, (&mut ml, &mut mr), 0);
+                graph.strip(ch, 0.0, &l, &r, (&mut ml, &mut mr), 0);
             }
             graph.finish_run(&mut ml, &mut mr, 0);
             black_box((&ml, &mr));

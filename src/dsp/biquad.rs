@@ -263,6 +263,194 @@ impl Cascade {
     }
 }
 
+/// Signals a `LaneCascade` runs side by side: four stereo strips, their left sides in
+/// lanes 0 to 3 and their right sides in lanes 4 to 7.
+pub const LANES: usize = 8;
+
+/// One frame of every lane.
+pub type LaneFrame = [f32; LANES];
+
+/// The most sections a `LaneCascade` runs in series.
+pub const LANE_SLOTS: usize = 6;
+
+/// One position of a `LaneCascade`: a section per lane, or a pass-through.
+#[derive(Clone, Copy)]
+struct LaneSection {
+    b0: LaneFrame,
+    b1: LaneFrame,
+    b2: LaneFrame,
+    a1: LaneFrame,
+    a2: LaneFrame,
+    s1: LaneFrame,
+    s2: LaneFrame,
+    /// All ones in a lane that runs this section; zero in one it passes through.
+    runs: [u32; LANES],
+}
+
+impl LaneSection {
+    const PASS: LaneSection = LaneSection {
+        b0: [1.0; LANES],
+        b1: [0.0; LANES],
+        b2: [0.0; LANES],
+        a1: [0.0; LANES],
+        a2: [0.0; LANES],
+        s1: [0.0; LANES],
+        s2: [0.0; LANES],
+        runs: [0; LANES],
+    };
+}
+
+/// Sections in series on eight independent signals at once, the same arithmetic as
+/// `State::process` in every lane, so a lane's samples are exactly those of its sections
+/// run alone. Written as plain arrays of eight, which the compiler turns into vector
+/// instructions: one strip's sections are a chain of dependent multiply-adds, while
+/// eight lanes of them fill the vector units.
+///
+/// Each lane has its own sections in fixed slots; in a slot it does not use, the lane's
+/// signal passes through untouched (bit for bit, not through an identity section).
+pub struct LaneCascade {
+    sections: [LaneSection; LANE_SLOTS],
+}
+
+impl Default for LaneCascade {
+    fn default() -> LaneCascade {
+        LaneCascade::new()
+    }
+}
+
+impl LaneCascade {
+    pub fn new() -> LaneCascade {
+        LaneCascade {
+            sections: [LaneSection::PASS; LANE_SLOTS],
+        }
+    }
+
+    /// Every lane of every slot passes through.
+    pub fn clear(&mut self) {
+        self.sections = [LaneSection::PASS; LANE_SLOTS];
+    }
+
+    /// Runs `section` at `slot`, its left side in lane `left` and right in `right`.
+    pub fn load(&mut self, slot: usize, (left, right): (usize, usize), section: &StereoBiquad) {
+        let Some(s) = self.sections.get_mut(slot) else {
+            return;
+        };
+        let c = section.coefficients;
+        for (lane, state) in [(left, section.left), (right, section.right)] {
+            if lane < LANES {
+                s.b0[lane] = c.b0;
+                s.b1[lane] = c.b1;
+                s.b2[lane] = c.b2;
+                s.a1[lane] = c.a1;
+                s.a2[lane] = c.a2;
+                s.s1[lane] = state.s1;
+                s.s2[lane] = state.s2;
+                s.runs[lane] = u32::MAX;
+            }
+        }
+    }
+
+    /// Hands the state of `slot` in lanes `left` and `right` back to `section`.
+    pub fn store(&self, slot: usize, (left, right): (usize, usize), section: &mut StereoBiquad) {
+        let Some(s) = self.sections.get(slot) else {
+            return;
+        };
+        let state = |lane: usize| State {
+            s1: s.s1[lane],
+            s2: s.s2[lane],
+        };
+        if left < LANES && right < LANES {
+            section.left = state(left);
+            section.right = state(right);
+        }
+    }
+
+    pub fn process(&mut self, frames: &mut [LaneFrame]) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU has just been seen to have AVX.
+            unsafe { self.process_avx(frames) };
+            return;
+        }
+        self.process_portable(frames);
+    }
+
+    /// `process` with 256-bit vectors: a lane frame is one register. Without FMA, whose
+    /// single rounding would change the samples: every path gives the same bits.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn process_avx(&mut self, frames: &mut [LaneFrame]) {
+        self.process_portable(frames);
+    }
+
+    #[inline(always)]
+    fn process_portable(&mut self, frames: &mut [LaneFrame]) {
+        // Only the slots some lane runs, in order; while every lane runs every one of
+        // them, nothing needs passing through.
+        let mut used = [0usize; LANE_SLOTS];
+        let mut count = 0;
+        let mut all = true;
+        for (slot, s) in self.sections.iter().enumerate() {
+            if s.runs.iter().any(|&r| r != 0) {
+                used[count] = slot;
+                count += 1;
+                all &= s.runs.iter().all(|&r| r != 0);
+            }
+        }
+        let used = &used[..count];
+        match (count, all) {
+            (0, _) => {}
+            (1, true) => self.run::<1, false>(used, frames),
+            (2, true) => self.run::<2, false>(used, frames),
+            (3, true) => self.run::<3, false>(used, frames),
+            (4, true) => self.run::<4, false>(used, frames),
+            (5, true) => self.run::<5, false>(used, frames),
+            (6, true) => self.run::<6, false>(used, frames),
+            (1, false) => self.run::<1, true>(used, frames),
+            (2, false) => self.run::<2, true>(used, frames),
+            (3, false) => self.run::<3, true>(used, frames),
+            (4, false) => self.run::<4, true>(used, frames),
+            (5, false) => self.run::<5, true>(used, frames),
+            _ => self.run::<6, true>(used, frames),
+        }
+    }
+
+    /// The `N` slots `used` over a block, sample by sample through all of them: each
+    /// slot's recurrence waits on its previous sample, so the slots' chains are
+    /// interleaved to overlap (as in `Cascade`), in registers for a fixed `N`.
+    #[inline(always)]
+    fn run<const N: usize, const MASKED: bool>(
+        &mut self,
+        used: &[usize],
+        frames: &mut [LaneFrame],
+    ) {
+        let mut local: [LaneSection; N] = std::array::from_fn(|k| self.sections[used[k]]);
+        for frame in frames.iter_mut() {
+            let mut x = *frame;
+            for s in local.iter_mut() {
+                let mut y = [0.0; LANES];
+                for i in 0..LANES {
+                    y[i] = s.b0[i] * x[i] + s.s1[i];
+                    s.s1[i] = s.b1[i] * x[i] - s.a1[i] * y[i] + s.s2[i];
+                    s.s2[i] = s.b2[i] * x[i] - s.a2[i] * y[i];
+                }
+                if MASKED {
+                    for i in 0..LANES {
+                        let runs = s.runs[i];
+                        y[i] = f32::from_bits((y[i].to_bits() & runs) | (x[i].to_bits() & !runs));
+                    }
+                }
+                x = y;
+            }
+            *frame = x;
+        }
+        for (k, s) in local.iter().enumerate() {
+            self.sections[used[k]].s1 = s.s1;
+            self.sections[used[k]].s2 = s.s2;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +519,96 @@ mod tests {
         for (i, s) in fresh.iter_mut().enumerate() {
             cascade.give_back(i, s);
             assert_eq!(s.left, sections[i].left);
+        }
+    }
+
+    #[test]
+    fn a_lane_cascade_gives_each_lane_the_samples_of_its_own_sections() {
+        let rate = 48_000.0;
+        // Lane pair k runs the sections whose bit k is set: lanes use different sets,
+        // and one slot no lane runs.
+        let designs = [
+            (
+                0b0111,
+                Coefficients::design(Shape::HighPass, rate, 80.0, 0.7, 0.0),
+            ),
+            (
+                0b1011,
+                Coefficients::design(Shape::Peak, rate, 900.0, 2.0, 5.0),
+            ),
+            (
+                0b0000,
+                Coefficients::design(Shape::Peak, rate, 90.0, 2.0, 5.0),
+            ),
+            (
+                0b1101,
+                Coefficients::design(Shape::HighShelf, rate, 6_000.0, 0.7, -4.0),
+            ),
+            (
+                0b1111,
+                Coefficients::design(Shape::LowShelf, rate, 200.0, 0.7, 3.0),
+            ),
+        ];
+        let signal = |lane: usize| -> Vec<f32> {
+            (0..300)
+                .map(|i| (((i + 31 * lane) * 7919) % 101) as f32 / 50.0 - 1.0)
+                .collect()
+        };
+        let mut lanes: Vec<LaneFrame> = (0..300)
+            .map(|i| std::array::from_fn(|lane| signal(lane)[i]))
+            .collect();
+        let mut cascade = LaneCascade::new();
+        let mut sections: Vec<Vec<StereoBiquad>> = (0..4)
+            .map(|_| {
+                designs
+                    .iter()
+                    .map(|&(_, c)| StereoBiquad {
+                        coefficients: c,
+                        ..StereoBiquad::new()
+                    })
+                    .collect()
+            })
+            .collect();
+        // Two blocks, the state handed back and forth in between.
+        for block in [0..170, 170..300] {
+            cascade.clear();
+            for (k, own) in sections.iter().enumerate() {
+                for (slot, &(lanes_on, _)) in designs.iter().enumerate() {
+                    if lanes_on & (1 << k) != 0 {
+                        cascade.load(slot, (k, k + 4), &own[slot]);
+                    }
+                }
+            }
+            cascade.process(&mut lanes[block]);
+            for (k, own) in sections.iter_mut().enumerate() {
+                for (slot, &(lanes_on, _)) in designs.iter().enumerate() {
+                    if lanes_on & (1 << k) != 0 {
+                        cascade.store(slot, (k, k + 4), &mut own[slot]);
+                    }
+                }
+            }
+        }
+        for k in 0..4 {
+            let (mut left, mut right) = (signal(k), signal(k + 4));
+            for (slot, &(lanes_on, c)) in designs.iter().enumerate() {
+                if lanes_on & (1 << k) != 0 {
+                    let mut alone = StereoBiquad {
+                        coefficients: c,
+                        ..StereoBiquad::new()
+                    };
+                    for x in left.iter_mut() {
+                        *x = alone.left.process(&c, *x);
+                    }
+                    for x in right.iter_mut() {
+                        *x = alone.right.process(&c, *x);
+                    }
+                    assert_eq!(alone.left, sections[k][slot].left, "state handed back");
+                }
+            }
+            for (i, frame) in lanes.iter().enumerate() {
+                assert_eq!(frame[k].to_bits(), left[i].to_bits(), "lane {k} frame {i}");
+                assert_eq!(frame[k + 4].to_bits(), right[i].to_bits());
+            }
         }
     }
 

@@ -6,6 +6,7 @@
 //! reduction is smoothed in dB by a branching one-pole, so `attack` and `release` are the
 //! time constants (63 %) of the reduction's rise and fall.
 
+use super::biquad::{LANES, LaneFrame};
 use super::smooth::Smoothed;
 use super::util::{db_to_gain, fast_db_to_gain, fast_gain_to_db};
 
@@ -107,14 +108,7 @@ impl Compressor {
             knee_db: w,
             ..
         } = self.settings;
-        let over = input_db - t;
-        if 2.0 * over < -w {
-            input_db
-        } else if 2.0 * over.abs() <= w && w > 0.0 {
-            input_db + (1.0 / r - 1.0) * (over + w / 2.0).powi(2) / (2.0 * w)
-        } else {
-            t + over / r
-        }
+        curve_db(input_db, t, r, w, 1.0 / r - 1.0)
     }
 
     /// The gain reduction now, in dB (positive).
@@ -188,6 +182,239 @@ impl Compressor {
             *r *= gain;
         }
         self.peak_reduction_db = peak;
+    }
+}
+
+/// The static curve at threshold `t`, ratio `r` and knee `w` (`knee_slope` is 1/r - 1). Every branch is worked
+/// out and one picked, so the compiler can run it on several compressors at once.
+#[inline(always)]
+fn curve_db(input_db: f32, t: f32, r: f32, w: f32, knee_slope: f32) -> f32 {
+    let over = input_db - t;
+    let knee = input_db + knee_slope * (over + w / 2.0).powi(2) / (2.0 * w);
+    let above = t + over / r;
+    if 2.0 * over < -w {
+        input_db
+    } else if 2.0 * over.abs() <= w && w > 0.0 {
+        knee
+    } else {
+        above
+    }
+}
+
+/// Compressors run side by side, one per stereo strip of a lane frame.
+pub const STRIPS: usize = LANES / 2;
+/// A value per compressor.
+type Quad = [f32; STRIPS];
+/// Frames worked on at a time (the glides' values for them are laid out first).
+const CHUNK: usize = 32;
+
+/// Up to four compressors over the strips of lane frames (strip `j`'s left side in lane
+/// `j`, its right side in lane `j + 4`, as `LaneCascade` holds them), with the same
+/// arithmetic as `Compressor::process_keyed`, so each strip's samples are exactly those
+/// of its compressor run alone; the work on four at once runs as vectors.
+pub struct LaneCompressors {
+    runs: [bool; STRIPS],
+    keyed: [bool; STRIPS],
+    threshold: Quad,
+    ratio: Quad,
+    knee: Quad,
+    knee_start: Quad,
+    attack: Quad,
+    release: Quad,
+    reduction: Quad,
+    peak: Quad,
+    makeup: [Smoothed; STRIPS],
+    engaged: [Smoothed; STRIPS],
+}
+
+impl Default for LaneCompressors {
+    fn default() -> LaneCompressors {
+        LaneCompressors::new()
+    }
+}
+
+impl LaneCompressors {
+    pub fn new() -> LaneCompressors {
+        let still = || Smoothed::new(1.0, 1.0, 1.0);
+        LaneCompressors {
+            runs: [false; STRIPS],
+            keyed: [false; STRIPS],
+            threshold: [0.0; STRIPS],
+            ratio: [1.0; STRIPS],
+            knee: [0.0; STRIPS],
+            knee_start: [0.0; STRIPS],
+            attack: [0.0; STRIPS],
+            release: [0.0; STRIPS],
+            reduction: [0.0; STRIPS],
+            peak: [0.0; STRIPS],
+            makeup: std::array::from_fn(|_| still()),
+            engaged: std::array::from_fn(|_| still()),
+        }
+    }
+
+    /// Every strip passes through.
+    pub fn clear(&mut self) {
+        self.runs = [false; STRIPS];
+        self.keyed = [false; STRIPS];
+    }
+
+    /// Runs `compressor` on strip `j`, its detector hearing the key levels given to
+    /// `process` if `keyed`. A compressor out of circuit that has faded out is left
+    /// alone (and the strip passes through), as `process_keyed` leaves it.
+    pub fn load(&mut self, j: usize, compressor: &mut Compressor, keyed: bool) {
+        if j >= STRIPS {
+            return;
+        }
+        if compressor.engaged.value() == 0.0 && compressor.engaged.is_settled() {
+            compressor.reduction_db = 0.0;
+            return;
+        }
+        let s = &compressor.settings;
+        self.runs[j] = true;
+        self.keyed[j] = keyed;
+        self.threshold[j] = s.threshold_db;
+        self.ratio[j] = s.ratio;
+        self.knee[j] = s.knee_db;
+        self.knee_start[j] = compressor.knee_start;
+        self.attack[j] = compressor.attack;
+        self.release[j] = compressor.release;
+        self.reduction[j] = compressor.reduction_db;
+        self.peak[j] = compressor.peak_reduction_db;
+        self.makeup[j] = compressor.makeup.clone();
+        self.engaged[j] = compressor.engaged.clone();
+    }
+
+    /// Hands strip `j`'s state back to its compressor after `process`.
+    pub fn store(&self, j: usize, compressor: &mut Compressor) {
+        if j < STRIPS && self.runs[j] {
+            compressor.reduction_db = self.reduction[j];
+            compressor.peak_reduction_db = self.peak[j];
+            compressor.makeup = self.makeup[j].clone();
+            compressor.engaged = self.engaged[j].clone();
+        }
+    }
+
+    /// `keys` holds, frame by frame, the level each keyed strip's detector hears (the
+    /// louder side of its key).
+    pub fn process(&mut self, frames: &mut [LaneFrame], keys: &[Quad]) {
+        if !self.runs.iter().any(|&r| r) {
+            return;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU has just been seen to have AVX.
+            unsafe { self.process_avx(frames, keys) };
+            return;
+        }
+        self.process_portable(frames, keys);
+    }
+
+    /// `process` with 256-bit vectors, without FMA: the same bits as the portable path.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn process_avx(&mut self, frames: &mut [LaneFrame], keys: &[Quad]) {
+        self.process_portable(frames, keys);
+    }
+
+    #[inline(always)]
+    fn process_portable(&mut self, frames: &mut [LaneFrame], keys: &[Quad]) {
+        for (at, chunk) in frames.chunks_mut(CHUNK).enumerate() {
+            let keys = keys.get(at * CHUNK..).unwrap_or(&[]);
+            self.process_chunk(chunk, keys);
+        }
+    }
+
+    #[inline(always)]
+    fn process_chunk(&mut self, frames: &mut [LaneFrame], keys: &[Quad]) {
+        let n = frames.len();
+        // What each detector hears.
+        let mut level = [[0.0f32; STRIPS]; CHUNK];
+        for (level, frame) in level.iter_mut().zip(frames.iter()) {
+            for j in 0..STRIPS {
+                level[j] = frame[j].abs().max(frame[j + STRIPS].abs());
+            }
+        }
+        for j in (0..STRIPS).filter(|&j| self.keyed[j]) {
+            for (level, key) in level.iter_mut().zip(keys) {
+                level[j] = key[j];
+            }
+        }
+        // The reduction the static curve asks for, frame by frame.
+        let mut target = [[0.0f32; STRIPS]; CHUNK];
+        let (threshold, ratio, knee, knee_start) =
+            (self.threshold, self.ratio, self.knee, self.knee_start);
+        let knee_slope = ratio.map(|r| 1.0 / r - 1.0);
+        for (target, level) in target[..n].iter_mut().zip(&level) {
+            for j in 0..STRIPS {
+                let input_db = fast_gain_to_db(level[j]);
+                let output_db = curve_db(input_db, threshold[j], ratio[j], knee[j], knee_slope[j]);
+                let wanted = (input_db - output_db).max(0.0);
+                target[j] = if level[j] > knee_start[j] {
+                    wanted
+                } else {
+                    0.0
+                };
+            }
+        }
+        // The smoothed reduction: the only stage that waits on the frame before.
+        let (mut reduction, mut peak) = (self.reduction, self.peak);
+        let (attack, release) = (self.attack, self.release);
+        for target in target[..n].iter_mut() {
+            for j in 0..STRIPS {
+                let coefficient = if target[j] > reduction[j] {
+                    attack[j]
+                } else {
+                    release[j]
+                };
+                let mut r = target[j] + coefficient * (reduction[j] - target[j]);
+                if r < SETTLED_DB {
+                    r = 0.0;
+                }
+                reduction[j] = r;
+                peak[j] = peak[j].max(r);
+                target[j] = r;
+            }
+        }
+        self.reduction = reduction;
+        self.peak = peak;
+        // The glides' values, frame by frame; a strip that passes through is never
+        // engaged, so its gain comes out exactly 1.
+        let mut makeup = [[1.0f32; STRIPS]; CHUNK];
+        let mut engaged = [[0.0f32; STRIPS]; CHUNK];
+        for j in (0..STRIPS).filter(|&j| self.runs[j]) {
+            for (glide, values) in [
+                (&mut self.makeup[j], &mut makeup),
+                (&mut self.engaged[j], &mut engaged),
+            ] {
+                if glide.is_settled() {
+                    let value = glide.value();
+                    values[..n].iter_mut().for_each(|v| v[j] = value);
+                } else {
+                    values[..n]
+                        .iter_mut()
+                        .for_each(|v| v[j] = glide.next_value());
+                }
+            }
+        }
+        let mut gains = [[1.0f32; STRIPS]; CHUNK];
+        for (((gain, reduction), makeup), engaged) in gains
+            .as_flattened_mut()
+            .iter_mut()
+            .zip(target.as_flattened())
+            .zip(makeup.as_flattened())
+            .zip(engaged.as_flattened())
+        {
+            let reduced = fast_db_to_gain(-reduction);
+            let reduced = if *reduction == 0.0 { 1.0 } else { reduced };
+            let wet = reduced * makeup;
+            *gain = 1.0 + engaged * (wet - 1.0);
+        }
+        for (frame, gain) in frames.iter_mut().zip(&gains) {
+            for j in 0..STRIPS {
+                frame[j] *= gain[j];
+                frame[j + STRIPS] *= gain[j];
+            }
+        }
     }
 }
 
@@ -342,6 +569,100 @@ mod tests {
             (level_db(l[47_999]) + 6.0).abs() < 0.02,
             "a silent key lets go"
         );
+    }
+
+    #[test]
+    fn compressors_side_by_side_give_the_samples_of_each_run_alone() {
+        let settings = [
+            CompressorSettings::default(),
+            CompressorSettings {
+                threshold_db: -30.0,
+                ratio: 10.0,
+                knee_db: 0.0,
+                attack_ms: 1.0,
+                ..CompressorSettings::default()
+            },
+            CompressorSettings {
+                threshold_db: -12.0,
+                ratio: 2.0,
+                knee_db: 12.0,
+                makeup_db: 4.0,
+                ..CompressorSettings::default()
+            },
+            CompressorSettings::default(),
+        ];
+        let make = || -> Vec<Compressor> {
+            settings
+                .iter()
+                .enumerate()
+                .map(|(j, &s)| {
+                    let mut c = compressor(s);
+                    match j {
+                        // Make-up gliding from 0 dB.
+                        2 => c.makeup.snap(1.0),
+                        // Fading out of circuit.
+                        3 => c.set_bypass(true, false),
+                        _ => {}
+                    }
+                    c
+                })
+                .collect()
+        };
+        let n = 5_000;
+        // Bursts and gaps, so the reduction rises, falls and lands on zero.
+        let signal = |lane: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| {
+                    let loud = if (i / 700 + lane).is_multiple_of(3) {
+                        0.9
+                    } else {
+                        0.0
+                    };
+                    loud * ((i * (lane + 3)) as f32 * 0.05).sin()
+                })
+                .collect()
+        };
+        let key: Vec<f32> = signal(6).iter().map(|x| x.abs()).collect();
+        let mut alone = make();
+        let mut together = make();
+        let mut frames: Vec<LaneFrame> = (0..n)
+            .map(|i| std::array::from_fn(|lane| signal(lane)[i]))
+            .collect();
+        let keys: Vec<Quad> = key.iter().map(|&k| [0.0, k, 0.0, 0.0]).collect();
+        let mut lanes = LaneCompressors::new();
+        let blocks = [0..1_000, 1_000..1_077, 1_077..n];
+        for block in blocks.clone() {
+            lanes.clear();
+            for (j, c) in together.iter_mut().enumerate() {
+                lanes.load(j, c, j == 1);
+            }
+            lanes.process(&mut frames[block.clone()], &keys[block]);
+            for (j, c) in together.iter_mut().enumerate() {
+                lanes.store(j, c);
+            }
+        }
+        for (j, c) in alone.iter_mut().enumerate() {
+            let (mut l, mut r) = (signal(j), signal(j + STRIPS));
+            for block in blocks.clone() {
+                let key = (j == 1).then_some((&key[block.clone()], &key[block.clone()]));
+                c.process_keyed(&mut l[block.clone()], &mut r[block], key);
+            }
+            for (i, frame) in frames.iter().enumerate() {
+                assert_eq!(frame[j].to_bits(), l[i].to_bits(), "strip {j} frame {i}");
+                assert_eq!(frame[j + STRIPS].to_bits(), r[i].to_bits());
+            }
+            let peaks = (
+                c.take_peak_reduction_db(),
+                together[j].take_peak_reduction_db(),
+            );
+            assert_eq!(peaks.0, peaks.1, "strip {j}");
+            assert_eq!(c.gain_reduction_db(), together[j].gain_reduction_db());
+        }
+        assert!(
+            alone[1].gain_reduction_db() > 1.0,
+            "the key drove the detector"
+        );
+        assert!(alone[3].is_idle(), "faded out");
     }
 
     #[test]

@@ -5,7 +5,12 @@
 //! their targets with a 10 ms time constant, the coefficients recomputed every 32 frames
 //! while anything moves. A band at 0 dB is an exact identity and is skipped.
 
-use super::biquad::{Cascade, Coefficients, Shape, StereoBiquad};
+use super::biquad::{Cascade, Coefficients, LANE_SLOTS, LaneCascade, Shape, StereoBiquad};
+
+const _: () = assert!(
+    LANE_SLOTS >= 2 + BANDS,
+    "a lane cascade holds every section"
+);
 
 pub const BANDS: usize = 4;
 const SHAPES: [Shape; BANDS] = [Shape::LowShelf, Shape::Peak, Shape::Peak, Shape::HighShelf];
@@ -261,54 +266,82 @@ impl ParametricEq {
         }
     }
 
+    /// Starts a stretch of at most `frames` frames within one step of the coefficient
+    /// grid (updating the coefficients where a step begins); returns its length.
+    /// `process`, and strips run side by side, go stretch by stretch.
+    pub fn begin_stretch(&mut self, frames: usize) -> usize {
+        if self.countdown == 0 {
+            if self.high_pass_moving || self.bands.iter().any(|b| b.moving) {
+                self.update(self.glide_share);
+            }
+            self.countdown = CONTROL_FRAMES;
+        }
+        self.countdown.min(frames)
+    }
+
+    /// Ends a stretch of `frames` frames (at most what `begin_stretch` gave).
+    pub fn end_stretch(&mut self, frames: usize) {
+        self.countdown -= frames;
+        if self.countdown == 0 {
+            // On a fixed grid of frames, never where a caller's block happens to end,
+            // so the output does not depend on block sizes.
+            for section in &mut self.high_pass {
+                section.settle();
+            }
+            for band in &mut self.bands {
+                band.section.settle();
+            }
+        }
+    }
+
+    /// The sections that run in the current stretch, in order: the high-pass's, then
+    /// each band that is off flat or moving (a flat band is an exact identity). Their
+    /// positions are fixed, the high-pass's two first, then the bands.
+    fn running(&mut self) -> impl Iterator<Item = (usize, &mut StereoBiquad)> {
+        let high_pass = match self.high_pass_order {
+            HighPassOrder::Off => 0,
+            HighPassOrder::Two => 1,
+            HighPassOrder::Four => 2,
+        };
+        let passes = self.high_pass[..high_pass].iter_mut().enumerate();
+        let bands = self
+            .bands
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, b)| b.moving || b.current.gain_db != 0.0)
+            .map(|(i, b)| (2 + i, &mut b.section));
+        passes.chain(bands)
+    }
+
+    /// Puts the current stretch's sections into `lanes` (left side, right side); a
+    /// slot the EQ does not run there is left passing through.
+    pub fn load_lanes(&mut self, cascade: &mut LaneCascade, lanes: (usize, usize)) {
+        for (slot, section) in self.running() {
+            cascade.load(slot, lanes, section);
+        }
+    }
+
+    /// Takes the sections' state back from `lanes` after the stretch ran there.
+    pub fn store_lanes(&mut self, cascade: &LaneCascade, lanes: (usize, usize)) {
+        for (slot, section) in self.running() {
+            cascade.store(slot, lanes, section);
+        }
+    }
+
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
         let mut start = 0;
         while start < left.len() {
-            if self.countdown == 0 {
-                if self.high_pass_moving || self.bands.iter().any(|b| b.moving) {
-                    self.update(self.glide_share);
-                }
-                self.countdown = CONTROL_FRAMES;
-            }
-            let n = self.countdown.min(left.len() - start);
+            let n = self.begin_stretch(left.len() - start);
             let (l, r) = (&mut left[start..start + n], &mut right[start..start + n]);
-            let high_pass = match self.high_pass_order {
-                HighPassOrder::Off => 0,
-                HighPassOrder::Two => 1,
-                HighPassOrder::Four => 2,
-            };
             let mut cascade = Cascade::new();
-            for section in &self.high_pass[..high_pass] {
+            for (_, section) in self.running() {
                 cascade.push(section);
             }
-            for band in &self.bands {
-                if band.moving || band.current.gain_db != 0.0 {
-                    cascade.push(&band.section);
-                }
-            }
             cascade.process(l, r);
-            let mut stage = 0;
-            for section in &mut self.high_pass[..high_pass] {
+            for (stage, (_, section)) in self.running().enumerate() {
                 cascade.give_back(stage, section);
-                stage += 1;
             }
-            for band in &mut self.bands {
-                if band.moving || band.current.gain_db != 0.0 {
-                    cascade.give_back(stage, &mut band.section);
-                    stage += 1;
-                }
-            }
-            self.countdown -= n;
-            if self.countdown == 0 {
-                // On a fixed grid of frames, never where a caller's block happens to end,
-                // so the output does not depend on block sizes.
-                for section in &mut self.high_pass {
-                    section.settle();
-                }
-                for band in &mut self.bands {
-                    band.section.settle();
-                }
-            }
+            self.end_stretch(n);
             start += n;
         }
     }

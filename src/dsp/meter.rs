@@ -6,7 +6,8 @@
 //! Both are made for the audio thread: fixed-size state only, so metering never
 //! allocates.
 
-use super::biquad::{Coefficients, State};
+use super::biquad::{Coefficients, LANES, LaneFrame, State};
+use super::compressor::STRIPS;
 use super::true_peak::TruePeakDetector;
 use super::util::gain_to_db;
 
@@ -74,9 +75,110 @@ impl StereoMeter {
     }
 }
 
+/// Up to four strips' meters over lane frames (strip `j`'s left side in lane `j`, its
+/// right side in lane `j + 4`, as `LaneCascade` holds them), with the same arithmetic as
+/// `StereoMeter::process`: eight running means side by side rather than each waiting on
+/// its own previous sample in turn.
+pub struct LaneMeters {
+    runs: [bool; STRIPS],
+    coefficient: LaneFrame,
+    peak: LaneFrame,
+    power: LaneFrame,
+}
+
+impl Default for LaneMeters {
+    fn default() -> LaneMeters {
+        LaneMeters::new()
+    }
+}
+
+impl LaneMeters {
+    pub fn new() -> LaneMeters {
+        LaneMeters {
+            runs: [false; STRIPS],
+            coefficient: [0.0; LANES],
+            peak: [0.0; LANES],
+            power: [0.0; LANES],
+        }
+    }
+
+    /// No strip is metered.
+    pub fn clear(&mut self) {
+        self.runs = [false; STRIPS];
+        self.coefficient = [0.0; LANES];
+    }
+
+    /// Meters strip `j` with `meter`.
+    pub fn load(&mut self, j: usize, meter: &StereoMeter) {
+        if j < STRIPS {
+            self.runs[j] = true;
+            for (side, lane) in [j, j + STRIPS].into_iter().enumerate() {
+                self.coefficient[lane] = meter.coefficient;
+                self.peak[lane] = meter.peak[side];
+                self.power[lane] = meter.power[side];
+            }
+        }
+    }
+
+    /// Hands strip `j`'s readings back to its meter after `process`.
+    pub fn store(&self, j: usize, meter: &mut StereoMeter) {
+        if j < STRIPS && self.runs[j] {
+            for (side, lane) in [j, j + STRIPS].into_iter().enumerate() {
+                meter.peak[side] = self.peak[lane];
+                let power = self.power[lane];
+                meter.power[side] = if power < SILENT_POWER { 0.0 } else { power };
+            }
+        }
+    }
+
+    pub fn process(&mut self, frames: &[LaneFrame]) {
+        let (c, mut peak, mut power) = (self.coefficient, self.peak, self.power);
+        for x in frames {
+            for i in 0..LANES {
+                peak[i] = peak[i].max(x[i].abs());
+                power[i] += c[i] * (x[i] * x[i] - power[i]);
+            }
+        }
+        self.peak = peak;
+        self.power = power;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meters_side_by_side_read_exactly_what_each_reads_alone() {
+        let rate = 48_000.0;
+        let signal = |lane: usize| -> Vec<f32> {
+            (0..2_000)
+                .map(|i| (i as f32 * 0.01 * (lane + 1) as f32).sin() / (lane + 1) as f32)
+                .collect()
+        };
+        let mut alone = [StereoMeter::new(rate); 3];
+        let mut together = alone;
+        let frames: Vec<LaneFrame> = (0..2_000)
+            .map(|i| std::array::from_fn(|lane| signal(lane)[i]))
+            .collect();
+        let mut lanes = LaneMeters::new();
+        for block in frames.chunks(300) {
+            lanes.clear();
+            for (j, m) in together.iter().enumerate() {
+                lanes.load(j, m);
+            }
+            lanes.process(block);
+            for (j, m) in together.iter_mut().enumerate() {
+                lanes.store(j, m);
+            }
+        }
+        for (j, m) in alone.iter_mut().enumerate() {
+            for (l, r) in signal(j).chunks(300).zip(signal(j + STRIPS).chunks(300)) {
+                m.process(l, r);
+            }
+            assert_eq!(*m, together[j], "strip {j}");
+        }
+    }
 
     #[test]
     fn a_full_scale_sine_reads_0_dbfs_peak_and_minus_3_rms() {

@@ -9,12 +9,12 @@
 //! are linear and time-invariant apart from parameter glides every copy shares, so the
 //! copies' outputs add up to the shared bus's output.
 
-use crate::dsp::biquad::{Coefficients, Shape, State};
-use crate::dsp::compressor::{Compressor, CompressorSettings};
+use crate::dsp::biquad::{Coefficients, LANES, LaneCascade, LaneFrame, Shape, State};
+use crate::dsp::compressor::{Compressor, CompressorSettings, LaneCompressors, STRIPS};
 use crate::dsp::delay::{Echo, EchoSettings};
 use crate::dsp::ducker::{DuckShape, Ducker, ReleaseCurve};
 use crate::dsp::eq::{BandSettings, HighPassOrder, ParametricEq};
-use crate::dsp::meter::StereoMeter;
+use crate::dsp::meter::{LaneMeters, StereoMeter};
 use crate::dsp::pan::constant_power;
 use crate::dsp::reverb::{Reverb, ReverbSettings};
 use crate::dsp::smooth::Smoothed;
@@ -22,7 +22,7 @@ use crate::dsp::util::db_to_gain;
 use crate::song::automation::StripParam;
 use crate::song::{
     BusReturn, ChannelStrip, DelayBus, DuckCurve, DuckTrigger, Ducker as SongDucker, Eq,
-    HighPassSlope, Mixer, ReverbBus, SILENT_DB,
+    HighPassSlope, KeyBus, Mixer, ReverbBus, SILENT_DB, Stage,
 };
 
 const GLIDE_SECONDS: f32 = 0.01;
@@ -260,6 +260,8 @@ struct Strip {
     compressor: Compressor,
     /// The channel (0-based) whose key the compressor's detector hears.
     key_source: Option<usize>,
+    /// The bus whose return the compressor's detector hears (instead of a channel).
+    key_bus: Option<KeyBus>,
     key_filter: KeyFilter,
     key_high_pass_hz: f32,
     /// Whether another strip's compressor hears this one: then `key` keeps this run's
@@ -289,6 +291,7 @@ impl Strip {
             eq: ParametricEq::new(sample_rate),
             compressor: Compressor::new(sample_rate),
             key_source: None,
+            key_bus: None,
             key_filter: KeyFilter::new(),
             key_high_pass_hz: 0.0,
             is_key: false,
@@ -361,7 +364,11 @@ impl Strip {
     }
 
     fn apply_sidechain(&mut self, strip: &ChannelStrip, tempo: f32, snap: bool) {
-        self.key_source = strip.sidechain.channel.and_then(|n| n.checked_sub(1));
+        self.key_bus = strip.sidechain.bus;
+        self.key_source = match self.key_bus {
+            Some(_) => None,
+            None => strip.sidechain.channel.and_then(|n| n.checked_sub(1)),
+        };
         let hz = strip.sidechain.high_pass_hz;
         if hz != self.key_high_pass_hz {
             self.key_high_pass_hz = hz;
@@ -403,33 +410,33 @@ impl Strip {
         self.output.set((self.fader * l, self.fader * r), snap);
     }
 
-    /// Runs the strip over one channel's frames, in place, leaving the post-fader signal,
-    /// and adds its sends into `buses` (reverb left, right, delay left, right). `key` is
-    /// what the compressor's detector hears instead of the signal, already filtered.
-    fn process(
-        &mut self,
-        note_pan: f32,
-        left: &mut [f32],
-        right: &mut [f32],
-        buses: &mut [Vec<f32>; 4],
-        key: Option<(&[f32], &[f32])>,
-        metering: bool,
-    ) {
+    /// Takes the pan of the channel's latest note (which the pan law adds to the strip's).
+    fn follow_note_pan(&mut self, note_pan: f32) {
         if note_pan != self.note_pan {
             self.note_pan = note_pan;
             self.set_output(false);
         }
-        if !(self.input.is_settled() && self.input.value() == 1.0) {
-            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                let g = self.input.next_value();
-                *l *= g;
-                *r *= g;
-            }
+    }
+
+    /// The input stage (trim and phase) on the strip's lanes `j` and `j + STRIPS` while
+    /// it glides; settled, its gain goes into `gains` (for every strip's at once).
+    fn trim_lanes(&mut self, signal: &mut [LaneFrame], j: usize, gains: &mut LaneFrame) {
+        if self.input.is_settled() {
+            gains[j] = self.input.value();
+            gains[j + STRIPS] = self.input.value();
+            return;
         }
-        if self.eq.is_active() {
-            self.eq.process(left, right);
+        for frame in signal {
+            let g = self.input.next_value();
+            frame[j] *= g;
+            frame[j + STRIPS] *= g;
         }
-        self.compressor.process_keyed(left, right, key);
+    }
+
+    /// The stages after the compressor but the meter, on the strip's signal in place
+    /// (leaving the post-fader signal): the key other strips hear, the pump, sends, fader
+    /// and pan. The sends are added into `buses` (reverb left, right, delay left, right).
+    fn finish(&mut self, left: &mut [f32], right: &mut [f32], buses: &mut [Vec<f32>; 4]) {
         let n = left.len();
         if self.is_key {
             self.key[0][..n].copy_from_slice(left);
@@ -450,9 +457,6 @@ impl Strip {
                 send.gain
                     .add((left, right), (&mut *target.0, &mut *target.1));
             }
-        }
-        if metering {
-            self.meter.process(left, right);
         }
     }
 
@@ -632,9 +636,19 @@ impl Strips {
     }
 }
 
-/// The order the channels run in: a sidechain's key before the channel it keys, else
-/// channel order. (A key loop, which validation rejects, is broken anywhere.)
+/// The order the channels run in: a sidechain's key before the channel it keys (a bus
+/// after every channel that feeds it), else channel order; see `Mixer::run_order`. (A
+/// key loop, which validation rejects, is broken anywhere.)
 fn processing_order(mixer: &Mixer) -> Vec<usize> {
+    if let Ok(stages) = mixer.run_order() {
+        return stages
+            .into_iter()
+            .filter_map(|s| match s {
+                Stage::Channel(i) => Some(i),
+                Stage::Bus(_) => None,
+            })
+            .collect();
+    }
     let n = mixer.channels.len();
     let key = |i: usize| {
         mixer.channels[i]
@@ -664,6 +678,88 @@ fn processing_order(mixer: &Mixer) -> Vec<usize> {
     order
 }
 
+/// Strips waiting to run side by side. A strip spends most of its time in the EQ and
+/// compressor, whose recurrences wait on every previous sample; four strips' worth of
+/// them at once keep the vector units busy instead. Strips join in the order they run,
+/// and the group runs when it is full, when a strip's key is still waiting in it, or at
+/// the end of the run.
+struct StripGroup {
+    /// The waiting strips' channel indices.
+    members: [usize; STRIPS],
+    len: usize,
+    /// Frames in this run.
+    frames: usize,
+    /// Where this run starts within the engine call (for stems).
+    offset: usize,
+    /// The members' signals, frame by frame: member `j`'s left side in lane `j`, its
+    /// right side in lane `j + STRIPS`.
+    signal: Vec<LaneFrame>,
+    /// What each keyed member's detector hears, frame by frame.
+    key_levels: Vec<[f32; STRIPS]>,
+    keyed: [bool; STRIPS],
+    cascade: LaneCascade,
+    compressors: LaneCompressors,
+    meters: LaneMeters,
+    /// One member's signal, out of the lanes, for the stages after the compressor.
+    left: Vec<f32>,
+    right: Vec<f32>,
+}
+
+impl StripGroup {
+    fn new(frames: usize) -> StripGroup {
+        StripGroup {
+            members: [0; STRIPS],
+            len: 0,
+            frames: 0,
+            offset: 0,
+            signal: vec![[0.0; LANES]; frames],
+            key_levels: vec![[0.0; STRIPS]; frames],
+            keyed: [false; STRIPS],
+            cascade: LaneCascade::new(),
+            compressors: LaneCompressors::new(),
+            meters: LaneMeters::new(),
+            left: vec![0.0; frames],
+            right: vec![0.0; frames],
+        }
+    }
+
+    fn holds(&self, index: usize) -> bool {
+        self.members[..self.len].contains(&index)
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == STRIPS
+    }
+
+    /// Puts channel `index`'s frames into the next lanes, with the key its detector
+    /// hears if it is keyed.
+    fn join(
+        &mut self,
+        index: usize,
+        (left, right): (&[f32], &[f32]),
+        key: Option<(&[f32], &[f32])>,
+        offset: usize,
+    ) {
+        let j = self.len;
+        let n = left.len();
+        debug_assert!(j == 0 || n == self.frames, "one run, one length");
+        self.members[j] = index;
+        self.len += 1;
+        self.frames = n;
+        self.offset = offset;
+        for ((frame, &l), &r) in self.signal.iter_mut().zip(left).zip(right) {
+            frame[j] = l;
+            frame[j + STRIPS] = r;
+        }
+        self.keyed[j] = key.is_some();
+        if let Some((kl, kr)) = key {
+            for ((level, l), r) in self.key_levels.iter_mut().zip(kl).zip(kr) {
+                level[j] = l.abs().max(r.abs());
+            }
+        }
+    }
+}
+
 pub struct MixerGraph {
     sample_rate: f32,
     strips: Vec<Strip>,
@@ -675,6 +771,10 @@ pub struct MixerGraph {
     delay: Bus<Echo>,
     /// The strips' sends this run: reverb left, right, delay left, right.
     sends: [Vec<f32>; 4],
+    /// Whether the reverb and the delay bus have run this run: a bus that keys a
+    /// compressor runs before that strip, after every strip that feeds it.
+    buses_ran: [bool; 2],
+    group: StripGroup,
     master_meter: StereoMeter,
     delay_song: DelayBus,
     tempo: f32,
@@ -702,6 +802,8 @@ impl MixerGraph {
                 frames,
             ),
             sends: std::array::from_fn(|_| vec![0.0; frames]),
+            buses_ran: [false; 2],
+            group: StripGroup::new(frames),
             master_meter: StereoMeter::new(sample_rate),
             delay_song: mixer.delay,
             tempo,
@@ -890,84 +992,235 @@ impl MixerGraph {
 
     /// Starts a run of `n` frames: the buses' inputs start empty.
     pub fn begin_run(&mut self, n: usize) {
+        debug_assert_eq!(self.group.len, 0, "the last run finished");
         for s in &mut self.sends {
             s[..n].fill(0.0);
         }
+        self.buses_ran = [false; 2];
     }
 
-    /// Runs channel `index`'s strip over its voices' frames (in place) and adds the
-    /// result into the master bus. `offset` is the run's first frame within the engine
-    /// call (where its stem frames go).
+    /// Runs channel `index`'s strip over its voices' frames and adds the result into the
+    /// master bus, the same `master` each call of a run: strips run in groups, so a
+    /// strip's share may land there in a later call or in `finish_run`. `offset` is the
+    /// run's first frame within the engine call (where its stem frames go).
     pub fn strip(
         &mut self,
         index: usize,
         note_pan: f32,
-        left: &mut [f32],
-        right: &mut [f32],
+        left: &[f32],
+        right: &[f32],
         master: (&mut [f32], &mut [f32]),
         offset: usize,
     ) {
         let n = left.len();
-        let keyed = self.key_into_detector(index, n);
-        let Some(strip) = self.strips.get_mut(index) else {
+        let Some(source) = self.strips.get(index).map(|s| s.key_source) else {
             return;
         };
+        if source.is_some_and(|s| self.group.holds(s)) {
+            // Its key has not run yet.
+            self.run_group((&mut *master.0, &mut *master.1));
+        }
+        if let Some(bus) = self.strips[index].key_bus {
+            // Its key is a bus's return: the strips that feed the bus have all been
+            // given (the run order sees to it); they run, then the bus.
+            self.run_group((&mut *master.0, &mut *master.1));
+            self.run_bus_once(bus, n, (&mut *master.0, &mut *master.1));
+        }
+        let keyed = self.key_into_detector(index, n);
+        let strip = &mut self.strips[index];
+        // Most channels are quiet much of a song: a strip at rest fed silence puts out
+        // exactly silence, so it is not run (unless a key drives its compressor, or each
+        // channel's stem is wanted).
+        if self.stems.is_none()
+            && !keyed
+            && strip.is_at_rest(note_pan)
+            && left.iter().chain(right).all(|&x| x == 0.0)
+        {
+            strip.skip_silence(n, self.metering);
+            return;
+        }
+        strip.follow_note_pan(note_pan);
         let [dl, dr] = &self.detector;
         let key = keyed.then_some((&dl[..n], &dr[..n]));
-        let Some(stems) = &mut self.stems else {
-            // Most channels are quiet much of a song: a strip at rest fed silence puts
-            // out exactly silence, so it is not run (unless a key drives its compressor).
-            if key.is_none()
-                && strip.is_at_rest(note_pan)
-                && left.iter().chain(&*right).all(|&x| x == 0.0)
-            {
-                strip.skip_silence(left.len(), self.metering);
-                return;
+        self.group.join(index, (left, right), key, offset);
+        if self.group.is_full() {
+            self.run_group(master);
+        }
+    }
+
+    /// Runs the waiting strips, stage by stage, and adds their output into `master`.
+    fn run_group(&mut self, master: (&mut [f32], &mut [f32])) {
+        let MixerGraph {
+            strips,
+            group,
+            sends,
+            stems,
+            metering,
+            ..
+        } = self;
+        let (n, len) = (group.frames, group.len);
+        if len == 0 {
+            return;
+        }
+        group.len = 0;
+        let members = group.members;
+        let members = &members[..len];
+        let signal = &mut group.signal[..n];
+        if len < STRIPS {
+            for frame in signal.iter_mut() {
+                for j in len..STRIPS {
+                    frame[j] = 0.0;
+                    frame[j + STRIPS] = 0.0;
+                }
             }
-            strip.process(note_pan, left, right, &mut self.sends, key, self.metering);
+        }
+        // Trim and phase; a strip at unity (or gliding, done above) is multiplied by 1.
+        let mut trims = [1.0; LANES];
+        for (j, &index) in members.iter().enumerate() {
+            strips[index].trim_lanes(signal, j, &mut trims);
+        }
+        if trims != [1.0; LANES] {
+            for frame in signal.iter_mut() {
+                for (x, g) in frame.iter_mut().zip(trims) {
+                    *x *= g;
+                }
+            }
+        }
+        // High-pass and EQ, in stretches within every member's coefficient grid.
+        let mut equalised = [false; STRIPS];
+        for (j, &index) in members.iter().enumerate() {
+            equalised[j] = strips[index].eq.is_active();
+        }
+        let mut start = 0;
+        while equalised.contains(&true) && start < n {
+            let mut stretch = n - start;
+            for (j, &index) in members.iter().enumerate() {
+                if equalised[j] {
+                    stretch = stretch.min(strips[index].eq.begin_stretch(n - start));
+                }
+            }
+            group.cascade.clear();
+            for (j, &index) in members.iter().enumerate() {
+                if equalised[j] {
+                    strips[index]
+                        .eq
+                        .load_lanes(&mut group.cascade, (j, j + STRIPS));
+                }
+            }
+            group.cascade.process(&mut signal[start..start + stretch]);
+            for (j, &index) in members.iter().enumerate() {
+                if equalised[j] {
+                    let eq = &mut strips[index].eq;
+                    eq.store_lanes(&group.cascade, (j, j + STRIPS));
+                    eq.end_stretch(stretch);
+                }
+            }
+            start += stretch;
+        }
+        group.compressors.clear();
+        for (j, &index) in members.iter().enumerate() {
+            group
+                .compressors
+                .load(j, &mut strips[index].compressor, group.keyed[j]);
+        }
+        group.compressors.process(signal, &group.key_levels[..n]);
+        for (j, &index) in members.iter().enumerate() {
+            group.compressors.store(j, &mut strips[index].compressor);
+        }
+        // The rest strip by strip: it is mostly vectorised over the frames already.
+        let (left, right) = (&mut group.left[..n], &mut group.right[..n]);
+        for (j, &index) in members.iter().enumerate() {
+            for ((frame, l), r) in signal.iter().zip(left.iter_mut()).zip(right.iter_mut()) {
+                *l = frame[j];
+                *r = frame[j + STRIPS];
+            }
+            let strip = &mut strips[index];
+            match stems {
+                None => strip.finish(left, right, sends),
+                Some(stems) => {
+                    // This channel's sends alone, through its own copies of the buses as
+                    // well as into the shared ones.
+                    for s in &mut stems.sends {
+                        s[..n].fill(0.0);
+                    }
+                    strip.finish(left, right, &mut stems.sends);
+                    for (own, shared) in stems.sends.iter().zip(sends.iter_mut()) {
+                        add(&own[..n], &mut shared[..n]);
+                    }
+                    let [rl, rr, dl, dr] = &stems.sends;
+                    let (stem_l, stem_r) = (&mut stems.left[..n], &mut stems.right[..n]);
+                    stem_l.copy_from_slice(left);
+                    stem_r.copy_from_slice(right);
+                    if let Some(Some(bus)) = stems.reverbs.get_mut(index) {
+                        run_bus(bus, &rl[..n], &rr[..n], stem_l, stem_r);
+                    }
+                    if let Some(Some(bus)) = stems.delays.get_mut(index) {
+                        run_bus(bus, &dl[..n], &dr[..n], stem_l, stem_r);
+                    }
+                    if let Some(stem) = stems.channels.get_mut(index) {
+                        interleave(stem_l, stem_r, stem, group.offset);
+                    }
+                }
+            }
             add(left, master.0);
             add(right, master.1);
-            return;
+            if *metering {
+                // Back into the lanes, post-fader, for the meters.
+                for ((frame, l), r) in signal.iter_mut().zip(left.iter()).zip(right.iter()) {
+                    frame[j] = *l;
+                    frame[j + STRIPS] = *r;
+                }
+            }
+        }
+        if *metering {
+            group.meters.clear();
+            for (j, &index) in members.iter().enumerate() {
+                group.meters.load(j, &strips[index].meter);
+            }
+            group.meters.process(signal);
+            for (j, &index) in members.iter().enumerate() {
+                group.meters.store(j, &mut strips[index].meter);
+            }
+        }
+    }
+
+    /// Runs bus `bus` on what has been sent to it this run and adds its return into
+    /// `master`, unless it has run already. Whatever is sent to it later in the run is
+    /// not heard (a strip that hears the bus cannot feed it: validation refuses that loop).
+    fn run_bus_once(&mut self, bus: KeyBus, n: usize, master: (&mut [f32], &mut [f32])) {
+        let [rl, rr, dl, dr] = &self.sends;
+        let slot = match bus {
+            KeyBus::Reverb => 0,
+            KeyBus::Delay => 1,
         };
-        // This channel's sends alone, through its own copies of the buses as well as
-        // into the shared ones.
-        for s in &mut stems.sends {
-            s[..n].fill(0.0);
+        if std::mem::replace(&mut self.buses_ran[slot], true) {
+            return;
         }
-        strip.process(note_pan, left, right, &mut stems.sends, key, self.metering);
-        for (own, shared) in stems.sends.iter().zip(self.sends.iter_mut()) {
-            add(&own[..n], &mut shared[..n]);
+        match bus {
+            KeyBus::Reverb => run_bus(&mut self.reverb, &rl[..n], &rr[..n], master.0, master.1),
+            KeyBus::Delay => run_bus(&mut self.delay, &dl[..n], &dr[..n], master.0, master.1),
         }
-        let [rl, rr, dl, dr] = &stems.sends;
-        let (stem_l, stem_r) = (&mut stems.left[..n], &mut stems.right[..n]);
-        stem_l.copy_from_slice(left);
-        stem_r.copy_from_slice(right);
-        if let Some(Some(bus)) = stems.reverbs.get_mut(index) {
-            run_bus(bus, &rl[..n], &rr[..n], stem_l, stem_r);
-        }
-        if let Some(Some(bus)) = stems.delays.get_mut(index) {
-            run_bus(bus, &dl[..n], &dr[..n], stem_l, stem_r);
-        }
-        if let Some(stem) = stems.channels.get_mut(index) {
-            interleave(stem_l, stem_r, stem, offset);
-        }
-        add(left, master.0);
-        add(right, master.1);
     }
 
     /// Fills the detector with the key of strip `index`'s compressor for this run of `n`
     /// frames, through its high-pass; false when the strip is not keyed.
     fn key_into_detector(&mut self, index: usize, n: usize) -> bool {
-        let Some(source) = self.strips.get(index).and_then(|s| s.key_source) else {
+        let Some(strip) = self.strips.get(index) else {
             return false;
         };
-        if source == index || source >= self.strips.len() {
-            return false;
-        }
+        let key: [&[f32]; 2] = match (strip.key_bus, strip.key_source) {
+            // A bus that nothing has reached yet returns silence (its input is untouched).
+            (Some(KeyBus::Reverb), _) => [&self.reverb.input[0], &self.reverb.input[1]],
+            (Some(KeyBus::Delay), _) => [&self.delay.input[0], &self.delay.input[1]],
+            (None, Some(source)) if source != index && source < self.strips.len() => {
+                [&self.strips[source].key[0], &self.strips[source].key[1]]
+            }
+            _ => return false,
+        };
         let [dl, dr] = &mut self.detector;
         let (dl, dr) = (&mut dl[..n], &mut dr[..n]);
-        dl.copy_from_slice(&self.strips[source].key[0][..n]);
-        dr.copy_from_slice(&self.strips[source].key[1][..n]);
+        dl.copy_from_slice(&key[0][..n]);
+        dr.copy_from_slice(&key[1][..n]);
         let strip = &mut self.strips[index];
         if strip.key_high_pass_hz > crate::song::MIN_KEY_HIGH_PASS_HZ {
             strip.key_filter.process(dl, dr);
@@ -977,22 +1230,11 @@ impl MixerGraph {
 
     /// Runs the buses on what the strips sent and adds their returns into the master bus.
     pub fn finish_run(&mut self, master_left: &mut [f32], master_right: &mut [f32], offset: usize) {
+        self.run_group((&mut *master_left, &mut *master_right));
         let n = master_left.len();
-        let [rl, rr, dl, dr] = &self.sends;
-        run_bus(
-            &mut self.reverb,
-            &rl[..n],
-            &rr[..n],
-            master_left,
-            master_right,
-        );
-        run_bus(
-            &mut self.delay,
-            &dl[..n],
-            &dr[..n],
-            master_left,
-            master_right,
-        );
+        for bus in KeyBus::ALL {
+            self.run_bus_once(bus, n, (&mut *master_left, &mut *master_right));
+        }
         if self.metering {
             self.master_meter.process(master_left, master_right);
         }
@@ -1105,14 +1347,14 @@ mod tests {
     fn play(graph: &mut MixerGraph, level: f32, runs: usize, start: usize) -> (Vec<f32>, Vec<f32>) {
         let (mut out_l, mut out_r) = (Vec::new(), Vec::new());
         for k in 0..runs {
-            let mut l = sine(RUN, start + k * RUN, level);
-            let mut r = l.clone();
+            let l = sine(RUN, start + k * RUN, level);
+            let r = l.clone();
             let (mut ml, mut mr) = (vec![0.0; RUN], vec![0.0; RUN]);
             graph.begin_run(RUN);
-            graph.strip(0, 0.0, &mut l, &mut r, (&mut ml, &mut mr), 0);
+            graph.strip(0, 0.0, &l, &r, (&mut ml, &mut mr), 0);
             for ch in 1..graph.strips.len() {
-                let (mut zl, mut zr) = (vec![0.0; RUN], vec![0.0; RUN]);
-                graph.strip(ch, 0.0, &mut zl, &mut zr, (&mut ml, &mut mr), 0);
+                let (zl, zr) = (vec![0.0; RUN], vec![0.0; RUN]);
+                graph.strip(ch, 0.0, &zl, &zr, (&mut ml, &mut mr), 0);
             }
             graph.finish_run(&mut ml, &mut mr, 0);
             out_l.extend(ml);
@@ -1170,9 +1412,9 @@ mod tests {
                 let (mut ml, mut mr) = (vec![0.0; RUN], vec![0.0; RUN]);
                 graph.begin_run(RUN);
                 for ch in 0..2 {
-                    let mut l = sine(RUN, k * RUN, level * (ch + 1) as f32 / 2.0);
-                    let mut r = l.clone();
-                    graph.strip(ch, 0.0, &mut l, &mut r, (&mut ml, &mut mr), 0);
+                    let l = sine(RUN, k * RUN, level * (ch + 1) as f32 / 2.0);
+                    let r = l.clone();
+                    graph.strip(ch, 0.0, &l, &r, (&mut ml, &mut mr), 0);
                 }
                 graph.finish_run(&mut ml, &mut mr, 0);
                 outs.push((ml, mr));
