@@ -125,7 +125,8 @@ impl Limiter {
         self.minimum_age = 0;
         // Oldest first, so on ties the youngest wins and the age is as small as it can be.
         for age in (0..len).rev() {
-            let g = self.needed[(self.position + len - age) % len];
+            let at = self.position + len - age;
+            let g = self.needed[if at >= len { at - len } else { at }];
             if g <= self.minimum {
                 self.minimum = g;
                 self.minimum_age = age;
@@ -163,12 +164,23 @@ impl Limiter {
         self.released = if minimum < self.released {
             minimum
         } else {
-            minimum + (self.released - minimum) * self.release_coefficient
+            let next = minimum + (self.released - minimum) * self.release_coefficient;
+            // Close under the target the step falls under half an f32 step and the
+            // value would stall there for good (1e-4 under unity for an 80 ms release,
+            // about 0.001 dB): from there it lands.
+            if next == self.released { minimum } else { next }
         };
         self.sum += f64::from(self.released) - f64::from(self.held[self.position]);
         self.held[self.position] = self.released;
         self.position = next_index(self.position, len);
-        self.gain = ((self.sum / len as f64) as f32).min(1.0);
+        // Nothing held under unity (nothing limited for a window): the average is 1
+        // exactly, with no division. The held gains are f32 values far above 2^-23, so
+        // their f64 running sum is exact and comes back to `len` to the bit.
+        self.gain = if self.sum == len as f64 {
+            1.0
+        } else {
+            ((self.sum / len as f64) as f32).min(1.0)
+        };
         // Guards against the last bit of rounding in the running sum.
         let limit = |x: f32| (x * self.gain).clamp(-self.ceiling, self.ceiling);
         LimiterOutput {
@@ -280,6 +292,24 @@ mod tests {
             assert_eq!(output[i].limited.0, input[i - lat]);
             assert_eq!(output[i].dry.0, input[i - lat]);
         }
+    }
+
+    #[test]
+    fn after_limiting_the_running_sum_comes_back_to_unity_exactly() {
+        let mut l = limiter(-1.0);
+        let mut rng = Rng::new(4);
+        for _ in 0..RATE as usize {
+            l.process(8.0 * rng.next_bipolar(), 8.0 * rng.next_bipolar());
+        }
+        assert!(l.gain_reduction_db() > 10.0);
+        // 80 ms release: two seconds later every held gain is 1 again.
+        for _ in 0..2 * RATE as usize {
+            l.process(0.1, -0.1);
+        }
+        assert_eq!(l.sum, l.held.len() as f64, "the sum drifted");
+        assert_eq!(l.gain, 1.0);
+        let out = l.process(0.25, -0.5);
+        assert_eq!(out.limited, (0.1, -0.1));
     }
 
     #[test]
