@@ -700,3 +700,52 @@ fn chord_entry_writes_a_chord_from_alt_keys_in_a_real_terminal() {
         .collect();
     assert_eq!(row, ["C-5", "E-5", "G-5", "A-5"]);
 }
+
+#[test]
+fn an_automation_lane_is_picked_from_the_list_and_drawn_with_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let song = new_song(dir.path());
+    let tmux = Tmux::start(dir.path(), &["tune.json"]);
+    tmux.wait_for("Loop 1");
+    // The lead's channel: its parameter list, filtered to the cutoff, picked.
+    tmux.keys(&["BTab", "-", "M-a"]);
+    tmux.wait_for("automate (ch10, inst08)");
+    tmux.keys(&["-l", "cutoff"]);
+    tmux.wait_for("Filter: cutoff");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("lane inst08.filter.cutoff");
+    // 200 Hz on row 0, 8000 Hz on row 15, a point on every row between (Alt+I), then
+    // row 15's segment turned to a step (c c c: exp, smooth, step).
+    tmux.keys(&["-l", "200"]);
+    tmux.wait_for("Point value: 200");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("row 0: 200 Hz");
+    tmux.keys(&["C-g", "-l", "15", "Enter"]);
+    tmux.keys(&["-l", "8000"]);
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("row 15: 8000 Hz");
+    tmux.keys(&["Up"]);
+    tmux.keys(&["C-g", "-l", "0", "Enter"]);
+    for _ in 0..15 {
+        tmux.keys(&["S-Down"]);
+    }
+    tmux.wait_for("sel 16x1");
+    tmux.keys(&["M-i"]);
+    tmux.wait_for("16 points, rows 0 to 15");
+    // (No Esc first: Esc then c reaches the editor as Alt+C.)
+    tmux.keys(&["c", "c", "c"]);
+    tmux.wait_for("curve from row 15: step");
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("saved");
+    tmux.keys(&["C-q"]);
+    tmux.wait_for_exit();
+
+    let saved = tracksmith::song::load(&song).unwrap();
+    let lane = &saved.patterns[0].automation[0];
+    assert_eq!(lane.target.to_string(), "inst08.filter.cutoff");
+    let values: Vec<f32> = lane.points.iter().map(|p| p.value).collect();
+    assert_eq!(values.len(), 16, "{values:?}");
+    assert_eq!((values[0], values[15]), (200.0, 8000.0));
+    assert!(values.windows(2).all(|w| w[1] > w[0]), "{values:?}");
+    assert_eq!(lane.points[15].to_string(), "15 8000 step");
+}

@@ -492,3 +492,78 @@ fn a_samplers_start_moves_where_notes_begin() {
     assert!((at - expected).abs() < 0.01, "{at} vs {expected}");
     assert!((plain[8 * row + 100] / gain - 100.0 / frames as f32).abs() < 0.01);
 }
+
+/// The house demo builds into its drop with an arrangement lane: the pad's low-pass opens
+/// over the intro and the groove (16 bars, two patterns) up to its own value at the drop.
+/// Heard in a render of that section with the pads soloed: each chord sounds brighter
+/// when it comes back in the groove than it did in the intro, and without the lane the
+/// same chords sound the same.
+#[test]
+fn the_house_demo_opens_the_pad_filter_across_its_first_sixteen_bars() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
+    let mut s = song::load(&path).unwrap();
+    let bank = SampleBank::load(&s, &path).unwrap();
+    let lane = s
+        .automation
+        .iter()
+        .find(|l| l.target.to_string() == "inst08.filter.cutoff")
+        .expect("house.json has the pad's filter build")
+        .clone();
+    assert_eq!(lane.entry, 0);
+    let rows = |e: usize| {
+        let entry = &s.arrangement[e];
+        let p = s.pattern_index(&entry.pattern).unwrap();
+        s.patterns[p].length() * usize::from(entry.repeat)
+    };
+    let build = rows(0) + rows(1);
+    assert_eq!(build, 256, "16 bars over two patterns");
+    assert_eq!(s.arrangement[2].section, "drop");
+    // The lane at the sections' first rows: dark in the intro, halfway (in octaves) when
+    // the groove comes in, at the pad's own cutoff when the drop hits.
+    let set = song::Target::value("inst08.filter.cutoff".parse().unwrap(), &s).unwrap();
+    let at = |row: usize| lane.lane().value_at(row as f64).unwrap();
+    assert_eq!(at(0), 280.0);
+    assert!((at(rows(0)) - (280.0f32 * set).sqrt()).abs() < 1.0);
+    assert_eq!(at(build), set);
+    assert_eq!(lane.points.last().unwrap().row, build as f32);
+
+    // Intro and groove only, the three pad channels soloed.
+    s.arrangement.truncate(2);
+    for strip in &mut s.mixer.channels[7..10] {
+        strip.solo = true;
+    }
+    let mut flat = s.clone();
+    flat.automation.clear();
+    let frames_per_row = f64::from(RATE) * 60.0 / (f64::from(s.tempo) * f64::from(s.rows_per_beat));
+    // One window in the held part of each of the eight chords (every 32 rows, the same
+    // four chords in each pattern).
+    let chord_centroids = |song: &Song| -> Vec<f32> {
+        let out = left(&render_to_vec(song, &bank, RATE, 512));
+        (0..8)
+            .map(|k| {
+                let start = ((32 * k + 20) as f64 * frames_per_row) as usize;
+                centroid(&out[start..start + WINDOW])
+            })
+            .collect()
+    };
+    let opened = chord_centroids(&s);
+    let held = chord_centroids(&flat);
+    for k in 0..4 {
+        assert!(
+            opened[k + 4] > 1.3 * opened[k],
+            "chord {k} is not brighter in the groove: {opened:?}"
+        );
+        assert!(
+            (held[k + 4] / held[k] - 1.0).abs() < 0.05,
+            "without the lane chord {k} changes: {held:?}"
+        );
+    }
+    assert!(
+        opened.windows(2).all(|w| w[1] > w[0]),
+        "the build rises chord by chord: {opened:?}"
+    );
+    assert!(
+        opened[0] < 0.8 * held[0],
+        "the intro starts darker: {opened:?} {held:?}"
+    );
+}

@@ -117,10 +117,10 @@ fn playing_every_demo_song_never_allocates() {
     assert!(played >= 3);
 }
 
-/// Every strip fully on (EQ, high-pass, compressor keyed by the last channel, ducker
-/// pumped by the first channel's notes, both sends), both buses (the reverb's return
-/// ducking on the beat), stems captured and meters read after each block: still no
-/// allocation in the audio path.
+/// Every strip fully on (EQ, high-pass, compressor keyed by the last channel or by the
+/// delay return, ducker pumped by the first channel's notes, both sends), both buses
+/// (the reverb's return ducking on the beat), stems captured and meters read after each
+/// block: still no allocation in the audio path.
 #[test]
 fn a_fully_loaded_mixer_with_stems_and_meters_never_allocates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("songs/house.json");
@@ -144,6 +144,11 @@ fn a_fully_loaded_mixer_with_stems_and_meters_never_allocates() {
         strip.sidechain.channel = Some(channels);
         strip.sidechain.high_pass_hz = 150.0;
     }
+    // One compressor keyed by the delay return instead (the bus then runs mid-way).
+    let bus_keyed = &mut song.mixer.channels[channels - 2];
+    bus_keyed.sidechain.channel = None;
+    bus_keyed.sidechain.bus = Some(song::KeyBus::Delay);
+    bus_keyed.sends.delay.level_db = song::SILENT_DB;
     song.mixer.reverb.bus_return.ducker.bypass = false;
     assert_eq!(song.problems(), Vec::<String>::new());
     song.arrangement.truncate(2);

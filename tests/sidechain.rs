@@ -291,3 +291,220 @@ fn the_ducker_draws_its_shape_on_a_steady_tone_from_notes_or_beats() {
         }
     }
 }
+
+/// Channel 1 a click on row 0 that reaches the master only through the delay bus (its
+/// fader down, its send pre-fader): an echo every 1/8 (12 000 frames at 120 BPM), each
+/// half the level of the one before. Channel 2 the steady pad with `pad_strip`.
+fn echo_song(pad_strip: &str) -> String {
+    song("", pad_strip)
+        .replace(
+            r#"{ "name": "Kick"  }"#,
+            r#"{ "name": "Click", "gain_db": -96,
+                 "sends": { "delay": { "level_db": 0, "pre_fader": true } } }"#,
+        )
+        .replace(
+            r#""mixer": { "channels": ["#,
+            r#""mixer": {
+    "delay": { "time": "1/8", "feedback": 0.5, "ping_pong": false, "low_cut_hz": 10,
+               "high_cut_hz": 20000, "mix": 1.0 },
+    "channels": ["#,
+        )
+        .replace("\"4\": \"C-4 01 | ---\"", "\"4\": \"--- | ---\"")
+        .replace("\"8\": \"C-4 01 | ---\"", "\"8\": \"--- | ---\"")
+        .replace("\"11\": \"C-4 01 | ---\"", "\"11\": \"--- | ---\"")
+}
+
+/// Renders `song` with `--stems` at `block` frames a call: the mix and the stems, by
+/// file name (`mix` for the mix), interleaved stereo.
+fn render_stems(dir: &Path, name: &str, song: &str, block: usize) -> Vec<(String, Vec<f32>)> {
+    let path = dir.join(format!("{name}.json"));
+    let out = dir.join(format!("{name}.wav"));
+    let stems = dir.join(format!("{name}-stems"));
+    std::fs::write(&path, song).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+        .args(["render", path.to_str().unwrap(), "-o"])
+        .arg(&out)
+        .args(["--bit-depth", "32f", "--block-size", &block.to_string()])
+        .arg("--stems")
+        .arg(&stems)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let read = |path: &Path| -> Vec<f32> {
+        let mut reader = hound::WavReader::open(path).unwrap();
+        reader.samples::<f32>().map(Result::unwrap).collect()
+    };
+    let mut files = vec![("mix".to_owned(), read(&out))];
+    let mut names: Vec<String> = std::fs::read_dir(&stems)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for n in names {
+        let samples = read(&stems.join(&n));
+        files.push((n, samples));
+    }
+    files
+}
+
+fn file<'a>(files: &'a [(String, Vec<f32>)], name: &str) -> &'a [f32] {
+    &files.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+fn left_of(frames: &[f32]) -> Vec<f32> {
+    frames.iter().step_by(2).copied().collect()
+}
+
+#[test]
+fn a_compressor_keyed_by_the_delay_return_ducks_on_every_echo() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyed_strip = r#", "compressor": { "bypass": false, "threshold_db": -40, "ratio": 8,
+                     "attack_ms": 0.5, "release_ms": 20, "knee_db": 0 },
+                   "sidechain": { "bus": "delay" }"#;
+    let plain = render_stems(dir.path(), "plain", &echo_song(""), 512);
+    let keyed = render_stems(dir.path(), "keyed", &echo_song(keyed_strip), 512);
+    let pad = |files: &[(String, Vec<f32>)]| left_of(file(files, "02-Pad.wav"));
+    let g = gains(&pad(&keyed), &pad(&plain));
+    let echoes = left_of(file(&keyed, "bus-delay.wav"));
+
+    // The click itself keys nothing: the key is the return, where it first comes back
+    // 1/8 later.
+    assert!(db(gain_near(&g, 2 * ROW - 300)).abs() < 0.05);
+    let mut depths = Vec::new();
+    for k in 1..=4 {
+        let due = 2 * k * ROW;
+        let onset = due - 50
+            + echoes[due - 50..]
+                .iter()
+                .position(|x| x.abs() > 1e-3)
+                .expect("the echo comes back");
+        assert!(onset.abs_diff(due) < 50, "echo {k} at {onset}, due {due}");
+        let begins = (onset..onset + RATE / 20)
+            .find(|&i| g[i].is_some_and(|x| db(x) < -0.5))
+            .unwrap_or_else(|| panic!("echo {k} does not duck the pad"));
+        let ms = (begins - onset) as f32 * 1000.0 / RATE as f32;
+        assert!(ms <= 1.0, "echo {k}: reduction begins {ms:.2} ms after it");
+        let deepest = (onset..onset + RATE / 20)
+            .filter_map(|i| g[i])
+            .fold(1.0f32, f32::min);
+        depths.push(-db(deepest));
+        // Back to untouched before the next echo.
+        assert!(
+            db(gain_near(&g, due + 2 * ROW - 300)).abs() < 0.05,
+            "echo {k}: the pad recovers"
+        );
+    }
+    // Each echo is 6 dB quieter, so each ducks less (by 6 dB less what a ratio of 8
+    // lets through): the reduction follows the echoes.
+    assert!(depths[0] > 20.0, "{depths:?}");
+    for pair in depths.windows(2) {
+        let step = pair[0] - pair[1];
+        assert!((step - 6.0 * (1.0 - 1.0 / 8.0)).abs() < 0.5, "{depths:?}");
+    }
+
+    // The stems still sum to the mix (the master section is bypassed).
+    let mix = file(&keyed, "mix");
+    let (click, pad_stem) = (file(&keyed, "01-Click.wav"), file(&keyed, "02-Pad.wav"));
+    let worst = mix
+        .iter()
+        .enumerate()
+        .map(|(i, &m)| (click[i] + pad_stem[i] - m).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-5, "stems differ from the mix by {worst}");
+    // The same samples whatever the block size.
+    for block in [64, 4096] {
+        let name = format!("keyed-{block}");
+        let other = render_stems(dir.path(), &name, &echo_song(keyed_strip), block);
+        assert!(
+            file(&other, "mix") == mix,
+            "block size {block} changes the mix"
+        );
+    }
+}
+
+/// `tracksmith info` on `song`: its exit code and what it printed on stderr.
+fn info(dir: &Path, song: &str) -> (Option<i32>, String) {
+    let path = dir.join("loop.json");
+    std::fs::write(&path, song).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+        .args(["info", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_compressor_cannot_hear_a_bus_it_feeds() {
+    let dir = tempfile::tempdir().unwrap();
+    // The pad keyed by the reverb return, feeding the reverb: its key would hear itself.
+    let looped = echo_song(
+        r#", "compressor": { "bypass": false }, "sidechain": { "bus": "reverb" },
+           "sends": { "reverb": { "level_db": -12 } }"#,
+    );
+    let path = dir.path().join("loop.json");
+    std::fs::write(&path, looped).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+        .args(["render", path.to_str().unwrap(), "-o"])
+        .arg(dir.path().join("loop.wav"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("loop.json")
+            && err.contains("mixer.channels[1].sidechain.bus")
+            && err.contains("ch2 (Pad) feeds the reverb bus, whose return keys ch2 (Pad)"),
+        "{err}"
+    );
+    assert!(!dir.path().join("loop.wav").exists(), "no output written");
+
+    // A loop through two buses names the whole chain.
+    let chained = echo_song(
+        r#", "compressor": { "bypass": false }, "sidechain": { "bus": "delay" },
+           "sends": { "reverb": { "level_db": -12 } }"#,
+    )
+    .replace(
+        r#""name": "Click", "gain_db": -96,"#,
+        r#""name": "Click", "gain_db": -96, "sidechain": { "bus": "reverb" },"#,
+    );
+    let (code, err) = info(dir.path(), &chained);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("ch1 (Click) feeds the delay bus, whose return keys ch2 (Pad)")
+            && err.contains("ch2 (Pad) feeds the reverb bus, whose return keys ch1 (Click)"),
+        "{err}"
+    );
+
+    // Keyed by the delay with its delay send off, but a lane or the effect column
+    // opening that send: refused, each by its place.
+    let moved =
+        echo_song(r#", "compressor": { "bypass": false }, "sidechain": { "bus": "delay" }"#)
+            .replace(
+                r#""length": 16,"#,
+                r#""length": 16,
+           "automation": [ { "target": "ch2.sends.delay.level_db", "points": ["0 -20"] } ],"#,
+            )
+            .replace("\"2\": \"--- | ---\"", "\"2\": \"--- | --- .. .. S4F\"");
+    let (code, err) = info(dir.path(), &moved);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("patterns[0].automation[0].target: ch2's delay send cannot move")
+            && err.contains("patterns[0].rows[2] channel 2: S4F picks the send"),
+        "{err}"
+    );
+    // Both a channel and a bus: refused.
+    let both = echo_song(r#", "sidechain": { "bus": "delay", "channel": 1 }"#);
+    let (code, err) = info(dir.path(), &both);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("mixer.channels[1].sidechain: keyed by channel 1 and by the delay bus"),
+        "{err}"
+    );
+}

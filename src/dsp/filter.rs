@@ -25,6 +25,9 @@ pub struct Svf {
     a3: f32,
     ic1: f32,
     ic2: f32,
+    /// What `set` was last given: a voice whose cutoff rests asks again every few
+    /// samples, and the coefficients (a `tan` and a `powf`) need not be worked out again.
+    last_set: (f32, f32),
 }
 
 impl Svf {
@@ -38,6 +41,7 @@ impl Svf {
             a3: 0.0,
             ic1: 0.0,
             ic2: 0.0,
+            last_set: (f32::NAN, f32::NAN),
         };
         f.set(FilterMode::Lowpass, 1_000.0, 0.0);
         f
@@ -46,6 +50,11 @@ impl Svf {
     /// Cutoff is clamped to 10 Hz .. 0.49 × the sample rate.
     pub fn set(&mut self, mode: FilterMode, cutoff_hz: f32, resonance: f32) {
         self.mode = mode;
+        // NaN never equals itself, so a NaN input is worked out (and clamped) each time.
+        if (cutoff_hz, resonance) == self.last_set {
+            return;
+        }
+        self.last_set = (cutoff_hz, resonance);
         let cutoff = cutoff_hz.clamp(10.0, 0.49 * self.sample_rate);
         let g = (std::f32::consts::PI * cutoff / self.sample_rate).tan();
         self.k = 1.0 / (Q_MIN * Q_RANGE.powf(resonance.clamp(0.0, 1.0)));
@@ -55,17 +64,38 @@ impl Svf {
     }
 
     pub fn process(&mut self, x: f32) -> f32 {
-        let v3 = x - self.ic2;
-        let v1 = self.a1 * self.ic1 + self.a2 * v3;
-        let v2 = self.ic2 + self.a2 * self.ic1 + self.a3 * v3;
-        self.ic1 = flush_denormal(2.0 * v1 - self.ic1);
-        self.ic2 = flush_denormal(2.0 * v2 - self.ic2);
+        let (v1, v2) = self.tick(x);
         match self.mode {
             FilterMode::Lowpass => v2,
             FilterMode::Highpass => x - self.k * v1 - v2,
             // Scaled by k so the peak is at unity gain whatever the resonance.
             FilterMode::Bandpass => self.k * v1,
         }
+    }
+
+    /// Filters `signal` in place: the same samples as `process` on each in turn, with
+    /// the mode chosen once rather than per sample.
+    pub fn process_block(&mut self, signal: &mut [f32]) {
+        let k = self.k;
+        match self.mode {
+            FilterMode::Lowpass => signal.iter_mut().for_each(|x| *x = self.tick(*x).1),
+            FilterMode::Highpass => signal.iter_mut().for_each(|x| {
+                let (v1, v2) = self.tick(*x);
+                *x = *x - k * v1 - v2;
+            }),
+            FilterMode::Bandpass => signal.iter_mut().for_each(|x| *x = k * self.tick(*x).0),
+        }
+    }
+
+    /// One step of the two integrators: the band-pass and low-pass outputs.
+    #[inline(always)]
+    fn tick(&mut self, x: f32) -> (f32, f32) {
+        let v3 = x - self.ic2;
+        let v1 = self.a1 * self.ic1 + self.a2 * v3;
+        let v2 = self.ic2 + self.a2 * self.ic1 + self.a3 * v3;
+        self.ic1 = flush_denormal(2.0 * v1 - self.ic1);
+        self.ic2 = flush_denormal(2.0 * v2 - self.ic2);
+        (v1, v2)
     }
 
     pub fn reset(&mut self) {

@@ -145,7 +145,7 @@ impl Limiter {
         };
         let out = self.delay[self.delay_position];
         self.delay[self.delay_position] = (left, right);
-        self.delay_position = (self.delay_position + 1) % self.delay.len();
+        self.delay_position = next_index(self.delay_position, self.delay.len());
         let len = self.needed.len();
         self.needed[self.position] = needed;
         // Rescan only when the smallest gain leaves the window: while nothing is limited
@@ -167,7 +167,7 @@ impl Limiter {
         };
         self.sum += f64::from(self.released) - f64::from(self.held[self.position]);
         self.held[self.position] = self.released;
-        self.position = (self.position + 1) % len;
+        self.position = next_index(self.position, len);
         self.gain = ((self.sum / len as f64) as f32).min(1.0);
         // Guards against the last bit of rounding in the running sum.
         let limit = |x: f32| (x * self.gain).clamp(-self.ceiling, self.ceiling);
@@ -176,6 +176,12 @@ impl Limiter {
             dry: out,
         }
     }
+}
+
+/// The index after `i` in a ring of `len`: a compare, where `%` would divide.
+#[inline]
+fn next_index(i: usize, len: usize) -> usize {
+    if i + 1 == len { 0 } else { i + 1 }
 }
 
 #[cfg(test)]

@@ -47,9 +47,9 @@ pub struct Channel {
     vibrato_depth: u8,
     volume_slide_memory: u8,
     delayed: Option<Cell>,
-    /// A note started since `take_note_started` was last asked (a ducker's trigger).
-    note_started: bool,
-    serial: u64,
+    /// Counts the notes started, legato ones too: what a ducker keyed to the channel and
+    /// an LFO that restarts on notes listen for, and the age by which voices are stolen.
+    notes_started: u64,
     seed: u64,
 }
 
@@ -72,15 +72,9 @@ impl Channel {
             vibrato_depth: 0,
             volume_slide_memory: 0,
             delayed: None,
-            note_started: false,
-            serial: 0,
+            notes_started: 0,
             seed: (index as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D),
         }
-    }
-
-    /// Whether a note has started since the last call.
-    pub fn take_note_started(&mut self) -> bool {
-        std::mem::take(&mut self.note_started)
     }
 
     /// The instrument the channel plays (its last one), 0-based.
@@ -88,9 +82,10 @@ impl Channel {
         self.instrument
     }
 
-    /// Counts the notes the channel has started.
+    /// Counts the notes the channel has started (legato ones too): a caller compares
+    /// it before and after a tick to hear whether one started.
     pub fn notes_started(&self) -> u64 {
-        self.serial
+        self.notes_started
     }
 
     /// Hands the playing voice its level again (its instrument's gain moved).
@@ -173,8 +168,8 @@ impl Channel {
             Source::Synth(s) if s.glide > 0.0 => Some(s.glide),
             _ => None,
         };
-        // A legato note starts too, as far as a ducker keyed to this channel hears.
-        self.note_started = true;
+        // A legato note starts too, as far as a ducker or an LFO listening hears.
+        self.notes_started += 1;
         self.note_accent = ctx.accent;
         let previous_pitch = self.pitch;
         self.pitch = pitch;
@@ -199,8 +194,7 @@ impl Channel {
             }) => u32::from(param) * 256,
             _ => 0,
         };
-        self.serial += 1;
-        let seed = self.seed.wrapping_add(self.serial);
+        let seed = self.seed.wrapping_add(self.notes_started);
         let had_note = self.current.is_some();
         let gain = self.gain(ctx);
         self.voices[slot].start(
@@ -212,7 +206,7 @@ impl Channel {
                 gain,
                 offset,
                 seed,
-                serial: self.serial,
+                serial: self.notes_started,
             },
         );
         self.current = Some(slot);

@@ -49,6 +49,11 @@ impl Bypass {
             input.1 + (wet.1 - input.1) * mix,
         )
     }
+
+    /// The mix when it holds for a whole block: no cross-fade under way.
+    fn settled(&self) -> Option<f32> {
+        self.0.is_settled().then(|| self.0.value())
+    }
 }
 
 fn compressor_settings(m: &Master) -> CompressorSettings {
@@ -189,6 +194,60 @@ impl MasterChain {
         self.width_bypass.run(frame, |l, r| width.process(l, r))
     }
 
+    /// `pre_limiter` over a block, in place: the same samples as frame by frame. The
+    /// gain and EQ run over the whole block where no cross-fade or glide is under way
+    /// (the EQ's own control grid does not depend on where a block ends), which spares
+    /// the EQ setting up its cascade for every frame.
+    pub fn pre_limiter_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if self.gain.is_settled() {
+            let gain = self.gain.value();
+            if gain != 1.0 {
+                left.iter_mut().for_each(|x| *x *= gain);
+                right.iter_mut().for_each(|x| *x *= gain);
+            }
+        } else {
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                let gain = self.gain.next_value();
+                *l *= gain;
+                *r *= gain;
+            }
+        }
+        match self.eq_bypass.settled() {
+            Some(0.0) => {}
+            Some(1.0) => self.eq.process(left, right),
+            _ => {
+                let eq = &mut self.eq;
+                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                    (*l, *r) = self.eq_bypass.run((*l, *r), |a, b| {
+                        let (mut a, mut b) = ([a], [b]);
+                        eq.process(&mut a, &mut b);
+                        (a[0], b[0])
+                    });
+                }
+            }
+        }
+        // Frame by frame: a compressor fading out of circuit stops (and forgets its
+        // reduction) on the frame it arrives, which a whole-block call would run past.
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            self.compressor
+                .process(std::slice::from_mut(l), std::slice::from_mut(r));
+        }
+        if self.width_bypass.settled() != Some(0.0) {
+            let width = &mut self.width;
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                (*l, *r) = self.width_bypass.run((*l, *r), |a, b| width.process(a, b));
+            }
+        }
+    }
+
+    /// `process` over a block, in place.
+    pub fn process_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+        self.pre_limiter_block(left, right);
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            (*l, *r) = self.limit(*l, *r);
+        }
+    }
+
     /// The loudness gain and the limiter.
     pub fn limit(&mut self, left: f32, right: f32) -> (f32, f32) {
         let gain = self.loudness_gain.next_value();
@@ -253,6 +312,64 @@ mod tests {
             .collect();
         for (&(l, r), &(a, b)) in input.iter().zip(&pre) {
             assert_eq!(whole.process(l, r), split.limit(a, b));
+        }
+    }
+
+    #[test]
+    fn blocks_of_any_size_give_the_frame_by_frame_samples_through_every_change() {
+        let mut master = Master::default();
+        master.eq.mid1.gain_db = 4.0;
+        master.compressor.bypass = false;
+        master.compressor.ratio = 3.0;
+        master.width.width_percent = 140.0;
+        master.width.mono_below_hz = 100.0;
+        let input = noise(24_000, 1.5);
+        // Every stage's cross-fade and the gain's ramp start somewhere mid-block.
+        let changes = |at: usize, m: &mut Master| match at {
+            3_001 => m.eq.bypass = true,
+            6_007 => m.compressor.bypass = true,
+            9_011 => m.width.bypass = true,
+            12_013 => m.gain_db = -3.0,
+            15_017 => {
+                m.eq.bypass = false;
+                m.compressor.bypass = false;
+                m.width.bypass = false;
+                m.limiter.bypass = true;
+            }
+            _ => {}
+        };
+        let mut reference = MasterChain::new(&master, RATE);
+        let mut m = master;
+        let want: Vec<(f32, f32)> = input
+            .iter()
+            .enumerate()
+            .map(|(i, &(l, r))| {
+                changes(i, &mut m);
+                reference.set_params(&m);
+                reference.process(l, r)
+            })
+            .collect();
+        for block in [1, 7, 64, 256, 1000] {
+            let mut chain = MasterChain::new(&master, RATE);
+            let mut m = master;
+            let mut got = Vec::new();
+            let mut at = 0;
+            while at < input.len() {
+                // Blocks end where a setting changes, as the engine's runs do.
+                let next_change = [3_001, 6_007, 9_011, 12_013, 15_017]
+                    .into_iter()
+                    .find(|&c| c > at)
+                    .unwrap_or(usize::MAX);
+                let n = block.min(input.len() - at).min(next_change - at);
+                changes(at, &mut m);
+                chain.set_params(&m);
+                let (mut l, mut r): (Vec<f32>, Vec<f32>) =
+                    input[at..at + n].iter().copied().unzip();
+                chain.process_block(&mut l, &mut r);
+                got.extend(l.into_iter().zip(r));
+                at += n;
+            }
+            assert!(got == want, "blocks of {block} differ");
         }
     }
 

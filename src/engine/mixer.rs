@@ -22,7 +22,7 @@ use crate::dsp::util::db_to_gain;
 use crate::song::automation::StripParam;
 use crate::song::{
     BusReturn, ChannelStrip, DelayBus, DuckCurve, DuckTrigger, Ducker as SongDucker, Eq,
-    HighPassSlope, Mixer, ReverbBus, SILENT_DB,
+    HighPassSlope, KeyBus, Mixer, ReverbBus, SILENT_DB, Stage,
 };
 
 const GLIDE_SECONDS: f32 = 0.01;
@@ -260,6 +260,8 @@ struct Strip {
     compressor: Compressor,
     /// The channel (0-based) whose key the compressor's detector hears.
     key_source: Option<usize>,
+    /// The bus whose return the compressor's detector hears (instead of a channel).
+    key_bus: Option<KeyBus>,
     key_filter: KeyFilter,
     key_high_pass_hz: f32,
     /// Whether another strip's compressor hears this one: then `key` keeps this run's
@@ -289,6 +291,7 @@ impl Strip {
             eq: ParametricEq::new(sample_rate),
             compressor: Compressor::new(sample_rate),
             key_source: None,
+            key_bus: None,
             key_filter: KeyFilter::new(),
             key_high_pass_hz: 0.0,
             is_key: false,
@@ -361,7 +364,11 @@ impl Strip {
     }
 
     fn apply_sidechain(&mut self, strip: &ChannelStrip, tempo: f32, snap: bool) {
-        self.key_source = strip.sidechain.channel.and_then(|n| n.checked_sub(1));
+        self.key_bus = strip.sidechain.bus;
+        self.key_source = match self.key_bus {
+            Some(_) => None,
+            None => strip.sidechain.channel.and_then(|n| n.checked_sub(1)),
+        };
         let hz = strip.sidechain.high_pass_hz;
         if hz != self.key_high_pass_hz {
             self.key_high_pass_hz = hz;
@@ -629,9 +636,19 @@ impl Strips {
     }
 }
 
-/// The order the channels run in: a sidechain's key before the channel it keys, else
-/// channel order. (A key loop, which validation rejects, is broken anywhere.)
+/// The order the channels run in: a sidechain's key before the channel it keys (a bus
+/// after every channel that feeds it), else channel order; see `Mixer::run_order`. (A
+/// key loop, which validation rejects, is broken anywhere.)
 fn processing_order(mixer: &Mixer) -> Vec<usize> {
+    if let Ok(stages) = mixer.run_order() {
+        return stages
+            .into_iter()
+            .filter_map(|s| match s {
+                Stage::Channel(i) => Some(i),
+                Stage::Bus(_) => None,
+            })
+            .collect();
+    }
     let n = mixer.channels.len();
     let key = |i: usize| {
         mixer.channels[i]
@@ -754,6 +771,9 @@ pub struct MixerGraph {
     delay: Bus<Echo>,
     /// The strips' sends this run: reverb left, right, delay left, right.
     sends: [Vec<f32>; 4],
+    /// Whether the reverb and the delay bus have run this run: a bus that keys a
+    /// compressor runs before that strip, after every strip that feeds it.
+    buses_ran: [bool; 2],
     group: StripGroup,
     master_meter: StereoMeter,
     delay_song: DelayBus,
@@ -782,6 +802,7 @@ impl MixerGraph {
                 frames,
             ),
             sends: std::array::from_fn(|_| vec![0.0; frames]),
+            buses_ran: [false; 2],
             group: StripGroup::new(frames),
             master_meter: StereoMeter::new(sample_rate),
             delay_song: mixer.delay,
@@ -975,6 +996,7 @@ impl MixerGraph {
         for s in &mut self.sends {
             s[..n].fill(0.0);
         }
+        self.buses_ran = [false; 2];
     }
 
     /// Runs channel `index`'s strip over its voices' frames and adds the result into the
@@ -997,6 +1019,12 @@ impl MixerGraph {
         if source.is_some_and(|s| self.group.holds(s)) {
             // Its key has not run yet.
             self.run_group((&mut *master.0, &mut *master.1));
+        }
+        if let Some(bus) = self.strips[index].key_bus {
+            // Its key is a bus's return: the strips that feed the bus have all been
+            // given (the run order sees to it); they run, then the bus.
+            self.run_group((&mut *master.0, &mut *master.1));
+            self.run_bus_once(bus, n, (&mut *master.0, &mut *master.1));
         }
         let keyed = self.key_into_detector(index, n);
         let strip = &mut self.strips[index];
@@ -1175,19 +1203,43 @@ impl MixerGraph {
         }
     }
 
+    /// Runs bus `bus` on what has been sent to it this run and adds its return into
+    /// `master`, unless it has run already. Whatever is sent to it later in the run is
+    /// not heard (a strip that hears the bus cannot feed it: validation refuses that loop).
+    fn run_bus_once(&mut self, bus: KeyBus, n: usize, master: (&mut [f32], &mut [f32])) {
+        let [rl, rr, dl, dr] = &self.sends;
+        let slot = match bus {
+            KeyBus::Reverb => 0,
+            KeyBus::Delay => 1,
+        };
+        if std::mem::replace(&mut self.buses_ran[slot], true) {
+            return;
+        }
+        match bus {
+            KeyBus::Reverb => run_bus(&mut self.reverb, &rl[..n], &rr[..n], master.0, master.1),
+            KeyBus::Delay => run_bus(&mut self.delay, &dl[..n], &dr[..n], master.0, master.1),
+        }
+    }
+
     /// Fills the detector with the key of strip `index`'s compressor for this run of `n`
     /// frames, through its high-pass; false when the strip is not keyed.
     fn key_into_detector(&mut self, index: usize, n: usize) -> bool {
-        let Some(source) = self.strips.get(index).and_then(|s| s.key_source) else {
+        let Some(strip) = self.strips.get(index) else {
             return false;
         };
-        if source == index || source >= self.strips.len() {
-            return false;
-        }
+        let key: [&[f32]; 2] = match (strip.key_bus, strip.key_source) {
+            // A bus that nothing has reached yet returns silence (its input is untouched).
+            (Some(KeyBus::Reverb), _) => [&self.reverb.input[0], &self.reverb.input[1]],
+            (Some(KeyBus::Delay), _) => [&self.delay.input[0], &self.delay.input[1]],
+            (None, Some(source)) if source != index && source < self.strips.len() => {
+                [&self.strips[source].key[0], &self.strips[source].key[1]]
+            }
+            _ => return false,
+        };
         let [dl, dr] = &mut self.detector;
         let (dl, dr) = (&mut dl[..n], &mut dr[..n]);
-        dl.copy_from_slice(&self.strips[source].key[0][..n]);
-        dr.copy_from_slice(&self.strips[source].key[1][..n]);
+        dl.copy_from_slice(&key[0][..n]);
+        dr.copy_from_slice(&key[1][..n]);
         let strip = &mut self.strips[index];
         if strip.key_high_pass_hz > crate::song::MIN_KEY_HIGH_PASS_HZ {
             strip.key_filter.process(dl, dr);
@@ -1199,21 +1251,9 @@ impl MixerGraph {
     pub fn finish_run(&mut self, master_left: &mut [f32], master_right: &mut [f32], offset: usize) {
         self.run_group((&mut *master_left, &mut *master_right));
         let n = master_left.len();
-        let [rl, rr, dl, dr] = &self.sends;
-        run_bus(
-            &mut self.reverb,
-            &rl[..n],
-            &rr[..n],
-            master_left,
-            master_right,
-        );
-        run_bus(
-            &mut self.delay,
-            &dl[..n],
-            &dr[..n],
-            master_left,
-            master_right,
-        );
+        for bus in KeyBus::ALL {
+            self.run_bus_once(bus, n, (&mut *master_left, &mut *master_right));
+        }
         if self.metering {
             self.master_meter.process(master_left, master_right);
         }

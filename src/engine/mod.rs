@@ -236,15 +236,15 @@ impl Engine {
             } else {
                 channel.tick(tick.tick, &ctx);
             }
-            if channel.take_note_started() {
+            if channel.notes_started() != notes {
                 self.mixer.note_started(ch);
+                if moving {
+                    self.modulation
+                        .note_started(ch, channel.instrument(), self.now);
+                }
             }
             if !moving {
                 continue;
-            }
-            if channel.notes_started() != notes {
-                self.modulation
-                    .note_started(ch, channel.instrument(), self.now);
             }
             if tick.tick == 0
                 && let Some(fx) = cell.effect
@@ -382,16 +382,22 @@ impl Engine {
             );
         }
         self.mixer.finish_run(mix_left, mix_right, offset);
-        for (i, frame) in out.chunks_exact_mut(2).enumerate() {
-            let fade = end_fade(self.stage, self.now, self.fade_frames);
-            let (l, r) = self.master.process(mix_left[i] * fade, mix_right[i] * fade);
+        if let Stage::Tail { .. } = self.stage {
+            for (i, (l, r)) in mix_left.iter_mut().zip(mix_right.iter_mut()).enumerate() {
+                let fade = end_fade(self.stage, self.now + i as u64, self.fade_frames);
+                *l *= fade;
+                *r *= fade;
+            }
+        }
+        self.master.process_block(mix_left, mix_right);
+        for ((frame, &l), &r) in out.chunks_exact_mut(2).zip(&*mix_left).zip(&*mix_right) {
             if self.metering {
                 self.meter.process(l, r);
             }
             frame[0] = l;
             frame[1] = r;
-            self.now += 1;
         }
+        self.now += n as u64;
         let peak = &mut self.master_reduction_peak;
         peak[0] = peak[0].max(self.master.compressor_reduction_db());
         peak[1] = peak[1].max(self.master.limiter_reduction_db());

@@ -61,6 +61,33 @@ pub struct NoteStart {
     pub serial: u64,
 }
 
+/// The last result of a costly function of one value (a pitch to Hz, octaves to a
+/// cutoff factor): a held note asks the same question every control update.
+#[derive(Clone, Copy, Debug)]
+struct Memo {
+    input: f32,
+    output: f32,
+}
+
+impl Memo {
+    /// NaN never equals anything, so the first question is always worked out.
+    const EMPTY: Memo = Memo {
+        input: f32::NAN,
+        output: 0.0,
+    };
+
+    #[inline]
+    fn get(&mut self, input: f32, f: impl FnOnce(f32) -> f32) -> f32 {
+        if input != self.input {
+            *self = Memo {
+                input,
+                output: f(input),
+            };
+        }
+        self.output
+    }
+}
+
 pub struct Voice {
     sample_rate: f32,
     active: bool,
@@ -84,7 +111,10 @@ pub struct Voice {
     osc2: Osc,
     filter_env: EnvelopeGen,
     filter: Svf,
+    osc_freqs: [Memo; 2],
+    cutoff_factor: Memo,
     // Sampler.
+    speed: Memo,
     position: f64,
     direction: f64,
     step: f64,
@@ -116,6 +146,9 @@ impl Voice {
             osc2: Osc::new(sample_rate, 2),
             filter_env: EnvelopeGen::new(sample_rate),
             filter: Svf::new(sample_rate),
+            osc_freqs: [Memo::EMPTY; 2],
+            cutoff_factor: Memo::EMPTY,
+            speed: Memo::EMPTY,
             position: 0.0,
             start_share: None,
             direction: 1.0,
@@ -153,6 +186,7 @@ impl Voice {
         self.amp.reset();
         self.filter_env.reset();
         self.filter.reset();
+        self.osc_freqs = [Memo::EMPTY; 2];
         self.sweep = 0.0;
         self.glide_coeff = 0.0;
         self.glide_pitch = note.pitch;
@@ -251,8 +285,11 @@ impl Voice {
                     }
                     let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
                     let end = left.len().min(done + until_control as usize);
-                    for i in done..end {
-                        let x = self.synth_sample(s) * self.amplitude();
+                    let mut chunk = [0.0f32; CONTROL_INTERVAL as usize];
+                    let chunk = &mut chunk[..end - done];
+                    self.synth_chunk(s, chunk);
+                    for (i, &x) in (done..end).zip(chunk.iter()) {
+                        let x = x * self.amplitude();
                         left[i] += x;
                         right[i] += x;
                         if !self.active {
@@ -293,39 +330,60 @@ impl Voice {
     /// Moves pitch and filter on; runs every `CONTROL_INTERVAL` samples.
     fn synth_control(&mut self, s: &Synth) {
         let pitch = self.current_pitch();
-        let freq1 = note_to_hz(pitch + s.osc1.semitones as f32 + s.osc1.detune / 100.0);
-        let freq2 = note_to_hz(pitch + s.osc2.semitones as f32 + s.osc2.detune / 100.0);
+        let [freq1, freq2] = &mut self.osc_freqs;
+        let freq1 = freq1.get(
+            pitch + s.osc1.semitones as f32 + s.osc1.detune / 100.0,
+            note_to_hz,
+        );
+        let freq2 = freq2.get(
+            pitch + s.osc2.semitones as f32 + s.osc2.detune / 100.0,
+            note_to_hz,
+        );
         self.osc1
             .set(waveform(s.osc1.wave), freq1, s.osc1.pulse_width);
         self.osc2
             .set(waveform(s.osc2.wave), freq2, s.osc2.pulse_width);
         let octaves = s.filter.env_amount * self.filter_env.level()
             + s.filter.key_track * (pitch - 60.0) / 12.0;
-        let cutoff = (s.filter.cutoff * octaves.exp2()).clamp(20.0, 0.49 * self.sample_rate);
+        let factor = self.cutoff_factor.get(octaves, f32::exp2);
+        let cutoff = (s.filter.cutoff * factor).clamp(20.0, 0.49 * self.sample_rate);
         self.filter
             .set(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
     }
 
-    fn synth_sample(&mut self, s: &Synth) -> f32 {
-        self.filter_env.process();
-        let a = if s.mix < 1.0 {
-            self.osc1.next_sample()
+    /// The filtered oscillators for the next `chunk.len()` samples (up to a control
+    /// update), stage by stage. Per sample this is `a + (b - a) * mix` through the
+    /// filter, where an oscillator mixed out plays 0: at mix 0 that is exactly `a`, at
+    /// mix 1 exactly `b`, so those skip the blend.
+    fn synth_chunk(&mut self, s: &Synth, chunk: &mut [f32]) {
+        for _ in 0..chunk.len() {
+            self.filter_env.process();
+        }
+        let mix = s.mix;
+        if mix >= 1.0 {
+            self.osc2.fill(chunk);
+            if mix != 1.0 {
+                chunk.iter_mut().for_each(|b| *b *= mix);
+            }
         } else {
-            0.0
-        };
-        let b = if s.mix > 0.0 {
-            self.osc2.next_sample()
-        } else {
-            0.0
-        };
-        self.filter.process(a + (b - a) * s.mix)
+            self.osc1.fill(chunk);
+            if mix > 0.0 {
+                let mut b = [0.0f32; CONTROL_INTERVAL as usize];
+                let b = &mut b[..chunk.len()];
+                self.osc2.fill(b);
+                for (a, &b) in chunk.iter_mut().zip(b.iter()) {
+                    *a += (b - *a) * mix;
+                }
+            }
+        }
+        self.filter.process_block(chunk);
     }
 
     fn sampler(&mut self, s: &Sampler, data: &SampleData) -> (f32, f32) {
         if self.counter.is_multiple_of(CONTROL_INTERVAL) {
             let semitones = self.current_pitch() - f32::from(s.root.midi()) + s.fine_tune / 100.0;
             self.step = f64::from(data.sample_rate) / f64::from(self.sample_rate)
-                * f64::from((semitones / 12.0).exp2());
+                * f64::from(self.speed.get(semitones, |x| (x / 12.0).exp2()));
         }
         self.counter = self.counter.wrapping_add(1);
         let frames = data.frames();
@@ -374,7 +432,13 @@ impl Voice {
 
 /// 4-point interpolated read; frames outside the sample read as silence.
 fn read(data: &[f32], position: f64) -> f32 {
-    let i = position.floor() as isize;
+    // Truncation is the floor for the positions ahead of the start (all but the first
+    // frames of a reversed read), and far cheaper than `floor` without SSE4.1.
+    let i = if position >= 0.0 {
+        position as isize
+    } else {
+        position.floor() as isize
+    };
     let t = (position - i as f64) as f32;
     if i >= 1 {
         // Nearly every read is well inside the sample: one bounds check, not four.

@@ -152,10 +152,16 @@ impl Fades {
 /// The first half of the master chain over a whole mix: gain, EQ, compressor, width.
 pub fn pre_limiter(mix: &mut [f32], master: &Master, sample_rate: u32) {
     let mut chain = MasterChain::new(master, sample_rate);
-    for frame in mix.chunks_exact_mut(2) {
-        let (l, r) = chain.pre_limiter(frame[0], frame[1]);
-        frame[0] = l;
-        frame[1] = r;
+    let (mut left, mut right) = ([0.0f32; 256], [0.0f32; 256]);
+    for block in mix.chunks_mut(2 * left.len()) {
+        let frames = block.len() / 2;
+        for (i, frame) in block.chunks_exact(2).enumerate() {
+            (left[i], right[i]) = (frame[0], frame[1]);
+        }
+        chain.pre_limiter_block(&mut left[..frames], &mut right[..frames]);
+        for (i, frame) in block.chunks_exact_mut(2).enumerate() {
+            (frame[0], frame[1]) = (left[i], right[i]);
+        }
     }
 }
 

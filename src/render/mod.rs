@@ -729,7 +729,23 @@ mod tests {
 
     #[test]
     fn stems_sum_to_the_master_bus() {
-        let song = mixed_song();
+        stems_sum_to_the_master_bus_of(&mixed_song());
+    }
+
+    /// Also with a compressor keyed by the delay return, which runs the delay bus in the
+    /// middle of the channels (after the two that feed it, before the one it keys).
+    #[test]
+    fn stems_sum_to_the_master_bus_with_a_bus_keyed_compressor() {
+        let mut song = mixed_song();
+        let strip = &mut song.mixer.channels[0];
+        strip.sidechain.bus = Some(crate::song::KeyBus::Delay);
+        strip.compressor.threshold_db = -40.0;
+        assert_eq!(song.problems(), Vec::<String>::new());
+        stems_sum_to_the_master_bus_of(&song);
+    }
+
+    fn stems_sum_to_the_master_bus_of(song: &Song) {
+        let song = song.clone();
         let rate = 48_000;
         let mut sum = Vec::new();
         let mut master = Vec::new();

@@ -203,15 +203,54 @@ impl Default for Compressor {
 
 /// The compressor's external key: the detector hears another channel (after that
 /// channel's EQ and compressor, before its fader, so a muted "ghost" kick still keys)
-/// through a high-pass filter, while the gain acts on this channel.
+/// or an effect bus's return, through a high-pass filter, while the gain acts on this
+/// channel.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Sidechain {
     /// The keying channel's number (1 = the first), or none for the channel's own signal.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub channel: Option<usize>,
+    /// The keying bus, whose return the detector hears (instead of a channel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bus: Option<KeyBus>,
     /// The detector's high-pass corner (12 dB per octave); 20 leaves the key whole.
     pub high_pass_hz: f32,
+}
+
+/// An effect bus whose return can key a compressor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyBus {
+    Reverb,
+    Delay,
+}
+
+impl KeyBus {
+    pub const ALL: [KeyBus; 2] = [KeyBus::Reverb, KeyBus::Delay];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyBus::Reverb => "reverb",
+            KeyBus::Delay => "delay",
+        }
+    }
+
+    /// Whether `strip` feeds this bus (its send to it is on).
+    pub fn fed_by(self, strip: &ChannelStrip) -> bool {
+        match self {
+            KeyBus::Reverb => strip.sends.reverb.is_on(),
+            KeyBus::Delay => strip.sends.delay.is_on(),
+        }
+    }
+}
+
+/// A step of the mixer that other steps can wait for: a channel strip (0-based) or an
+/// effect bus.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Channel(usize),
+    Bus(KeyBus),
 }
 
 pub const MIN_KEY_HIGH_PASS_HZ: f32 = 20.0;
@@ -221,6 +260,7 @@ impl Default for Sidechain {
     fn default() -> Sidechain {
         Sidechain {
             channel: None,
+            bus: None,
             high_pass_hz: MIN_KEY_HIGH_PASS_HZ,
         }
     }
@@ -535,6 +575,100 @@ impl<'de> Deserialize<'de> for DelayTime {
 }
 
 impl Mixer {
+    /// What has to run before `stage`: a strip's key (a channel or a bus); every strip
+    /// that feeds a bus.
+    fn stage_inputs(&self, stage: Stage) -> Vec<Stage> {
+        let channels = self.channels.len();
+        match stage {
+            Stage::Channel(i) => {
+                let key = self.channels[i].sidechain;
+                match (key.bus, key.channel.and_then(|n| n.checked_sub(1))) {
+                    (Some(bus), _) => vec![Stage::Bus(bus)],
+                    (None, Some(k)) if k < channels && k != i => vec![Stage::Channel(k)],
+                    _ => Vec::new(),
+                }
+            }
+            Stage::Bus(bus) => (0..channels)
+                .filter(|&i| bus.fed_by(&self.channels[i]))
+                .map(Stage::Channel)
+                .collect(),
+        }
+    }
+
+    /// Whether channel `i`'s compressor hears a bus, itself or through channel keys.
+    fn keyed_by_a_bus(&self, i: usize) -> bool {
+        let mut at = i;
+        for _ in 0..=self.channels.len() {
+            let key = self.channels[at].sidechain;
+            if key.bus.is_some() {
+                return true;
+            }
+            match key.channel.and_then(|n| n.checked_sub(1)) {
+                Some(k) if k < self.channels.len() => at = k,
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// The order the strips run in, with the buses that key compressors among them: a
+    /// key before the strip it keys, a bus after every strip that feeds it. Strips that
+    /// hear no bus come first, in channel order (each after its key); a bus runs when a
+    /// strip that hears it needs it. Err with the stages of a loop (in the order the
+    /// signal goes round it) when there is no such order.
+    pub fn run_order(&self) -> Result<Vec<Stage>, Vec<Stage>> {
+        let channels = self.channels.len();
+        let index = |stage: Stage| match stage {
+            Stage::Channel(i) => i,
+            Stage::Bus(KeyBus::Reverb) => channels,
+            Stage::Bus(KeyBus::Delay) => channels + 1,
+        };
+        // 0: not reached, 1: on the path being placed, 2: placed.
+        let mut state = vec![0u8; channels + 2];
+        let mut order = Vec::with_capacity(channels + 2);
+        let mut path = Vec::new();
+        fn place(
+            mixer: &Mixer,
+            stage: Stage,
+            index: &dyn Fn(Stage) -> usize,
+            state: &mut [u8],
+            path: &mut Vec<Stage>,
+            order: &mut Vec<Stage>,
+        ) -> Result<(), Vec<Stage>> {
+            match state[index(stage)] {
+                2 => return Ok(()),
+                1 => {
+                    let from = path.iter().position(|&s| s == stage).unwrap_or(0);
+                    // The path runs from a stage to what it waits for: against the signal.
+                    return Err(path[from..].iter().rev().copied().collect());
+                }
+                _ => {}
+            }
+            state[index(stage)] = 1;
+            path.push(stage);
+            for input in mixer.stage_inputs(stage) {
+                place(mixer, input, index, state, path, order)?;
+            }
+            path.pop();
+            state[index(stage)] = 2;
+            order.push(stage);
+            Ok(())
+        }
+        let (plain, keyed): (Vec<usize>, Vec<usize>) =
+            (0..channels).partition(|&i| !self.keyed_by_a_bus(i));
+        for i in plain.into_iter().chain(keyed) {
+            place(
+                self,
+                Stage::Channel(i),
+                &index,
+                &mut state,
+                &mut path,
+                &mut order,
+            )?;
+        }
+        Ok(order)
+    }
+
     /// Strips named `Ch 1` .. `Ch n`, everything else at its default.
     pub fn with_channels(channels: usize) -> Mixer {
         Mixer {
@@ -553,6 +687,82 @@ impl Mixer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `n` channels; `keys` as (channel, its key), both 0-based, a key past the channels
+    /// meaning a bus (n: reverb, n + 1: delay); `sends` as (channel, bus).
+    fn mixer(n: usize, keys: &[(usize, usize)], sends: &[(usize, KeyBus)]) -> Mixer {
+        let mut m = Mixer::with_channels(n);
+        for &(c, k) in keys {
+            let key = &mut m.channels[c].sidechain;
+            match k.checked_sub(n) {
+                None => key.channel = Some(k + 1),
+                Some(b) => key.bus = Some(KeyBus::ALL[b]),
+            }
+        }
+        for &(c, bus) in sends {
+            let send = match bus {
+                KeyBus::Reverb => &mut m.channels[c].sends.reverb,
+                KeyBus::Delay => &mut m.channels[c].sends.delay,
+            };
+            send.level_db = -10.0;
+        }
+        m
+    }
+
+    use KeyBus::{Delay, Reverb};
+    use Stage::{Bus, Channel};
+
+    #[test]
+    fn keys_run_before_what_they_key_and_buses_after_what_feeds_them() {
+        // Channel keys alone: the key first, the rest in channel order.
+        assert_eq!(
+            mixer(4, &[(0, 3)], &[]).run_order(),
+            Ok(vec![Channel(3), Channel(0), Channel(1), Channel(2)])
+        );
+        // Channel 2 keyed by the delay, which channels 1 and 4 feed (and 3 does not):
+        // every channel that hears no bus first, then the bus, then what it keys.
+        assert_eq!(
+            mixer(4, &[(1, 5)], &[(0, Delay), (3, Delay), (1, Reverb)]).run_order(),
+            Ok(vec![
+                Channel(0),
+                Channel(2),
+                Channel(3),
+                Bus(Delay),
+                Channel(1)
+            ])
+        );
+        // Through a channel key: 3 keyed by 2, which hears the reverb.
+        assert_eq!(
+            mixer(3, &[(2, 1), (1, 3)], &[(0, Reverb)]).run_order(),
+            Ok(vec![Channel(0), Bus(Reverb), Channel(1), Channel(2)])
+        );
+    }
+
+    #[test]
+    fn a_loop_through_a_bus_is_found_in_signal_order() {
+        // Channel 1 hears the delay it feeds.
+        assert_eq!(
+            mixer(2, &[(0, 3)], &[(0, Delay)]).run_order(),
+            Err(vec![Bus(Delay), Channel(0)])
+        );
+        // Channel 1 hears the delay and feeds the reverb; channel 2 hears the reverb and
+        // feeds the delay.
+        let looped = mixer(2, &[(0, 3), (1, 2)], &[(0, Reverb), (1, Delay)]);
+        let stages = looped.run_order().unwrap_err();
+        assert_eq!(stages.len(), 4);
+        let (_, text) = crate::song::bus_loop(&looped).unwrap();
+        assert!(
+            text.contains("feeds the reverb bus, whose return keys ch2 (Ch 2)")
+                && text.contains("feeds the delay bus, whose return keys ch1 (Ch 1)"),
+            "{text}"
+        );
+        // Without the second send there is an order.
+        assert!(
+            mixer(2, &[(0, 3), (1, 2)], &[(0, Reverb)])
+                .run_order()
+                .is_ok()
+        );
+    }
 
     #[test]
     fn delay_times_read_and_write_as_text() {

@@ -30,14 +30,14 @@ pub use io::{
 pub use master::{Limiter, Master, Preset, Width};
 pub use mixer::{
     Band, BusReturn, ChannelStrip, Compressor, DelayBus, DelayTime, DuckCurve, DuckTrigger, Ducker,
-    Eq, HighPass, HighPassSlope, Input, MAX_DECAY_S, MAX_DELAY_MS, MAX_DUCK_ATTACK_MS,
+    Eq, HighPass, HighPassSlope, Input, KeyBus, MAX_DECAY_S, MAX_DELAY_MS, MAX_DUCK_ATTACK_MS,
     MAX_DUCK_TIME_MS, MAX_KEY_HIGH_PASS_HZ, MAX_PRE_DELAY_MS, MIN_DECAY_S, MIN_DUCK_DEPTH_DB,
-    MIN_KEY_HIGH_PASS_HZ, Mixer, NoteKind, ReverbBus, SILENT_DB, Send, Sends, Sidechain,
+    MIN_KEY_HIGH_PASS_HZ, Mixer, NoteKind, ReverbBus, SILENT_DB, Send, Sends, Sidechain, Stage,
 };
 pub use note::{Key, MAX_PITCH, Pitch, Scale};
 pub use pattern::{MAX_CHANNELS, MAX_ROWS, Pattern};
 pub use samples::{SampleBank, SampleData, load_wav};
-pub use validate::{key_loop, master_problems};
+pub use validate::{bus_loop, key_loop, master_problems};
 
 pub use groove::{Groove, GrooveTable};
 use serde::{Deserialize, Serialize};

@@ -7,8 +7,8 @@ use super::{BusReturn, DelayTime, Envelope, Eq, NoteField, SAMPLE_RATES, Song, S
 use super::{ChannelStrip, SILENT_DB};
 use super::{Compressor, MAX_CHANNELS, Master, Oscillator};
 use super::{
-    DuckTrigger, Ducker, MAX_DUCK_ATTACK_MS, MAX_DUCK_TIME_MS, MAX_KEY_HIGH_PASS_HZ,
-    MIN_DUCK_DEPTH_DB, MIN_KEY_HIGH_PASS_HZ, Mixer,
+    DuckTrigger, Ducker, KeyBus, MAX_DUCK_ATTACK_MS, MAX_DUCK_TIME_MS, MAX_KEY_HIGH_PASS_HZ,
+    MIN_DUCK_DEPTH_DB, MIN_KEY_HIGH_PASS_HZ, Mixer, Stage,
 };
 use std::ops::RangeInclusive;
 
@@ -167,6 +167,8 @@ impl Problems {
     fn target(&mut self, at: &str, song: &Song, target: Target) {
         if let Some(problem) = automation::target_problem(song, target) {
             self.0.push(format!("{at}.target: {problem}"));
+        } else if let Some(problem) = send_after_its_bus(&song.mixer, target) {
+            self.0.push(format!("{at}.target: {problem}"));
         }
     }
 
@@ -233,7 +235,14 @@ impl Problems {
     /// a compressor that hears itself through other channels has no order to run in.
     fn sidechains(&mut self, mixer: &Mixer) {
         let channels = mixer.channels.len();
+        let mut channel_loop = false;
         for (i, ch) in mixer.channels.iter().enumerate() {
+            if let (Some(n), Some(bus)) = (ch.sidechain.channel, ch.sidechain.bus) {
+                self.0.push(format!(
+                    "mixer.channels[{i}].sidechain: keyed by channel {n} and by the {} bus: a key is one channel or one bus (\"reverb\" or \"delay\")",
+                    bus.name()
+                ));
+            }
             let Some(n) = ch.sidechain.channel else {
                 continue;
             };
@@ -241,6 +250,7 @@ impl Problems {
             if !(1..=channels).contains(&n) {
                 self.channel_number(&at, n, channels);
             } else if let Some(path) = key_loop(mixer, i) {
+                channel_loop = true;
                 let path: Vec<String> = path.iter().map(|c| (c + 1).to_string()).collect();
                 self.0.push(format!(
                     "{at}: channel {} would key itself (channel {}): a sidechain cannot loop back to the channel it keys",
@@ -249,7 +259,97 @@ impl Problems {
                 ));
             }
         }
+        // Loops through a bus (those through channel keys alone are named above).
+        if let (false, Some((i, chain))) = (channel_loop, bus_loop(mixer)) {
+            self.0
+                .push(format!("mixer.channels[{i}].sidechain.bus: {chain}"));
+        }
     }
+}
+
+/// A loop through a bus key, if the mixer has one: the first channel in it keyed by a
+/// bus, and the loop in words.
+pub fn bus_loop(mixer: &Mixer) -> Option<(usize, String)> {
+    let stages = mixer.run_order().err()?;
+    let keyed = stages.iter().find_map(|&s| match s {
+        Stage::Channel(i) if mixer.channels[i].sidechain.bus.is_some() => Some(i),
+        _ => None,
+    })?;
+    Some((
+        keyed,
+        format!(
+            "{}: a compressor cannot hear a bus its own signal reaches (turn that send off or key it elsewhere)",
+            describe_loop(mixer, &stages)
+        ),
+    ))
+}
+
+/// A loop of the mixer in words, e.g. `ch2 feeds the delay bus, whose return keys ch2`.
+fn describe_loop(mixer: &Mixer, stages: &[Stage]) -> String {
+    let name = |i: usize| format!("ch{} ({})", i + 1, mixer.channels[i].name);
+    // Start at a channel, go round once.
+    let start = stages
+        .iter()
+        .position(|s| matches!(s, Stage::Channel(_)))
+        .unwrap_or(0);
+    let round: Vec<Stage> = stages[start..]
+        .iter()
+        .chain(&stages[..start])
+        .copied()
+        .collect();
+    let mut parts = Vec::new();
+    let mut k = 0;
+    while k < round.len() {
+        let Stage::Channel(from) = round[k] else {
+            k += 1;
+            continue;
+        };
+        let next = |j: usize| round[(k + j) % round.len()];
+        match next(1) {
+            Stage::Bus(bus) => {
+                let keyed = match next(2) {
+                    Stage::Channel(c) => name(c),
+                    Stage::Bus(_) => String::new(),
+                };
+                parts.push(format!(
+                    "{} feeds the {} bus, whose return keys {keyed}",
+                    name(from),
+                    bus.name()
+                ));
+                k += 2;
+            }
+            Stage::Channel(to) => {
+                parts.push(format!("{} keys {}", name(from), name(to)));
+                k += 1;
+            }
+        }
+    }
+    parts.join("; ")
+}
+
+/// A moved send that could not be heard: the strip runs after the bus it sends to
+/// (the bus keys a compressor the strip waits for), so the bus has already run.
+fn send_after_its_bus(mixer: &Mixer, target: Target) -> Option<String> {
+    use super::automation::StripParam;
+    let Target::Strip { channel, param } = target else {
+        return None;
+    };
+    let bus = match param {
+        StripParam::ReverbSend => KeyBus::Reverb,
+        StripParam::DelaySend => KeyBus::Delay,
+        _ => return None,
+    };
+    let order = mixer.run_order().ok()?;
+    let at = |stage: Stage| order.iter().position(|&s| s == stage);
+    let (strip, runs) = (at(Stage::Channel(channel))?, at(Stage::Bus(bus))?);
+    (strip > runs).then(|| {
+        format!(
+            "ch{}'s {} send cannot move: the channel runs after the {} bus, whose return keys a compressor it waits for (a send that is on in the mixer feeds the bus before it runs; one from a channel that hears the bus would loop)",
+            channel + 1,
+            bus.name(),
+            bus.name()
+        )
+    })
 }
 
 /// The chain of keys from channel `start` (0-based) when it leads back to `start`:
@@ -514,6 +614,18 @@ pub(super) fn problems(song: &Song) -> Vec<String> {
                         ch + 1,
                         song.instruments.len(),
                         song.instruments.len()
+                    ));
+                }
+                // The effect column picking a send that could not be heard.
+                if let Some(e) = cell.effect
+                    && e.kind == super::EffectKind::ParamSelect
+                    && e.param >= automation::STRIP_PARAM_BASE
+                    && let Some(target) = Target::channel_param(e.param, ch, None)
+                    && let Some(problem) = send_after_its_bus(&song.mixer, target)
+                {
+                    p.0.push(format!(
+                        "{at}.rows[{row}] channel {}: {e} picks the send, but {problem}",
+                        ch + 1
                     ));
                 }
                 if let NoteField::On(_) = cell.note

@@ -111,6 +111,14 @@ pub enum Action {
     ToggleChordMode,
     ChordShape(crate::song::theory::ChordShape),
     NextInversion,
+    /// Automation: the list of parameters to automate; the cursor into the lane column
+    /// and back; a character typed in the lane column (starts a value); a shape over the
+    /// selected rows; the next curve of the segment at the cursor.
+    PickParam,
+    ToggleLaneColumn,
+    LaneType(char),
+    LaneShape(super::lanes::Shape),
+    CycleCurve,
 
     // Arrangement.
     OrderInsert,

@@ -24,6 +24,8 @@ pub enum Column {
     Instrument(u8),
     Volume(u8),
     Effect(u8),
+    /// The automation lane column beside the grid (the shown lane, at the cursor row).
+    Lane,
 }
 
 impl Column {
@@ -49,6 +51,7 @@ impl Column {
             Column::Instrument(d) => (4 + usize::from(d), 1),
             Column::Volume(d) => (7 + usize::from(d), 1),
             Column::Effect(d) => (10 + usize::from(d), 1),
+            Column::Lane => (0, 0),
         }
     }
 }
@@ -131,6 +134,8 @@ pub enum PromptKind {
     SamplerPath,
     HelpSearch,
     SampleValue(super::sample_editor::SampleAsk),
+    /// The value of the shown lane's point at the cursor row.
+    LaneValue,
 }
 
 impl PromptKind {
@@ -150,6 +155,7 @@ impl PromptKind {
             | PromptKind::MasterValue => "Value: ",
             PromptKind::SamplerPath => "WAV file (relative to the song): ",
             PromptKind::HelpSearch => "Search: ",
+            PromptKind::LaneValue => "Point value: ",
             PromptKind::SampleValue(ask) => ask.label(),
         }
     }
@@ -174,6 +180,8 @@ pub enum Mode {
     Normal,
     Prompt(Prompt),
     Confirm(Confirm),
+    /// The list of parameters to automate, open over the pattern editor.
+    Pick(super::lanes::ParamList),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -410,6 +418,15 @@ impl App {
         self.cursor.column == Column::Note
     }
 
+    /// Where in the pattern editor the keys are read: the note, digit or lane column.
+    pub fn pattern_place(&self) -> keymap::PatternPlace {
+        match self.cursor.column {
+            Column::Note => keymap::PatternPlace::Note,
+            Column::Lane => keymap::PatternPlace::Lane,
+            _ => keymap::PatternPlace::Digit,
+        }
+    }
+
     // ----- keys -----
 
     /// One key press, as the terminal gave it.
@@ -418,11 +435,12 @@ impl App {
         match &self.mode {
             Mode::Prompt(_) => self.prompt_key(key),
             Mode::Confirm(_) => self.confirm_key(key),
+            Mode::Pick(_) => self.param_list_key(key),
             Mode::Normal => {
                 let chain = if self.view == View::Instruments && self.sample_editor.is_some() {
                     keymap::SAMPLE_EDITOR_CHAIN
                 } else {
-                    keymap::Context::chain(self.view, self.on_note_column())
+                    keymap::Context::chain(self.view, self.pattern_place())
                 };
                 if let Some(action) = keymap::lookup_in(chain, key) {
                     self.update(action);
@@ -552,6 +570,7 @@ impl App {
             PromptKind::SamplerPath => self.add_sampler(&text),
             PromptKind::HelpSearch => self.help_filter = text,
             PromptKind::SampleValue(ask) => self.sample_value(ask, &text),
+            PromptKind::LaneValue => self.type_lane_value(&text),
         }
     }
 
@@ -865,6 +884,9 @@ impl App {
             if r.row + r.rows > p.length() || r.channel + r.channels > p.channels() {
                 self.selection = None;
             }
+        }
+        if self.cursor.column == Column::Lane && self.shown_lane().is_none() {
+            self.cursor.column = Column::Effect(2);
         }
         self.clamp_mixer();
     }

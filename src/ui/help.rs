@@ -10,11 +10,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-const CONTEXTS: [Context; 11] = [
+const CONTEXTS: [Context; 12] = [
     Context::Global,
     Context::Pattern,
     Context::PatternNote,
     Context::PatternDigit,
+    Context::PatternLane,
     Context::Arrangement,
     Context::Instruments,
     Context::SampleEditor,
@@ -52,6 +53,24 @@ pub fn entries(filter: &str) -> Vec<Entry> {
     ] {
         all.push(Entry {
             section: "Typing a value, a path or a command",
+            keys: keys.to_owned(),
+            description: description.to_owned(),
+        });
+    }
+    for (keys, description) in [
+        (
+            "letters",
+            "Filter: keep the parameters whose names hold every typed word",
+        ),
+        ("Up Down PgUp PgDn", "Move through the list"),
+        (
+            "Enter",
+            "Pick: show its lane (made if new), the cursor in the lane column",
+        ),
+        ("Esc", "Close the list, nothing picked"),
+    ] {
+        all.push(Entry {
+            section: "Parameter list (Alt+A in the pattern editor)",
             keys: keys.to_owned(),
             description: description.to_owned(),
         });
@@ -122,7 +141,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 pub fn readme_table() -> String {
     use super::action::{Action as A, View};
     use super::keymap::PIANO;
-    const SHORT: [(Context, A); 32] = [
+    const SHORT: [(Context, A); 39] = [
         (Context::Global, A::Show(View::Help)),
         (Context::Global, A::Save),
         (Context::Global, A::Quit),
@@ -154,6 +173,13 @@ pub fn readme_table() -> String {
         (Context::Pattern, A::ClonePattern),
         (Context::Pattern, A::NextPattern),
         (Context::Pattern, A::ToggleChordMode),
+        (Context::Pattern, A::PickParam),
+        (Context::Pattern, A::ToggleLaneColumn),
+        (Context::PatternLane, A::EditValue),
+        (Context::PatternLane, A::Increase),
+        (Context::PatternLane, A::IncreaseCoarse),
+        (Context::PatternLane, A::ClearField),
+        (Context::PatternLane, A::CycleCurve),
         (Context::Instruments, A::OpenSampleEditor),
     ];
     let piano: Vec<String> = PIANO
@@ -182,5 +208,13 @@ pub fn readme_table() -> String {
             .collect();
         out.push_str(&format!("| {} | {} |\n", keys.join(" "), b.description));
     }
+    let shapes: Vec<String> = super::lanes::Shape::ALL
+        .iter()
+        .map(|s| format!("`{}` {}", s.key(), s.name()))
+        .collect();
+    out.push_str(&format!(
+        "| {} | Lane column: shapes over the selected rows (or the pattern) |\n",
+        shapes.join(", ")
+    ));
     out
 }

@@ -115,6 +115,8 @@ pub enum Context {
     PatternNote,
     /// The pattern editor with the cursor on an instrument, volume or effect digit.
     PatternDigit,
+    /// The pattern editor with the cursor in the automation lane column.
+    PatternLane,
     Arrangement,
     Instruments,
     /// The sample editor, open in the Instruments view.
@@ -132,6 +134,7 @@ impl Context {
             Context::Pattern => "Pattern editor",
             Context::PatternNote => "Pattern editor, note column",
             Context::PatternDigit => "Pattern editor, instrument/volume/effect columns",
+            Context::PatternLane => "Pattern editor, automation lane column",
             Context::Arrangement => "Arrangement",
             Context::Instruments => "Instruments",
             Context::SampleEditor => "Sample editor (Instruments view, e on a sampler)",
@@ -143,10 +146,17 @@ impl Context {
     }
 
     /// The contexts a view's keys are looked up in, most specific first.
-    pub fn chain(view: View, on_note_column: bool) -> &'static [Context] {
-        match (view, on_note_column) {
-            (View::Pattern, true) => &[Context::PatternNote, Context::Pattern, Context::Global],
-            (View::Pattern, false) => &[Context::PatternDigit, Context::Pattern, Context::Global],
+    pub fn chain(view: View, place: PatternPlace) -> &'static [Context] {
+        match (view, place) {
+            (View::Pattern, PatternPlace::Note) => {
+                &[Context::PatternNote, Context::Pattern, Context::Global]
+            }
+            (View::Pattern, PatternPlace::Digit) => {
+                &[Context::PatternDigit, Context::Pattern, Context::Global]
+            }
+            (View::Pattern, PatternPlace::Lane) => {
+                &[Context::PatternLane, Context::Pattern, Context::Global]
+            }
             (View::Arrangement, _) => &[Context::Arrangement, Context::Global],
             (View::Instruments, _) => &[Context::Instruments, Context::Global],
             (View::Song, _) => &[Context::Song, Context::Global],
@@ -155,6 +165,14 @@ impl Context {
             (View::Help, _) => &[Context::Help, Context::Global],
         }
     }
+}
+
+/// Which kind of column the pattern editor's cursor is on (other views ignore it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatternPlace {
+    Note,
+    Digit,
+    Lane,
 }
 
 #[derive(Clone, Debug)]
@@ -208,8 +226,8 @@ pub fn bindings() -> &'static [Binding] {
 pub const SAMPLE_EDITOR_CHAIN: &[Context] = &[Context::SampleEditor, Context::Global];
 
 /// The action a key means in this view, if any.
-pub fn lookup(view: View, on_note_column: bool, key: Key) -> Option<Action> {
-    lookup_in(Context::chain(view, on_note_column), key)
+pub fn lookup(view: View, place: PatternPlace, key: Key) -> Option<Action> {
+    lookup_in(Context::chain(view, place), key)
 }
 
 /// The action a key means in the first of `chain`'s contexts that binds it.
@@ -625,6 +643,88 @@ fn build() -> Vec<Binding> {
         &[Key::alt(K::Char('0'))],
         A::NextInversion,
         "Chord entry: next inversion (root position, 1st, 2nd, 3rd ...)",
+    );
+    // Pattern editor: automation lanes.
+    bind(
+        C::Pattern,
+        &[Key::alt(K::Char('a'))],
+        A::PickParam,
+        "Automate: pick a parameter of the channel (its instrument, strip, the buses, the master) from a list; its lane shows beside the grid",
+    );
+    bind(
+        C::Pattern,
+        &[Key::char('\\')],
+        A::ToggleLaneColumn,
+        "Cursor into the automation lane column and back (Right from the last channel goes there too)",
+    );
+    for c in ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '-'] {
+        bind(
+            C::PatternLane,
+            &[Key::char(c)],
+            A::LaneType(c),
+            &format!(
+                "Lane column: type a value starting with {c} for the point at the cursor row (Enter sets it)"
+            ),
+        );
+    }
+    bind(
+        C::PatternLane,
+        &[Key::plain(K::Enter)],
+        A::EditValue,
+        "Lane column: type the value of the point at the cursor row",
+    );
+    bind(
+        C::PatternLane,
+        &[Key::alt(K::Up)],
+        A::Increase,
+        "Lane column: raise the value at the cursor row (fine: 1/100 of the range)",
+    );
+    bind(
+        C::PatternLane,
+        &[Key::alt(K::Down)],
+        A::Decrease,
+        "Lane column: lower the value at the cursor row (fine)",
+    );
+    bind(
+        C::PatternLane,
+        &[Key::alt(K::PageUp)],
+        A::IncreaseCoarse,
+        "Lane column: raise the value at the cursor row (coarse: 1/10 of the range)",
+    );
+    bind(
+        C::PatternLane,
+        &[Key::alt(K::PageDown)],
+        A::DecreaseCoarse,
+        "Lane column: lower the value at the cursor row (coarse)",
+    );
+    bind(
+        C::PatternLane,
+        &[Key::plain(K::Delete), Key::char('.')],
+        A::ClearField,
+        "Lane column: delete the point at the cursor row",
+    );
+    bind(
+        C::PatternLane,
+        &[Key::alt(K::Char('i'))],
+        A::Interpolate,
+        "Lane column: a point on every selected row, on the line between the values at the selection's ends",
+    );
+    for shape in super::lanes::Shape::ALL {
+        bind(
+            C::PatternLane,
+            &[Key::char(shape.key())],
+            A::LaneShape(shape),
+            &format!(
+                "Lane column: shape the selected rows (or the pattern): {}",
+                shape.description()
+            ),
+        );
+    }
+    bind(
+        C::PatternLane,
+        &[Key::char('c')],
+        A::CycleCurve,
+        "Lane column: next curve of the segment at the cursor (step, lin, exp, smooth)",
     );
     // Pattern editor: patterns.
     bind(
@@ -1224,12 +1324,12 @@ mod tests {
             KeyModifiers::CONTROL | KeyModifiers::SHIFT,
         );
         assert_eq!(
-            lookup(View::Pattern, true, Key::from_event(ev)),
+            lookup(View::Pattern, PatternPlace::Note, Key::from_event(ev)),
             Some(Action::Redo)
         );
         let ev = KeyEvent::new(KeyCode::Char('>'), KeyModifiers::SHIFT);
         assert_eq!(
-            lookup(View::Pattern, true, Key::from_event(ev)),
+            lookup(View::Pattern, PatternPlace::Note, Key::from_event(ev)),
             Some(Action::NextPattern)
         );
         assert_eq!(Key::ctrl('s').to_string(), "Ctrl+S");
@@ -1238,14 +1338,20 @@ mod tests {
     #[test]
     fn tab_moves_channels_in_the_pattern_editor_and_views_elsewhere() {
         let tab = Key::plain(KeyCode::Tab);
-        assert_eq!(lookup(View::Pattern, true, tab), Some(Action::NextChannel));
-        assert_eq!(lookup(View::Song, false, tab), Some(Action::NextView));
         assert_eq!(
-            lookup(View::Pattern, true, Key::char('q')),
+            lookup(View::Pattern, PatternPlace::Note, tab),
+            Some(Action::NextChannel)
+        );
+        assert_eq!(
+            lookup(View::Song, PatternPlace::Digit, tab),
+            Some(Action::NextView)
+        );
+        assert_eq!(
+            lookup(View::Pattern, PatternPlace::Note, Key::char('q')),
             Some(Action::Note(12))
         );
         assert_eq!(
-            lookup(View::Pattern, false, Key::char('e')),
+            lookup(View::Pattern, PatternPlace::Digit, Key::char('e')),
             Some(Action::HexDigit(14))
         );
     }

@@ -12,7 +12,7 @@ use super::theme;
 use crate::dsp::eq::{BandSettings, HighPassOrder, ParametricEq};
 use crate::song::{
     ChannelStrip, Compressor, DelayBus, DelayTime, DuckCurve, DuckTrigger, Ducker, Eq, HighPass,
-    HighPassSlope, MAX_DUCK_ATTACK_MS, MAX_KEY_HIGH_PASS_HZ, MIN_DUCK_DEPTH_DB,
+    HighPassSlope, KeyBus, MAX_DUCK_ATTACK_MS, MAX_KEY_HIGH_PASS_HZ, MIN_DUCK_DEPTH_DB,
     MIN_KEY_HIGH_PASS_HZ, Mixer, ReverbBus, SILENT_DB,
 };
 use ratatui::Frame;
@@ -131,7 +131,28 @@ pub(super) enum Kind {
     Time,
     /// A channel number, or none (shown as the text given).
     Channel(&'static str),
+    /// A compressor's key: its own signal, a channel or a bus.
+    Key,
     Curve,
+}
+
+/// What a compressor's detector hears.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum KeyChoice {
+    Own,
+    /// A channel number (1 = the first).
+    Channel(usize),
+    Bus(KeyBus),
+}
+
+impl KeyChoice {
+    /// The choices in the order Left/Right step through them.
+    fn all(channels: usize) -> Vec<KeyChoice> {
+        std::iter::once(KeyChoice::Own)
+            .chain((1..=channels).map(KeyChoice::Channel))
+            .chain(KeyBus::ALL.map(KeyChoice::Bus))
+            .collect()
+    }
 }
 
 /// An owned value, for reset and for comparing.
@@ -143,6 +164,7 @@ pub(super) enum Value {
     Time(DelayTime),
     /// A channel number (1 = the first).
     Channel(Option<usize>),
+    Key(KeyChoice),
     Curve(DuckCurve),
 }
 
@@ -152,7 +174,7 @@ pub(super) enum Slot<'a> {
     Toggle(&'a mut bool),
     Slope(&'a mut HighPassSlope),
     Time(&'a mut DelayTime),
-    Channel(&'a mut Option<usize>),
+    Key(&'a mut crate::song::Sidechain),
     /// A ducker's trigger, read as a channel (`None` for every beat).
     Trigger(&'a mut DuckTrigger),
     Curve(&'a mut DuckCurve),
@@ -165,7 +187,11 @@ impl Slot<'_> {
             Slot::Toggle(x) => Value::Toggle(**x),
             Slot::Slope(x) => Value::Slope(**x),
             Slot::Time(x) => Value::Time(**x),
-            Slot::Channel(x) => Value::Channel(**x),
+            Slot::Key(k) => Value::Key(match (k.bus, k.channel) {
+                (Some(bus), _) => KeyChoice::Bus(bus),
+                (None, Some(n)) => KeyChoice::Channel(n),
+                (None, None) => KeyChoice::Own,
+            }),
             Slot::Trigger(x) => Value::Channel(match **x {
                 DuckTrigger::Beat => None,
                 DuckTrigger::Channel(n) => Some(n),
@@ -180,7 +206,13 @@ impl Slot<'_> {
             (Slot::Toggle(x), Value::Toggle(v)) => **x = v,
             (Slot::Slope(x), Value::Slope(v)) => **x = v,
             (Slot::Time(x), Value::Time(v)) => **x = v,
-            (Slot::Channel(x), Value::Channel(v)) => **x = v,
+            (Slot::Key(k), Value::Key(v)) => {
+                (k.channel, k.bus) = match v {
+                    KeyChoice::Own => (None, None),
+                    KeyChoice::Channel(n) => (Some(n), None),
+                    KeyChoice::Bus(bus) => (None, Some(bus)),
+                };
+            }
             (Slot::Trigger(x), Value::Channel(v)) => {
                 **x = v.map_or(DuckTrigger::Beat, DuckTrigger::Channel);
             }
@@ -292,6 +324,11 @@ pub(super) fn text(kind: Kind, value: Value) -> String {
             None => none.to_owned(),
             Some(n) => format!("ch {n}"),
         },
+        (Kind::Key, Value::Key(k)) => match k {
+            KeyChoice::Own => "own".to_owned(),
+            KeyChoice::Channel(n) => format!("ch {n}"),
+            KeyChoice::Bus(bus) => bus.name().to_owned(),
+        },
         (Kind::Curve, Value::Curve(c)) => c.name().replace('_', "-"),
         _ => String::new(),
     }
@@ -379,6 +416,17 @@ pub(super) fn parse(kind: Kind, text: &str) -> Result<Value, String> {
                 }
             }
         }
+        Kind::Key => match t.as_str() {
+            "own" | "off" | "none" => Ok(Value::Key(KeyChoice::Own)),
+            "reverb" => Ok(Value::Key(KeyChoice::Bus(KeyBus::Reverb))),
+            "delay" => Ok(Value::Key(KeyChoice::Bus(KeyBus::Delay))),
+            _ => match t.trim_start_matches("ch").trim().parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(Value::Key(KeyChoice::Channel(n))),
+                _ => Err(format!(
+                    "\"{text}\": allowed own, a channel number (1 = the first), reverb or delay"
+                )),
+            },
+        },
         Kind::Curve => DuckCurve::ALL
             .into_iter()
             .find(|c| c.name() == t.replace('-', "_"))
@@ -727,10 +775,7 @@ fn slot(mixer: &mut Mixer, strip: Strip, p: Param) -> Option<(Slot<'_>, Kind)> {
                 Kind::Toggle("pre", "post"),
             ),
             Param::Comp(c) => comp_slot(&mut ch.compressor, c),
-            Param::KeySource => (
-                Slot::Channel(&mut ch.sidechain.channel),
-                Kind::Channel("own"),
-            ),
+            Param::KeySource => (Slot::Key(&mut ch.sidechain), Kind::Key),
             Param::KeyHighPass => (
                 Slot::Number(&mut ch.sidechain.high_pass_hz),
                 Kind::Number(KEY_HIGH_PASS),
@@ -941,15 +986,25 @@ impl App {
         let Some((mut value, kind)) = read(&self.song.mixer, strip, p) else {
             return;
         };
-        // A channel choice steps over the ones that cannot be chosen (the channel
-        // itself, or one that would key it in a loop).
-        for _ in 0..=self.song.mixer.channels.len() {
-            let next = stepped(kind, value, dir, coarse);
+        // A channel or key choice steps over the ones that cannot be chosen (the
+        // channel itself, or one that would key it in a loop).
+        let channels = self.song.mixer.channels.len();
+        for _ in 0..=channels + KeyBus::ALL.len() {
+            let next = match value {
+                Value::Key(k) => {
+                    let all = KeyChoice::all(channels);
+                    let i = all.iter().position(|&c| c == k).unwrap_or(0) as i32;
+                    Value::Key(all[(i + dir).clamp(0, all.len() as i32 - 1) as usize])
+                }
+                _ => stepped(kind, value, dir, coarse),
+            };
             if next == value {
                 return;
             }
             value = next;
-            if !matches!(kind, Kind::Channel(_)) || self.refusal(strip, p, value).is_none() {
+            if !matches!(kind, Kind::Channel(_) | Kind::Key)
+                || self.refusal(strip, p, value).is_none()
+            {
                 break;
             }
         }
@@ -958,25 +1013,30 @@ impl App {
 
     /// Why `value` cannot go into the parameter, if it cannot.
     fn refusal(&self, strip: Strip, p: Param, value: Value) -> Option<String> {
-        let Value::Channel(Some(n)) = value else {
-            return None;
-        };
         let channels = self.song.mixer.channels.len();
-        if n > channels {
+        if let Value::Channel(Some(n)) | Value::Key(KeyChoice::Channel(n)) = value
+            && n > channels
+        {
             return Some(format!("channel {n} does not exist (1 to {channels})"));
         }
-        if let (Strip::Channel(i), Param::KeySource) = (strip, p) {
-            let mut mixer = self.song.mixer.clone();
-            mixer.channels[i].sidechain.channel = Some(n);
-            if let Some(path) = crate::song::key_loop(&mixer, i) {
-                let path: Vec<String> = path.iter().map(|c| (c + 1).to_string()).collect();
-                return Some(format!(
-                    "a sidechain cannot loop back to the channel it keys (channel {})",
-                    path.join(" keyed by channel ")
-                ));
-            }
+        // The mixer as it would be: no key may loop, through channels or a bus.
+        let mut mixer = self.song.mixer.clone();
+        if let Some((mut s, _)) = slot(&mut mixer, strip, p) {
+            s.set(value);
         }
-        None
+        if let (Strip::Channel(i), Param::KeySource) = (strip, p)
+            && let Some(path) = crate::song::key_loop(&mixer, i)
+        {
+            let path: Vec<String> = path.iter().map(|c| (c + 1).to_string()).collect();
+            return Some(format!(
+                "a sidechain cannot loop back to the channel it keys (channel {})",
+                path.join(" keyed by channel ")
+            ));
+        }
+        match crate::song::bus_loop(&mixer) {
+            Some((_, chain)) if crate::song::bus_loop(&self.song.mixer).is_none() => Some(chain),
+            _ => None,
+        }
     }
 
     /// Typed into the prompt for the parameter under the cursor.

@@ -321,6 +321,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Master => master::draw(frame, body, app),
         View::Help => help::draw(frame, body, app),
     }
+    if let Mode::Pick(list) = &app.mode {
+        lanes::draw_param_list(frame, body, app, list);
+    }
     draw_status(frame, status, app);
     draw_message(frame, message, app);
 }
@@ -452,6 +455,7 @@ fn draw_message(frame: &mut Frame, area: ratatui::layout::Rect, app: &App) {
             ),
             theme::ERROR,
         ),
+        Mode::Pick(list) => lanes::param_list_line(list),
         Mode::Normal => match &app.message {
             Some(m) if m.error => Line::styled(m.text.clone(), theme::ERROR),
             Some(m) => Line::styled(m.text.clone(), theme::MESSAGE),

@@ -28,6 +28,9 @@ impl App {
         let length = self.pattern().length();
         let channels = self.pattern().channels();
         let bar = self.song.rows_per_bar().max(1);
+        if self.cursor.column == Column::Lane && self.lane_action(action) {
+            return;
+        }
         match action {
             Action::Up => self.cursor.row = self.cursor.row.saturating_sub(1),
             Action::Down => self.cursor.row = (self.cursor.row + 1).min(length - 1),
@@ -62,6 +65,8 @@ impl App {
                 } else if self.cursor.channel + 1 < channels {
                     self.cursor.channel += 1;
                     self.cursor.column = Column::Note;
+                } else if self.shown_lane().is_some() {
+                    self.cursor.column = Column::Lane;
                 }
             }
             Action::NextChannel => {
@@ -73,6 +78,8 @@ impl App {
                 self.cursor.column = Column::Note;
             }
             Action::GotoRowPrompt => self.open_prompt(PromptKind::GotoRow, ""),
+            Action::PickParam => self.open_param_list(),
+            Action::ToggleLaneColumn => self.toggle_lane_column(),
             Action::Note(semitones) => self.enter_note(semitones),
             Action::NoteOff => self.write_cell(|cell| {
                 cell.note = NoteField::Off;
@@ -90,6 +97,7 @@ impl App {
                         Column::Instrument(_) => cell.instrument = None,
                         Column::Volume(_) => cell.volume = None,
                         Column::Effect(_) => cell.effect = None,
+                        Column::Lane => {}
                     }
                     Ok(())
                 })
@@ -166,11 +174,7 @@ impl App {
                 let r = self.block();
                 self.info(format!("copied {} rows x {} channels", r.rows, r.channels));
             }
-            Action::Cut => {
-                let rect = self.block();
-                self.clipboard = Some(self.copy_block(rect));
-                self.edit_block(rect, |_, cell| *cell = Cell::EMPTY);
-            }
+            Action::Cut => self.cut(),
             Action::Paste => self.paste(false),
             Action::MixPaste => self.paste(true),
             Action::TransposeUp => self.transpose(1),
@@ -371,7 +375,7 @@ impl App {
             }
         };
         self.write_cell_in_place(|cell| match column {
-            Column::Note => Ok(()),
+            Column::Note | Column::Lane => Ok(()),
             Column::Instrument(pos) => {
                 let value = set_nibble(cell.instrument.unwrap_or(0), pos);
                 if usize::from(value) > instruments {
@@ -472,6 +476,42 @@ impl App {
                 before.get(r + 1).copied().unwrap_or(Cell::EMPTY)
             };
         });
+    }
+
+    /// Cuts the block, and the shown lane's points in its rows with it (as copy takes
+    /// them); a lane left without points keeps one at row 0 holding the value it had at
+    /// the block's top, so the parameter does not jump back to its set value.
+    fn cut(&mut self) {
+        let rect = self.block();
+        let clip = self.copy_block(rect);
+        let cut_points = clip.lane.as_ref().is_some_and(|(_, p)| !p.is_empty());
+        self.clipboard = Some(clip);
+        if !cut_points {
+            self.edit_block(rect, |_, cell| *cell = Cell::EMPTY);
+            return;
+        }
+        let target = self.lane.expect("points were copied from the shown lane");
+        let index = self.cursor.pattern;
+        self.begin_edit(Scope::Pattern(index));
+        let p = &mut self.song.patterns[index];
+        for r in rect.row..rect.row + rect.rows {
+            for c in rect.channel..rect.channel + rect.channels {
+                *p.cell_mut(r, c) = Cell::EMPTY;
+            }
+        }
+        if let Some(lane) = p.automation.iter_mut().find(|l| l.target == target) {
+            let (top, end) = (rect.row as f32, (rect.row + rect.rows) as f32);
+            let held = lane.value_at(rect.row as f64);
+            lane.points.retain(|p| p.row < top || p.row >= end);
+            if let (true, Some(value)) = (lane.points.is_empty(), held) {
+                lane.points.push(Point {
+                    row: 0.0,
+                    value,
+                    curve: crate::song::automation::Curve::Linear,
+                });
+            }
+        }
+        self.edited();
     }
 
     fn paste(&mut self, mix: bool) {
@@ -867,11 +907,20 @@ pub fn draw(frame: &mut Frame, area: Area, app: &App) {
             };
             spans.push(Span::styled("│", style.patch(theme::SEPARATOR)));
             let cursor_column =
-                (is_cursor_row && c == app.cursor.channel).then_some(app.cursor.column);
+                (is_cursor_row && c == app.cursor.channel && app.cursor.column != Column::Lane)
+                    .then_some(app.cursor.column);
             push_cell(&mut spans, cell, style, cursor_column, app);
         }
         if let Some(lane) = lane {
-            spans.extend(lanes::cell(lane, row, base));
+            let in_lane = app.cursor.column == Column::Lane;
+            let selected =
+                in_lane && selection.is_some_and(|r| (r.row..r.row + r.rows).contains(&row));
+            let style = if selected {
+                base.patch(theme::SELECTED)
+            } else {
+                base
+            };
+            spans.extend(lanes::cell(lane, row, style, in_lane && is_cursor_row));
         }
         lines.push(Line::from(spans));
     }

@@ -936,6 +936,67 @@ fn sidechain_keys_step_over_loops_and_the_ducker_edits_and_undoes() {
 }
 
 #[test]
+fn a_bus_return_can_key_a_compressor_and_a_send_into_it_is_refused() {
+    use crate::song::KeyBus;
+    let mut app = App::new(Song::new(3), PathBuf::from("/nonexistent/sc.json"));
+    press(&mut app, "F9");
+    let param = |app: &App, label: &str| {
+        super::mixer::params(app.mixer_strip())
+            .iter()
+            .position(|p| p.label() == label)
+            .unwrap()
+    };
+    app.mixer.param = param(&app, "sidechain");
+    // Past the last channel come the buses: own, ch 2, ch 3, reverb, delay (and no further).
+    press(&mut app, "] ] ] ] ]");
+    let key = app.song.mixer.channels[0].sidechain;
+    assert_eq!((key.channel, key.bus), (None, Some(KeyBus::Delay)));
+    let text = screen(&app, 80, 24);
+    assert!(
+        text.contains("sidechain") && text.contains("delay"),
+        "{text}"
+    );
+    // Channel 1 now hears the delay return: its own delay send would feed what keys it.
+    app.mixer.param = param(&app, "delay send");
+    press(&mut app, "]");
+    let message = app.message.as_ref().unwrap();
+    assert!(
+        message.error
+            && message
+                .text
+                .contains("ch1 (Ch 1) feeds the delay bus, whose return keys ch1 (Ch 1)"),
+        "{}",
+        message.text
+    );
+    assert!(!app.song.mixer.channels[0].sends.delay.is_on());
+    // Its reverb send is fine, and typed names work too.
+    app.mixer.param = param(&app, "reverb send");
+    press(&mut app, "]");
+    assert!(app.song.mixer.channels[0].sends.reverb.is_on());
+    app.mixer.param = param(&app, "sidechain");
+    press(&mut app, "Enter");
+    for _ in 0..8 {
+        press(&mut app, "BSpace");
+    }
+    type_text(&mut app, "reverb");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().error, "the reverb now loops");
+    assert_eq!(
+        app.song.mixer.channels[0].sidechain.bus,
+        Some(KeyBus::Delay)
+    );
+    assert!(app.song.problems().is_empty(), "{:?}", app.song.problems());
+    // Undo: the reverb send, then the key back through delay, reverb, ch 3, ch 2, own.
+    press(&mut app, "C-z C-z");
+    assert_eq!(
+        app.song.mixer.channels[0].sidechain.bus,
+        Some(KeyBus::Reverb)
+    );
+    press(&mut app, "C-z C-z C-z");
+    assert_eq!(app.song.mixer.channels[0].sidechain, Default::default());
+}
+
+#[test]
 fn mixer_ranges_are_the_validators() {
     // Every parameter of every kind of strip, pushed to both ends, stays valid.
     let mut app = app();
@@ -1818,4 +1879,212 @@ fn parameter_commands_are_typed_in_the_effect_column() {
     // Elsewhere the letter is what it always was (a note in the note column).
     press(&mut app, "Home Home Down Down Down s");
     assert_eq!(cell(&app, 3, 0).get(..3), Some("C#4"));
+}
+
+#[test]
+fn a_parameter_is_picked_from_the_channel_list_filtered_by_typing() {
+    let mut app = app();
+    // Channel 10 plays the lead (instrument 08): its list holds that instrument's synth
+    // parameters, the channel's strip, the buses and the master, and nothing else.
+    press(&mut app, "BTab - z Up M-a");
+    let Mode::Pick(list) = &app.mode else {
+        panic!("Alt+A opens the list");
+    };
+    let names: Vec<String> = list.targets.iter().map(|t| t.to_string()).collect();
+    assert!(
+        names.contains(&"inst08.filter.cutoff".to_owned()),
+        "{names:?}"
+    );
+    assert!(names.contains(&"ch10.pan".to_owned()));
+    assert!(names.contains(&"reverb.mix".to_owned()));
+    assert!(names.contains(&"master.gain_db".to_owned()));
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.starts_with("inst01") && !n.starts_with("ch1.")),
+        "only this channel's own parameters: {names:?}"
+    );
+    assert!(
+        !names.contains(&"inst08.start".to_owned()),
+        "a synth has no sample start"
+    );
+    let text = screen(&app, 80, 24);
+    insta::assert_snapshot!("param_list_80x24", text);
+    // Typing filters; Down moves; Esc leaves everything as it was.
+    type_text(&mut app, "eq gain");
+    let Mode::Pick(list) = &app.mode else {
+        panic!("still open");
+    };
+    let matches: Vec<String> = list.matches().iter().map(|t| t.to_string()).collect();
+    assert_eq!(
+        matches,
+        [
+            "ch10.eq.low.gain_db",
+            "ch10.eq.mid1.gain_db",
+            "ch10.eq.mid2.gain_db",
+            "ch10.eq.high.gain_db",
+            "master.eq.low.gain_db",
+            "master.eq.mid1.gain_db",
+            "master.eq.mid2.gain_db",
+            "master.eq.high.gain_db",
+        ]
+    );
+    press(&mut app, "Esc");
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.pattern().automation.is_empty());
+    // Picked with Enter: the lane is made with the parameter's value and the cursor is in it.
+    press(&mut app, "M-a");
+    type_text(&mut app, "cutoff");
+    press(&mut app, "Enter");
+    let lane = app.shown_lane().expect("a lane is shown");
+    assert_eq!(lane.target.to_string(), "inst08.filter.cutoff");
+    assert_eq!(
+        lane.points[0].value,
+        lane.target.value(&app.song).unwrap(),
+        "it starts at the set value"
+    );
+    assert_eq!(app.cursor.column, Column::Lane);
+    assert_eq!(app.undo_len(), 2, "the note and the new lane");
+    // A filter nothing matches picks nothing.
+    press(&mut app, "M-a");
+    type_text(&mut app, "nonsense");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().error);
+    assert_eq!(app.pattern().automation.len(), 1);
+}
+
+/// The values of the shown lane at `rows`.
+fn lane_values(app: &App, rows: std::ops::RangeInclusive<usize>) -> Vec<f32> {
+    let lane = app.shown_lane().unwrap();
+    rows.map(|r| lane.value_at(r as f64).unwrap()).collect()
+}
+
+#[test]
+fn lane_points_are_drawn_with_single_keys() {
+    let mut app = app();
+    command(&mut app, "lane filter.cutoff");
+    press(&mut app, "\\");
+    assert_eq!(app.cursor.column, Column::Lane);
+    // Typed values: a point at the cursor row, then on by the edit step.
+    press(&mut app, "Down Down Down Down");
+    type_text(&mut app, "2000");
+    press(&mut app, "Enter");
+    assert_eq!(app.cursor.row, 5);
+    let lane = app.shown_lane().unwrap();
+    assert_eq!(lane.points.last().unwrap().to_string(), "4 2000");
+    press(&mut app, "- 5");
+    press(&mut app, "Enter");
+    assert!(app.message.as_ref().unwrap().error, "-5 Hz is out of range");
+    // Nudges move by shares of the range in the parameter's scale (octaves for Hz).
+    press(&mut app, "Up M-Up");
+    let fine = app.shown_lane().unwrap().value_at(4.0).unwrap();
+    let info = app.shown_lane().unwrap().target.info();
+    assert!((fine - info.denormalise(info.normalise(2000.0) + 0.01)).abs() < 1.0);
+    press(&mut app, "M-PgDn M-PgDn");
+    let coarse = app.shown_lane().unwrap().value_at(4.0).unwrap();
+    assert!((coarse - info.denormalise(info.normalise(fine) - 0.2)).abs() < 1.0);
+    assert_eq!(app.shown_lane().unwrap().points.len(), 2, "nudges replace");
+    // Delete takes the point away; the last point stays (the lane needs one).
+    press(&mut app, ".");
+    assert_eq!(app.shown_lane().unwrap().points.len(), 1);
+    press(&mut app, "Home .");
+    assert!(app.message.as_ref().unwrap().error);
+    assert_eq!(app.shown_lane().unwrap().points.len(), 1);
+    // A ramp up over rows 8-16 where the lane is flat: the parameter's whole range.
+    command(&mut app, "row 8");
+    press(
+        &mut app,
+        "S-Down S-Down S-Down S-Down S-Down S-Down S-Down S-Down u",
+    );
+    let ramp = lane_values(&app, 8..=16);
+    assert_eq!((ramp[0], ramp[8]), (20.0, 20_000.0));
+    assert!(ramp.windows(2).all(|w| w[1] > w[0]));
+    // Down, sine, triangle: between the values now at the ends.
+    press(&mut app, "d");
+    let down = lane_values(&app, 8..=16);
+    assert_eq!((down[0], down[8]), (20_000.0, 20.0));
+    press(&mut app, "u s");
+    let sine = lane_values(&app, 8..=16);
+    assert_eq!((sine[0], sine[4], sine[8]), (20.0, 20_000.0, 20.0));
+    press(&mut app, "t");
+    let triangle = lane_values(&app, 8..=16);
+    assert_eq!(triangle[2], 632.5, "a quarter of the way up, in octaves");
+    press(&mut app, "r");
+    assert!(
+        lane_values(&app, 8..=16)
+            .iter()
+            .all(|v| (20.0..=20_000.0).contains(v))
+    );
+    // Interpolation: the ends typed, Alt+I fills the rows between, evenly in octaves.
+    press(&mut app, "Esc");
+    command(&mut app, "row 8");
+    type_text(&mut app, "100");
+    press(&mut app, "Enter");
+    command(&mut app, "row 16");
+    type_text(&mut app, "1600");
+    press(&mut app, "Enter");
+    command(&mut app, "row 8");
+    press(
+        &mut app,
+        "S-Down S-Down S-Down S-Down S-Down S-Down S-Down S-Down M-i",
+    );
+    assert_eq!(
+        lane_values(&app, 8..=16),
+        [
+            100.0, 141.4, 200.0, 282.8, 400.0, 565.7, 800.0, 1131.0, 1600.0
+        ]
+    );
+    // The segment's curve cycles: lin, exp, smooth, step, and the column marks it.
+    press(&mut app, "Esc");
+    command(&mut app, "row 10");
+    press(&mut app, "c");
+    assert_eq!(
+        app.shown_lane().unwrap().points[3].to_string(),
+        "10 200 exp"
+    );
+    press(&mut app, "c c");
+    assert!(app.message.as_ref().unwrap().text.contains("step"));
+    let lane = app.shown_lane().unwrap();
+    assert_eq!(
+        lane.value_at(10.9),
+        Some(200.0),
+        "a step holds to the next point"
+    );
+    let text = screen(&app, 80, 24);
+    assert!(text.contains(" 200.0s▃▃"), "{text}");
+    // Every key edit is one undo step: back to the interpolated line.
+    press(&mut app, "C-z C-z C-z");
+    assert_eq!(lane_values(&app, 10..=12), [200.0, 282.8, 400.0]);
+    // Left goes back to the grid, Right from the last channel into the lane again.
+    press(&mut app, "Left");
+    assert_eq!(app.cursor.column, Column::Effect(2));
+    press(
+        &mut app,
+        "BTab Right Right Right Right Right Right Right Right",
+    );
+    assert_eq!(app.cursor.column, Column::Lane);
+    // Cut takes the points in the block's rows along, paste puts them back; one undo each.
+    command(&mut app, "row 12");
+    press(&mut app, "S-Down S-Down C-x");
+    let lane = app.shown_lane().unwrap();
+    assert!(lane.points.iter().all(|p| !(12.0..15.0).contains(&p.row)));
+    command(&mut app, "row 40");
+    press(&mut app, "C-v");
+    assert_eq!(lane_values(&app, 40..=42), [400.0, 565.7, 800.0]);
+    press(&mut app, "C-z C-z");
+    assert_eq!(lane_values(&app, 12..=14), [400.0, 565.7, 800.0]);
+    // Help lists the lane column's keys.
+    let help = help::entries("lane column");
+    assert!(
+        help.iter()
+            .any(|e| e.keys == "c" && e.description.contains("curve"))
+    );
+    assert!(
+        help.iter()
+            .any(|e| e.keys == "u" && e.description.contains("ramp up"))
+    );
+    // With edit mode off, keys in the lane change nothing.
+    let before = app.pattern().automation.clone();
+    press(&mut app, "C-e u 5 Enter");
+    assert_eq!(app.pattern().automation, before);
 }
