@@ -332,6 +332,41 @@ impl LaneCascade {
         self.sections = [LaneSection::PASS; LANE_SLOTS];
     }
 
+    /// Every slot passes through in lanes `left` and `right`.
+    pub fn clear_lanes(&mut self, (left, right): (usize, usize)) {
+        for s in &mut self.sections {
+            for lane in [left, right] {
+                if lane < LANES {
+                    s.b0[lane] = 1.0;
+                    s.b1[lane] = 0.0;
+                    s.b2[lane] = 0.0;
+                    s.a1[lane] = 0.0;
+                    s.a2[lane] = 0.0;
+                    s.s1[lane] = 0.0;
+                    s.s2[lane] = 0.0;
+                    s.runs[lane] = 0;
+                }
+            }
+        }
+    }
+
+    /// `State::settle` on lanes `left` and `right` of every slot they run, for state
+    /// that stays in the lanes from one block to the next.
+    pub fn settle(&mut self, (left, right): (usize, usize)) {
+        for s in &mut self.sections {
+            for lane in [left, right] {
+                if lane < LANES
+                    && s.runs[lane] != 0
+                    && s.s1[lane].abs() < SETTLED
+                    && s.s2[lane].abs() < SETTLED
+                {
+                    s.s1[lane] = 0.0;
+                    s.s2[lane] = 0.0;
+                }
+            }
+        }
+    }
+
     /// Runs `section` at `slot`, its left side in lane `left` and right in `right`.
     pub fn load(&mut self, slot: usize, (left, right): (usize, usize), section: &StereoBiquad) {
         let Some(s) = self.sections.get_mut(slot) else {
