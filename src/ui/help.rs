@@ -141,7 +141,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
 pub fn readme_table() -> String {
     use super::action::{Action as A, View};
     use super::keymap::PIANO;
-    const SHORT: [(Context, A); 39] = [
+    const SHORT: [(Context, A); 38] = [
         (Context::Global, A::Show(View::Help)),
         (Context::Global, A::Save),
         (Context::Global, A::Quit),
@@ -180,7 +180,6 @@ pub fn readme_table() -> String {
         (Context::PatternLane, A::IncreaseCoarse),
         (Context::PatternLane, A::ClearField),
         (Context::PatternLane, A::CycleCurve),
-        (Context::Instruments, A::OpenSampleEditor),
     ];
     let piano: Vec<String> = PIANO
         .iter()
@@ -193,7 +192,7 @@ pub fn readme_table() -> String {
         piano[12..].join(" ")
     ));
     out.push_str("| `0`-`9` `A`-`F` | hex digits in the instrument, volume and effect columns |\n");
-    for (context, action) in SHORT {
+    let row = |context: Context, action: A| {
         let b = bindings()
             .iter()
             .find(|b| b.context == context && b.action == action)
@@ -206,7 +205,10 @@ pub fn readme_table() -> String {
                 text => format!("`{text}`"),
             })
             .collect();
-        out.push_str(&format!("| {} | {} |\n", keys.join(" "), b.description));
+        format!("| {} | {} |\n", keys.join(" "), b.description)
+    };
+    for (context, action) in SHORT {
+        out.push_str(&row(context, action));
     }
     let shapes: Vec<String> = super::lanes::Shape::ALL
         .iter()
@@ -216,5 +218,6 @@ pub fn readme_table() -> String {
         "| {} | Lane column: shapes over the selected rows (or the pattern) |\n",
         shapes.join(", ")
     ));
+    out.push_str(&row(Context::Instruments, A::OpenSampleEditor));
     out
 }
