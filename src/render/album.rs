@@ -346,17 +346,8 @@ fn master_tracks(
                 })
             };
             let album_lufs = |tracks: &[Vec<f32>]| {
-                let meters: Vec<ebur128::EbuR128> = tracks
-                    .iter()
-                    .map(|t| {
-                        let mut m = ebur128::EbuR128::new(2, rate, ebur128::Mode::I)
-                            .expect("2 channels at an audio rate");
-                        m.add_frames_f32(t).expect("whole frames");
-                        m
-                    })
-                    .collect();
-                ebur128::EbuR128::loudness_global_multiple(meters.iter())
-                    .unwrap_or(f64::NEG_INFINITY)
+                let tracks: Vec<&[f32]> = tracks.iter().map(Vec::as_slice).collect();
+                loudness::integrated_lufs_together(&tracks, rate)
             };
             let gain: (f64, Vec<Vec<f32>>) = match target {
                 Some(target) => {

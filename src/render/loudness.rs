@@ -1,5 +1,5 @@
-//! Loudness measurement (EBU R128 with the `ebur128` crate) and loudness targeting:
-//! the gain into the limiter is found so the master lands on its target.
+//! Loudness measurement (EBU R128: BS.1770-4 gating, EBU Tech 3342 range) and loudness
+//! targeting: the gain into the limiter is found so the master lands on its target.
 
 use crate::engine::master::MasterChain;
 use crate::song::Master;
@@ -32,77 +32,190 @@ fn to_db(x: f64) -> f64 {
     }
 }
 
+/// K-weighted mean squares (both channels summed) of consecutive 100 ms blocks: every
+/// BS.1770 reading (momentary, short-term, gated integrated, loudness range) is a mean
+/// over a run of them, so each sample is filtered and squared once however many
+/// windows overlap it. The filters run in f64, as libebur128's do.
+struct BlockEnergies {
+    shelf: [f64; 5],
+    highpass: [f64; 5],
+    /// Per channel, per filter: the two state values of a transposed direct form II.
+    state: [[[f64; 2]; 2]; 2],
+    block_frames: usize,
+    frames_in_block: usize,
+    sum: f64,
+    blocks: Vec<f64>,
+}
+
+/// Gating blocks span 4 blocks (400 ms), short-term windows 30 (3 s); the loudness
+/// range takes a short-term window every 10 blocks (EBU Tech 3342, as libebur128).
+const GATING_BLOCKS: usize = 4;
+const SHORT_TERM_BLOCKS: usize = 30;
+const RANGE_HOP_BLOCKS: usize = 10;
+const ABSOLUTE_GATE_LUFS: f64 = -70.0;
+const INTEGRATED_RELATIVE_GATE_LU: f64 = -10.0;
+const RANGE_RELATIVE_GATE_LU: f64 = -20.0;
+
+fn energy_to_lufs(energy: f64) -> f64 {
+    if energy > 0.0 {
+        -0.691 + 10.0 * energy.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+fn lufs_to_energy(lufs: f64) -> f64 {
+    10f64.powf((lufs + 0.691) / 10.0)
+}
+
+impl BlockEnergies {
+    fn new(sample_rate: u32) -> BlockEnergies {
+        let (shelf, highpass) = crate::dsp::meter::k_weighting_f64(f64::from(sample_rate));
+        BlockEnergies {
+            shelf,
+            highpass,
+            state: [[[0.0; 2]; 2]; 2],
+            // libebur128's rounding of 100 ms, so blocks fall where other meters put them.
+            block_frames: (sample_rate as usize + 5) / 10,
+            frames_in_block: 0,
+            sum: 0.0,
+            blocks: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, frames: &[f32]) {
+        fn biquad(c: &[f64; 5], z: &mut [f64; 2], x: f64) -> f64 {
+            let y = c[0] * x + z[0];
+            z[0] = c[1] * x - c[3] * y + z[1];
+            z[1] = c[2] * x - c[4] * y;
+            y
+        }
+        for frame in frames.chunks_exact(2) {
+            for (side, &x) in frame.iter().enumerate() {
+                let [shelf_state, highpass_state] = &mut self.state[side];
+                let shelved = biquad(&self.shelf, shelf_state, f64::from(x));
+                let weighted = biquad(&self.highpass, highpass_state, shelved);
+                self.sum += weighted * weighted;
+            }
+            self.frames_in_block += 1;
+            if self.frames_in_block == self.block_frames {
+                self.blocks.push(self.sum / self.block_frames as f64);
+                self.sum = 0.0;
+                self.frames_in_block = 0;
+                // Keep silent tails from turning subnormal and slow.
+                for z in self.state.iter_mut().flatten().flatten() {
+                    if z.abs() < 1e-30 {
+                        *z = 0.0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The mean energy of each `span`-block window ending on a block boundary, every
+    /// `hop` blocks, starting with the first full window.
+    fn windows(&self, span: usize, hop: usize) -> impl Iterator<Item = f64> + '_ {
+        self.blocks
+            .windows(span)
+            .step_by(hop)
+            .map(move |w| w.iter().sum::<f64>() / span as f64)
+    }
+
+    /// The short-term energy after every block, the first windows counting the time
+    /// before the start as silence (what a meter reads every 100 ms from the start).
+    fn short_term_readings(&self) -> impl Iterator<Item = f64> + '_ {
+        (0..self.blocks.len()).map(|i| {
+            let start = (i + 1).saturating_sub(SHORT_TERM_BLOCKS);
+            self.blocks[start..=i].iter().sum::<f64>() / SHORT_TERM_BLOCKS as f64
+        })
+    }
+}
+
+/// Gated integrated loudness (BS.1770-4) over the 400 ms gating blocks of one or more
+/// signals together, as the gate would see them back to back.
+fn gated_loudness<'a>(signals: impl Iterator<Item = &'a BlockEnergies> + Clone) -> f64 {
+    let absolute = lufs_to_energy(ABSOLUTE_GATE_LUFS);
+    let gated = || {
+        signals
+            .clone()
+            .flat_map(|s| s.windows(GATING_BLOCKS, 1))
+            .filter(move |&e| e >= absolute)
+    };
+    let (sum, count) = gated().fold((0.0, 0usize), |(s, n), e| (s + e, n + 1));
+    if count == 0 {
+        return f64::NEG_INFINITY;
+    }
+    let relative = sum / count as f64 * 10f64.powf(INTEGRATED_RELATIVE_GATE_LU / 10.0);
+    let (sum, count) = gated()
+        .filter(|&e| e >= relative)
+        .fold((0.0, 0usize), |(s, n), e| (s + e, n + 1));
+    energy_to_lufs(sum / count.max(1) as f64)
+}
+
+/// Loudness range (EBU Tech 3342): the spread between the 10th and 95th percentiles of
+/// the gated short-term loudness.
+fn loudness_range(energies: &BlockEnergies) -> f64 {
+    let absolute = lufs_to_energy(ABSOLUTE_GATE_LUFS);
+    let mut windows: Vec<f64> = energies
+        .windows(SHORT_TERM_BLOCKS, RANGE_HOP_BLOCKS)
+        .filter(|&e| e >= absolute)
+        .collect();
+    if windows.is_empty() {
+        return 0.0;
+    }
+    let relative = windows.iter().sum::<f64>() / windows.len() as f64
+        * 10f64.powf(RANGE_RELATIVE_GATE_LU / 10.0);
+    windows.retain(|&e| e >= relative);
+    windows.sort_by(f64::total_cmp);
+    let at = |fraction: f64| windows[((windows.len() - 1) as f64 * fraction + 0.5) as usize];
+    energy_to_lufs(at(0.95)) - energy_to_lufs(at(0.10))
+}
+
 /// Measures interleaved stereo fed to it block by block.
 pub struct Meter {
-    meter: ebur128::EbuR128,
+    energies: BlockEnergies,
+    /// The standard's 4x true peak (libebur128's), so the report agrees with other meters.
+    true_peak: ebur128::EbuR128,
     sample_rate: u32,
     frames: u64,
-    /// Frames since the short-term loudness was last read.
-    since_reading: usize,
-    short_term_max: f64,
     sample_peak: f32,
 }
 
 impl Meter {
     pub fn new(sample_rate: u32) -> Meter {
-        use ebur128::Mode;
         Meter {
-            meter: ebur128::EbuR128::new(
-                2,
-                sample_rate,
-                Mode::I | Mode::LRA | Mode::S | Mode::TRUE_PEAK,
-            )
-            .expect("2 channels at an audio rate are always accepted"),
+            energies: BlockEnergies::new(sample_rate),
+            true_peak: ebur128::EbuR128::new(2, sample_rate, ebur128::Mode::TRUE_PEAK)
+                .expect("2 channels at an audio rate are always accepted"),
             sample_rate,
             frames: 0,
-            since_reading: 0,
-            short_term_max: f64::NEG_INFINITY,
             sample_peak: 0.0,
         }
     }
 
     pub fn add(&mut self, frames: &[f32]) {
-        // Read the short-term loudness every 100 ms, as a meter's display would.
-        let step = (self.sample_rate / 10) as usize;
-        let mut rest = frames;
-        while !rest.is_empty() {
-            let take = (step - self.since_reading).min(rest.len() / 2);
-            let (now, later) = rest.split_at(take * 2);
-            self.meter
-                .add_frames_f32(now)
-                .expect("frames are whole stereo pairs");
-            self.sample_peak = now.iter().fold(self.sample_peak, |m, x| m.max(x.abs()));
-            self.since_reading += take;
-            self.frames += take as u64;
-            if self.since_reading == step {
-                self.since_reading = 0;
-                if let Ok(s) = self.meter.loudness_shortterm()
-                    && s.is_finite()
-                {
-                    self.short_term_max = self.short_term_max.max(s);
-                }
-            }
-            rest = later;
-        }
+        self.energies.add(frames);
+        self.true_peak
+            .add_frames_f32(frames)
+            .expect("frames are whole stereo pairs");
+        self.sample_peak = frames.iter().fold(self.sample_peak, |m, x| m.max(x.abs()));
+        self.frames += (frames.len() / 2) as u64;
     }
 
     pub fn report(&self) -> LoudnessReport {
         let true_peak = (0..2)
-            .filter_map(|c| self.meter.true_peak(c).ok())
+            .filter_map(|c| self.true_peak.true_peak(c).ok())
             .fold(0.0f64, f64::max);
         LoudnessReport {
-            integrated_lufs: self.meter.loudness_global().unwrap_or(f64::NEG_INFINITY),
-            loudness_range_lu: self.meter.loudness_range().unwrap_or(0.0),
-            short_term_max_lufs: self.short_term_max,
+            integrated_lufs: gated_loudness(std::iter::once(&self.energies)),
+            loudness_range_lu: loudness_range(&self.energies),
+            short_term_max_lufs: energy_to_lufs(
+                self.energies.short_term_readings().fold(0.0, f64::max),
+            ),
             true_peak_dbtp: to_db(true_peak),
             sample_peak_dbfs: to_db(f64::from(self.sample_peak)),
             duration_seconds: self.frames as f64 / f64::from(self.sample_rate),
         }
-    }
-
-    /// The underlying meter, e.g. to gate several tracks together.
-    pub fn ebur128(&self) -> &ebur128::EbuR128 {
-        &self.meter
     }
 }
 
@@ -114,11 +227,21 @@ pub fn measure(frames: &[f32], sample_rate: u32) -> LoudnessReport {
 
 /// Integrated loudness alone (the cheap measurement the search repeats).
 pub fn integrated_lufs(frames: &[f32], sample_rate: u32) -> f64 {
-    let mut m = ebur128::EbuR128::new(2, sample_rate, ebur128::Mode::I)
-        .expect("2 channels at an audio rate are always accepted");
-    m.add_frames_f32(frames)
-        .expect("frames are whole stereo pairs");
-    m.loudness_global().unwrap_or(f64::NEG_INFINITY)
+    integrated_lufs_together(std::slice::from_ref(&frames), sample_rate)
+}
+
+/// The integrated loudness of several signals gated together, as one file holding them
+/// all would read (an album's loudness).
+pub fn integrated_lufs_together(signals: &[&[f32]], sample_rate: u32) -> f64 {
+    let energies: Vec<BlockEnergies> = signals
+        .iter()
+        .map(|frames| {
+            let mut e = BlockEnergies::new(sample_rate);
+            e.add(frames);
+            e
+        })
+        .collect();
+    gated_loudness(energies.iter())
 }
 
 /// Fades on a finished track, applied after the limiter so they never raise a peak.
@@ -364,6 +487,77 @@ mod tests {
         assert_eq!(frames[2 * 999], 0.0);
         assert!((frames[2 * 50] - 0.5).abs() < 1e-6);
         assert_eq!(frames[2 * 500], 1.0);
+    }
+
+    /// A signal whose level steps every 1.3 s over 30 dB, with a silent gap: every gate
+    /// and both percentiles of the range have something to decide.
+    fn uneven(seconds: usize, rate: u32, seed: u64) -> Vec<f32> {
+        let mut rng = Rng::new(seed);
+        let frames = rate as usize * seconds;
+        (0..frames)
+            .flat_map(|i| {
+                let t = i as f32 / rate as f32;
+                let step = (t / 1.3) as usize;
+                let level = if (7..9).contains(&step) {
+                    0.0
+                } else {
+                    0.5 * 10f32.powf(-(((step * 7) % 31) as f32) / 20.0)
+                };
+                let tone = (std::f32::consts::TAU * 220.0 * t).sin();
+                let x = level * (0.5 * tone + 0.5 * rng.next_bipolar());
+                [x, level * rng.next_bipolar() * 0.7]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_report_agrees_with_libebur128() {
+        use ebur128::{EbuR128, Mode};
+        for (rate, seconds, seed) in [(48_000, 25, 3), (44_100, 17, 4), (96_000, 9, 5)] {
+            let audio = uneven(seconds, rate, seed);
+            let ours = measure(&audio, rate);
+            let mut reference = EbuR128::new(2, rate, Mode::I | Mode::LRA | Mode::S).unwrap();
+            let mut short_term_max = f64::NEG_INFINITY;
+            for block in audio.chunks(2 * (rate as usize / 10)) {
+                reference.add_frames_f32(block).unwrap();
+                short_term_max = short_term_max.max(reference.loudness_shortterm().unwrap());
+            }
+            let integrated = reference.loudness_global().unwrap();
+            let range = reference.loudness_range().unwrap();
+            assert!(range > 5.0, "the signal has a range to measure: {range}");
+            for (what, got, want) in [
+                ("integrated", ours.integrated_lufs, integrated),
+                ("range", ours.loudness_range_lu, range),
+                ("short-term max", ours.short_term_max_lufs, short_term_max),
+            ] {
+                assert!(
+                    (got - want).abs() < 0.01,
+                    "{rate} Hz {what}: {got} against libebur128's {want}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn tracks_gated_together_agree_with_libebur128() {
+        use ebur128::{EbuR128, Mode};
+        let tracks = [uneven(6, RATE, 8), drums(4, 0.02), drums(3, 0.3)];
+        let meters: Vec<EbuR128> = tracks
+            .iter()
+            .map(|t| {
+                let mut m = EbuR128::new(2, RATE, Mode::I).unwrap();
+                m.add_frames_f32(t).unwrap();
+                m
+            })
+            .collect();
+        let want = EbuR128::loudness_global_multiple(meters.iter()).unwrap();
+        let slices: Vec<&[f32]> = tracks.iter().map(Vec::as_slice).collect();
+        let got = integrated_lufs_together(&slices, RATE);
+        assert!((got - want).abs() < 0.01, "{got} against {want}");
+        assert_eq!(
+            integrated_lufs(&vec![0.0; 2 * 48_000], RATE),
+            f64::NEG_INFINITY
+        );
     }
 
     #[test]
