@@ -209,7 +209,7 @@ type Quad = [f32; STRIPS];
 const CHUNK: usize = 32;
 
 /// Up to four compressors over the strips of lane frames (strip `j`'s left side in lane
-/// `j`, its right side in lane `j + 4`, as `LaneCascade` holds them), with the same
+/// `j`, its right side in lane `j + STRIPS`, as `LaneCascade` holds them), with the same
 /// arithmetic as `Compressor::process_keyed`, so each strip's samples are exactly those
 /// of its compressor run alone; the work on four at once runs as vectors.
 pub struct LaneCompressors {
@@ -339,17 +339,25 @@ impl LaneCompressors {
                 level[j] = key[j];
             }
         }
-        // The reduction the static curve asks for, frame by frame.
+        // The reduction the static curve asks for, frame by frame, two frames (a lane
+        // frame's worth of values) at a time.
         let mut target = [[0.0f32; STRIPS]; CHUNK];
-        let (threshold, ratio, knee, knee_start) =
-            (self.threshold, self.ratio, self.knee, self.knee_start);
+        let twice = |q: Quad| -> LaneFrame { std::array::from_fn(|i| q[i % STRIPS]) };
+        let (threshold, ratio, knee, knee_start) = (
+            twice(self.threshold),
+            twice(self.ratio),
+            twice(self.knee),
+            twice(self.knee_start),
+        );
         let knee_slope = ratio.map(|r| 1.0 / r - 1.0);
-        for (target, level) in target[..n].iter_mut().zip(&level) {
-            for j in 0..STRIPS {
-                let input_db = fast_gain_to_db(level[j]);
-                let output_db = curve_db(input_db, threshold[j], ratio[j], knee[j], knee_slope[j]);
+        let (pairs, _) = target.as_flattened_mut().as_chunks_mut::<LANES>();
+        let (level_pairs, _) = level.as_flattened().as_chunks::<LANES>();
+        for (target, level) in pairs.iter_mut().zip(level_pairs) {
+            for i in 0..LANES {
+                let input_db = fast_gain_to_db(level[i]);
+                let output_db = curve_db(input_db, threshold[i], ratio[i], knee[i], knee_slope[i]);
                 let wanted = (input_db - output_db).max(0.0);
-                target[j] = if level[j] > knee_start[j] {
+                target[i] = if level[i] > knee_start[i] {
                     wanted
                 } else {
                     0.0
@@ -622,13 +630,16 @@ mod tests {
                 })
                 .collect()
         };
-        let key: Vec<f32> = signal(6).iter().map(|x| x.abs()).collect();
+        let key: Vec<f32> = signal(LANES - 1).iter().map(|x| x.abs()).collect();
         let mut alone = make();
         let mut together = make();
         let mut frames: Vec<LaneFrame> = (0..n)
             .map(|i| std::array::from_fn(|lane| signal(lane)[i]))
             .collect();
-        let keys: Vec<Quad> = key.iter().map(|&k| [0.0, k, 0.0, 0.0]).collect();
+        let keys: Vec<Quad> = key
+            .iter()
+            .map(|&k| std::array::from_fn(|j| if j == 1 { k } else { 0.0 }))
+            .collect();
         let mut lanes = LaneCompressors::new();
         let blocks = [0..1_000, 1_000..1_077, 1_077..n];
         for block in blocks.clone() {
@@ -663,6 +674,38 @@ mod tests {
             "the key drove the detector"
         );
         assert!(alone[3].is_idle(), "faded out");
+    }
+
+    #[test]
+    fn compressors_side_by_side_give_the_same_bits_on_the_portable_path() {
+        let make = || {
+            let mut lanes = LaneCompressors::new();
+            for j in 0..STRIPS {
+                let mut c = compressor(CompressorSettings {
+                    threshold_db: -10.0 - 4.0 * j as f32,
+                    knee_db: j as f32 * 2.0,
+                    makeup_db: 1.0,
+                    ..CompressorSettings::default()
+                });
+                c.makeup.snap(0.5);
+                lanes.load(j, &mut c, j % 3 == 1);
+            }
+            lanes
+        };
+        let n = 3_000;
+        let input: Vec<LaneFrame> = (0..n)
+            .map(|i| std::array::from_fn(|lane| ((i * (lane + 2)) as f32 * 0.01).sin() * 0.9))
+            .collect();
+        let keys: Vec<Quad> = (0..n)
+            .map(|i| [if (i / 500) % 2 == 0 { 0.8 } else { 0.01 }; STRIPS])
+            .collect();
+        let (mut dispatched, mut portable) = (input.clone(), input);
+        make().process(&mut dispatched, &keys);
+        make().process_portable(&mut portable, &keys);
+        let bits = |frames: &[LaneFrame]| -> Vec<u32> {
+            frames.iter().flatten().map(|x| x.to_bits()).collect()
+        };
+        assert_eq!(bits(&dispatched), bits(&portable));
     }
 
     #[test]

@@ -279,10 +279,23 @@ impl ParametricEq {
         self.countdown.min(frames)
     }
 
+    /// Whether the next stretch begins with a coefficient update (after which other
+    /// sections may run, at other coefficients).
+    pub fn updates_next_stretch(&self) -> bool {
+        self.countdown == 0 && (self.high_pass_moving || self.bands.iter().any(|b| b.moving))
+    }
+
+    /// Ends a stretch run in lanes, whose state is still there: returns whether a step
+    /// of the grid ended with it, when the caller settles the lanes
+    /// (`LaneCascade::settle`) as `end_stretch` settles the sections.
+    pub fn end_stretch_in_lanes(&mut self, frames: usize) -> bool {
+        self.countdown -= frames;
+        self.countdown == 0
+    }
+
     /// Ends a stretch of `frames` frames (at most what `begin_stretch` gave).
     pub fn end_stretch(&mut self, frames: usize) {
-        self.countdown -= frames;
-        if self.countdown == 0 {
+        if self.end_stretch_in_lanes(frames) {
             // On a fixed grid of frames, never where a caller's block happens to end,
             // so the output does not depend on block sizes.
             for section in &mut self.high_pass {

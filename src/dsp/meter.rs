@@ -76,9 +76,9 @@ impl StereoMeter {
 }
 
 /// Up to four strips' meters over lane frames (strip `j`'s left side in lane `j`, its
-/// right side in lane `j + 4`, as `LaneCascade` holds them), with the same arithmetic as
-/// `StereoMeter::process`: eight running means side by side rather than each waiting on
-/// its own previous sample in turn.
+/// right side in lane `j + STRIPS`, as `LaneCascade` holds them), with the same
+/// arithmetic as `StereoMeter::process`: all their running means side by side rather
+/// than each waiting on its own previous sample in turn.
 pub struct LaneMeters {
     runs: [bool; STRIPS],
     coefficient: LaneFrame,
@@ -131,6 +131,8 @@ impl LaneMeters {
         }
     }
 
+    /// Inlined, so it runs with the vector width of its caller's lanes.
+    #[inline(always)]
     pub fn process(&mut self, frames: &[LaneFrame]) {
         let (c, mut peak, mut power) = (self.coefficient, self.peak, self.power);
         for x in frames {
