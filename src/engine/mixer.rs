@@ -222,12 +222,8 @@ impl StereoGain {
             }
             return;
         }
-        for (x, y) in from.0.iter().zip(into.0.iter_mut()) {
-            *y += x * self.left.next_value();
-        }
-        for (x, y) in from.1.iter().zip(into.1.iter_mut()) {
-            *y += x * self.right.next_value();
-        }
+        self.left.multiply_add(from.0, into.0);
+        self.right.multiply_add(from.1, into.1);
     }
 
     /// `signal *= gain`.
@@ -238,12 +234,8 @@ impl StereoGain {
             right.iter_mut().for_each(|x| *x *= gr);
             return;
         }
-        for x in left.iter_mut() {
-            *x *= self.left.next_value();
-        }
-        for x in right.iter_mut() {
-            *x *= self.right.next_value();
-        }
+        self.left.multiply(left);
+        self.right.multiply(right);
     }
 }
 
@@ -273,6 +265,8 @@ struct Strip {
     output: StereoGain,
     pan: f32,
     fader: f32,
+    /// The last fader setting in dB and its gain, so a moving pan costs no `powf`.
+    fader_gain_of: (f32, f32),
     note_pan: f32,
     sends: [Send; 2],
     meter: StereoMeter,
@@ -300,6 +294,7 @@ impl Strip {
             output: StereoGain::new(sample_rate),
             pan: 0.0,
             fader: 0.0,
+            fader_gain_of: (f32::NAN, 0.0),
             note_pan: 0.0,
             sends: [send(), send()],
             meter: StereoMeter::new(sample_rate),
@@ -384,7 +379,10 @@ impl Strip {
     }
 
     fn apply_fader(&mut self, strip: &ChannelStrip, audible: bool, snap: bool) {
-        self.fader = if audible { level(strip.gain_db) } else { 0.0 };
+        if strip.gain_db.to_bits() != self.fader_gain_of.0.to_bits() {
+            self.fader_gain_of = (strip.gain_db, level(strip.gain_db));
+        }
+        self.fader = if audible { self.fader_gain_of.1 } else { 0.0 };
         self.pan = strip.pan;
         self.set_output(snap);
     }
@@ -781,6 +779,9 @@ pub struct MixerGraph {
     stems: Option<Box<Stems>>,
     /// Off for exports, where nobody reads the strips' meters.
     metering: bool,
+    /// Whether any channel was soloed when the mixer was last applied (a moved
+    /// parameter never changes solo, so it need not look through every channel).
+    any_solo: bool,
 }
 
 impl MixerGraph {
@@ -809,6 +810,7 @@ impl MixerGraph {
             tempo,
             stems: None,
             metering: true,
+            any_solo: false,
         };
         graph.apply(mixer, true);
         graph
@@ -818,6 +820,7 @@ impl MixerGraph {
     /// they glide.
     pub fn apply(&mut self, mixer: &Mixer, snap: bool) {
         let any_solo = mixer.channels.iter().any(|c| c.solo);
+        self.any_solo = any_solo;
         let tempo = self.tempo;
         for (strip, song_strip) in self.strips.iter_mut().zip(&mixer.channels) {
             let audible = !song_strip.mute && (song_strip.solo || !any_solo);
@@ -842,8 +845,7 @@ impl MixerGraph {
         else {
             return;
         };
-        let audible =
-            !song_strip.mute && (song_strip.solo || !mixer.channels.iter().any(|c| c.solo));
+        let audible = !song_strip.mute && (song_strip.solo || !self.any_solo);
         strip.apply_param(param, song_strip, audible);
     }
 
