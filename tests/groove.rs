@@ -3,7 +3,10 @@
 //! straight off the render and compared with where the groove says it belongs.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
+
+use common::tracksmith_command;
 
 const RATE: f64 = 48_000.0;
 const TEMPO: f64 = 130.0;
@@ -50,7 +53,7 @@ fn render(dir: &Path, song: &str) -> Vec<f32> {
     let path = dir.join("groove.json");
     let out = dir.join("groove.wav");
     std::fs::write(&path, song).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+    let o = tracksmith_command()
         .args(["render", path.to_str().unwrap(), "-o"])
         .arg(&out)
         .args(["--bit-depth", "32f"])
@@ -214,7 +217,7 @@ fn bad_grooves_are_named_by_their_place() {
         ),
     ] {
         std::fs::write(&path, song(fields, pattern)).unwrap();
-        let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+        let o = tracksmith_command()
             .args(["info", path.to_str().unwrap()])
             .output()
             .unwrap();

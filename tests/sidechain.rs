@@ -5,7 +5,10 @@
 //! sample, is the gain the pad got.
 
 use std::path::Path;
-use std::process::Command;
+
+mod common;
+
+use common::tracksmith_command;
 
 const RATE: usize = 48_000;
 /// 120 BPM, 4 rows a beat: 6000 frames a row.
@@ -73,7 +76,7 @@ fn render(dir: &Path, name: &str, song: &str) -> Vec<f32> {
     let path = dir.join(format!("{name}.json"));
     let out = dir.join(format!("{name}.wav"));
     std::fs::write(&path, song).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+    let o = tracksmith_command()
         .args(["render", path.to_str().unwrap(), "-o"])
         .arg(&out)
         .args(["--bit-depth", "32f"])
@@ -217,7 +220,7 @@ fn a_key_may_come_from_a_later_channel_and_loops_are_refused() {
     );
     let path = dir.path().join("loop.json");
     std::fs::write(&path, looped).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+    let o = tracksmith_command()
         .args(["render", path.to_str().unwrap(), "-o"])
         .arg(dir.path().join("loop.wav"))
         .output()
@@ -321,7 +324,7 @@ fn render_stems(dir: &Path, name: &str, song: &str, block: usize) -> Vec<(String
     let out = dir.join(format!("{name}.wav"));
     let stems = dir.join(format!("{name}-stems"));
     std::fs::write(&path, song).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+    let o = tracksmith_command()
         .args(["render", path.to_str().unwrap(), "-o"])
         .arg(&out)
         .args(["--bit-depth", "32f", "--block-size", &block.to_string()])
@@ -430,7 +433,7 @@ fn a_compressor_keyed_by_the_delay_return_ducks_on_every_echo() {
 fn info(dir: &Path, song: &str) -> (Option<i32>, String) {
     let path = dir.join("loop.json");
     std::fs::write(&path, song).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+    let o = tracksmith_command()
         .args(["info", path.to_str().unwrap()])
         .output()
         .unwrap();
@@ -450,7 +453,7 @@ fn a_compressor_cannot_hear_a_bus_it_feeds() {
     );
     let path = dir.path().join("loop.json");
     std::fs::write(&path, looped).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_tracksmith"))
+    let o = tracksmith_command()
         .args(["render", path.to_str().unwrap(), "-o"])
         .arg(dir.path().join("loop.wav"))
         .output()
