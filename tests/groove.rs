@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod common;
 
-use common::tracksmith_command;
+use common::{left_channel, read_wav, render_json, tracksmith_command};
 
 const RATE: f64 = 48_000.0;
 const TEMPO: f64 = 130.0;
@@ -50,19 +50,9 @@ fn render(dir: &Path, song: &str) -> Vec<f32> {
         w.write_sample(0.5f32).unwrap();
     }
     w.finalize().unwrap();
-    let path = dir.join("groove.json");
-    let out = dir.join("groove.wav");
-    std::fs::write(&path, song).unwrap();
-    let o = tracksmith_command()
-        .args(["render", path.to_str().unwrap(), "-o"])
-        .arg(&out)
-        .args(["--bit-depth", "32f"])
-        .output()
-        .unwrap();
+    let (o, out) = render_json(dir, "groove", song, &[]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let mut reader = hound::WavReader::open(&out).unwrap();
-    let samples: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
-    samples.iter().step_by(2).copied().collect()
+    left_channel(&read_wav(&out).1)
 }
 
 /// Every note's first sample and its level 100 frames in.

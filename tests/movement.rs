@@ -10,11 +10,11 @@ use tracksmith::song::{
     Waveform,
 };
 
-const RATE: u32 = 48_000;
+mod common;
 
-fn left(frames: &[f32]) -> Vec<f32> {
-    frames.iter().step_by(2).copied().collect()
-}
+use common::left_channel;
+
+const RATE: u32 = 48_000;
 
 fn entry(pattern: &str, repeat: u16) -> OrderEntry {
     OrderEntry {
@@ -57,9 +57,10 @@ fn dc() -> (Instrument, SampleBank) {
     (Instrument::sampler("dc", Sampler::new("dc.wav")), bank)
 }
 
-fn saw_pad() -> Instrument {
+/// One oscillator of `wave`, full level while held, a 50 ms release.
+fn held_tone(wave: Waveform) -> Synth {
     let mut synth = Synth::default();
-    synth.osc1.wave = Waveform::Saw;
+    synth.osc1.wave = wave;
     synth.mix = 0.0;
     synth.amp = Envelope {
         attack: 0.0,
@@ -67,21 +68,17 @@ fn saw_pad() -> Instrument {
         sustain: 1.0,
         release: 0.05,
     };
+    synth
+}
+
+fn saw_pad() -> Instrument {
+    let mut synth = held_tone(Waveform::Saw);
     synth.filter.cutoff = 200.0;
     Instrument::synth("saw", synth)
 }
 
 fn sine() -> Instrument {
-    let mut synth = Synth::default();
-    synth.osc1.wave = Waveform::Sine;
-    synth.mix = 0.0;
-    synth.amp = Envelope {
-        attack: 0.0,
-        decay: 0.0,
-        sustain: 1.0,
-        release: 0.05,
-    };
-    Instrument::synth("sine", synth)
+    Instrument::synth("sine", held_tone(Waveform::Sine))
 }
 
 /// The spectral centroid (Hz) of `x`, Hann-windowed.
@@ -115,7 +112,7 @@ fn a_cutoff_sweep_over_eight_bars_raises_the_centroid_steadily() {
     s.tempo = 240.0;
     s.patterns[0].automation = vec![lane("inst01.filter.cutoff", &["0 200 exp", "128 8000"])];
     let bank = SampleBank::default();
-    let swept = left(&render_to_vec(&s, &bank, RATE, 512));
+    let swept = left_channel(&render_to_vec(&s, &bank, RATE, 512));
     let sweep_frames = (rows as f64 * f64::from(RATE) * 60.0 / (240.0 * 4.0)) as usize;
 
     // What the lane's first and last values sound like, held.
@@ -125,7 +122,7 @@ fn a_cutoff_sweep_over_eight_bars_raises_the_centroid_steadily() {
         if let song::Source::Synth(synth) = &mut h.instruments[0].source {
             synth.filter.cutoff = cutoff;
         }
-        let out = left(&render_to_vec(&h, &bank, RATE, 512));
+        let out = left_channel(&render_to_vec(&h, &bank, RATE, 512));
         centroid(&out[RATE as usize..RATE as usize + WINDOW])
     };
     let (low, high) = (held(200.0), held(8000.0));
@@ -158,7 +155,7 @@ fn a_step_on_a_row_lands_on_its_exact_sample() {
         let mut s = song(inst.clone(), 16, &[(0, "C-4 01")]);
         s.tempo = tempo;
         s.patterns[0].automation = vec![lane("ch1.gain_db", &["0 -96 step", &format!("{row} 0")])];
-        let out = left(&render_to_vec(&s, &bank, RATE, 256));
+        let out = left_channel(&render_to_vec(&s, &bank, RATE, 256));
         let row_length = f64::from(RATE) * 60.0 / (f64::from(tempo) * 4.0);
         let expected = (row as f64 * row_length).ceil() as usize;
         let first = out.iter().position(|&x| x != 0.0).unwrap();
@@ -300,7 +297,7 @@ fn steps_in_level_pan_and_sends_do_not_click() {
                 &format!("9 {low}"),
             ],
         )];
-        let out = left(&render_to_vec(&s, &SampleBank::default(), RATE, 512));
+        let out = left_channel(&render_to_vec(&s, &SampleBank::default(), RATE, 512));
         let level = out.iter().fold(0.0f32, |m, x| m.max(x.abs()));
         assert!(level > 0.1, "{target}");
         // A hard step of this sine scores up to 35; the 10 ms glide keeps it near 1.
@@ -326,7 +323,7 @@ fn the_effect_column_sets_and_glides_the_channels_parameters() {
             (8, "--- .. .. WCC"),
         ],
     );
-    let out = left(&render_to_vec(&s, &bank, RATE, 333));
+    let out = left_channel(&render_to_vec(&s, &bank, RATE, 333));
     let row = (f64::from(RATE) * 60.0 / (120.0 * 4.0)) as usize;
     let centred = 0.5 * std::f32::consts::FRAC_1_SQRT_2;
     assert!((out[2 * row] - centred).abs() < 1e-4, "{}", out[2 * row]);
@@ -353,7 +350,7 @@ fn a_tempo_synced_lfo_keeps_the_note_value_exactly_also_after_a_tempo_change() {
     let mut s = song(inst, 64, &[(0, "C-4 01"), (32, "--- .. .. F96")]);
     s.mixer.channels[0].lfos = vec![lfo("gain_db", "square", "1/4", 0.05, false)];
     s.mixer.channels[0].lfos[0].phase = 0.0;
-    let out = left(&render_to_vec(&s, &bank, RATE, 512));
+    let out = left_channel(&render_to_vec(&s, &bank, RATE, 512));
     let centred = 0.5 * std::f32::consts::FRAC_1_SQRT_2;
     // The first rising edge is the note's own start; the LFO's come a beat apart after it.
     let edges: Vec<usize> = rising_edges(&out, centred)
@@ -404,7 +401,7 @@ fn an_lfo_is_where_the_song_position_says_from_any_start() {
         .fold((0.0f32, 0), |m, (i, d)| if d > m.0 { (d, i) } else { m });
     assert!(worst < 1e-5, "{worst} at {at}");
     // It does move: the level swings by more than a dB within the compared stretch.
-    let l = left(from_entry);
+    let l = left_channel(from_entry);
     let (lo, hi) = l[RATE as usize / 10..]
         .iter()
         .fold((1.0f32, 0.0f32), |(lo, hi), &x| (lo.min(x), hi.max(x)));
@@ -483,8 +480,8 @@ fn a_samplers_start_moves_where_notes_begin() {
     moved.patterns[0].automation = vec![lane("inst01.start", &["0 0 step", "4 0.25"])];
     let row = (f64::from(RATE) * 60.0 / (120.0 * 4.0)) as usize;
     let gain = std::f32::consts::FRAC_1_SQRT_2;
-    let plain = left(&render_to_vec(&s, &bank, RATE, 512));
-    let out = left(&render_to_vec(&moved, &bank, RATE, 512));
+    let plain = left_channel(&render_to_vec(&s, &bank, RATE, 512));
+    let out = left_channel(&render_to_vec(&moved, &bank, RATE, 512));
     assert_eq!(out[..8 * row], plain[..8 * row], "row 0 starts at the top");
     // Row 8's note starts a quarter into the sample (plus the new voice's first frames).
     let at = out[8 * row + 100] / gain;
@@ -538,7 +535,7 @@ fn the_house_demo_opens_the_pad_filter_across_its_first_sixteen_bars() {
     // One window in the held part of each of the eight chords (every 32 rows, the same
     // four chords in each pattern).
     let chord_centroids = |song: &Song| -> Vec<f32> {
-        let out = left(&render_to_vec(song, &bank, RATE, 512));
+        let out = left_channel(&render_to_vec(song, &bank, RATE, 512));
         (0..8)
             .map(|k| {
                 let start = ((32 * k + 20) as f64 * frames_per_row) as usize;

@@ -8,7 +8,7 @@ use std::path::Path;
 
 mod common;
 
-use common::tracksmith_command;
+use common::{left_channel, read_wav, render_json, tracksmith_command};
 
 const RATE: usize = 48_000;
 /// 120 BPM, 4 rows a beat: 6000 frames a row.
@@ -73,23 +73,13 @@ fn song_in_order(kick_first: bool, kick_strip: &str, pad_strip: &str) -> String 
 
 /// The left channel of `song` rendered as 32-bit float by the binary.
 fn render(dir: &Path, name: &str, song: &str) -> Vec<f32> {
-    let path = dir.join(format!("{name}.json"));
-    let out = dir.join(format!("{name}.wav"));
-    std::fs::write(&path, song).unwrap();
-    let o = tracksmith_command()
-        .args(["render", path.to_str().unwrap(), "-o"])
-        .arg(&out)
-        .args(["--bit-depth", "32f"])
-        .output()
-        .unwrap();
+    let (o, out) = render_json(dir, name, song, &[]);
     assert!(
         o.status.success(),
         "{name}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let mut reader = hound::WavReader::open(&out).unwrap();
-    let samples: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
-    samples.iter().step_by(2).copied().collect()
+    left_channel(&read_wav(&out).1)
 }
 
 /// Where the kick starts sounding after each of `KICK_ROWS` (first sample over -80 dB).
@@ -218,13 +208,7 @@ fn a_key_may_come_from_a_later_channel_and_loops_are_refused() {
         r#", "sidechain": { "channel": 2 }"#,
         r#", "sidechain": { "channel": 1 }"#,
     );
-    let path = dir.path().join("loop.json");
-    std::fs::write(&path, looped).unwrap();
-    let o = tracksmith_command()
-        .args(["render", path.to_str().unwrap(), "-o"])
-        .arg(dir.path().join("loop.wav"))
-        .output()
-        .unwrap();
+    let (o, _) = render_json(dir.path(), "loop", &looped, &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success());
     assert!(
@@ -320,27 +304,24 @@ fn echo_song(pad_strip: &str) -> String {
 /// Renders `song` with `--stems` at `block` frames a call: the mix and the stems, by
 /// file name (`mix` for the mix), interleaved stereo.
 fn render_stems(dir: &Path, name: &str, song: &str, block: usize) -> Vec<(String, Vec<f32>)> {
-    let path = dir.join(format!("{name}.json"));
-    let out = dir.join(format!("{name}.wav"));
     let stems = dir.join(format!("{name}-stems"));
-    std::fs::write(&path, song).unwrap();
-    let o = tracksmith_command()
-        .args(["render", path.to_str().unwrap(), "-o"])
-        .arg(&out)
-        .args(["--bit-depth", "32f", "--block-size", &block.to_string()])
-        .arg("--stems")
-        .arg(&stems)
-        .output()
-        .unwrap();
+    let (o, out) = render_json(
+        dir,
+        name,
+        song,
+        &[
+            "--block-size",
+            &block.to_string(),
+            "--stems",
+            stems.to_str().unwrap(),
+        ],
+    );
     assert!(
         o.status.success(),
         "{name}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let read = |path: &Path| -> Vec<f32> {
-        let mut reader = hound::WavReader::open(path).unwrap();
-        reader.samples::<f32>().map(Result::unwrap).collect()
-    };
+    let read = |path: &Path| read_wav(path).1;
     let mut files = vec![("mix".to_owned(), read(&out))];
     let mut names: Vec<String> = std::fs::read_dir(&stems)
         .unwrap()
@@ -358,10 +339,6 @@ fn file<'a>(files: &'a [(String, Vec<f32>)], name: &str) -> &'a [f32] {
     &files.iter().find(|(n, _)| n == name).unwrap().1
 }
 
-fn left_of(frames: &[f32]) -> Vec<f32> {
-    frames.iter().step_by(2).copied().collect()
-}
-
 #[test]
 fn a_compressor_keyed_by_the_delay_return_ducks_on_every_echo() {
     let dir = tempfile::tempdir().unwrap();
@@ -370,9 +347,9 @@ fn a_compressor_keyed_by_the_delay_return_ducks_on_every_echo() {
                    "sidechain": { "bus": "delay" }"#;
     let plain = render_stems(dir.path(), "plain", &echo_song(""), 512);
     let keyed = render_stems(dir.path(), "keyed", &echo_song(keyed_strip), 512);
-    let pad = |files: &[(String, Vec<f32>)]| left_of(file(files, "02-Pad.wav"));
+    let pad = |files: &[(String, Vec<f32>)]| left_channel(file(files, "02-Pad.wav"));
     let g = gains(&pad(&keyed), &pad(&plain));
-    let echoes = left_of(file(&keyed, "bus-delay.wav"));
+    let echoes = left_channel(file(&keyed, "bus-delay.wav"));
 
     // The click itself keys nothing: the key is the return, where it first comes back
     // 1/8 later.
@@ -451,13 +428,7 @@ fn a_compressor_cannot_hear_a_bus_it_feeds() {
         r#", "compressor": { "bypass": false }, "sidechain": { "bus": "reverb" },
            "sends": { "reverb": { "level_db": -12 } }"#,
     );
-    let path = dir.path().join("loop.json");
-    std::fs::write(&path, looped).unwrap();
-    let o = tracksmith_command()
-        .args(["render", path.to_str().unwrap(), "-o"])
-        .arg(dir.path().join("loop.wav"))
-        .output()
-        .unwrap();
+    let (o, _) = render_json(dir.path(), "loop", &looped, &[]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(

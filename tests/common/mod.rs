@@ -132,3 +132,24 @@ pub fn home_capturing(input: &[f32]) -> Option<tempfile::TempDir> {
     .unwrap();
     Some(home)
 }
+
+/// Writes `json` as `dir/NAME.json` and renders it as 32-bit float to `dir/NAME.wav`
+/// (with `extra` arguments); returns how the binary ended and the WAV's path.
+pub fn render_json(dir: &Path, name: &str, json: &str, extra: &[&str]) -> (Output, PathBuf) {
+    let path = dir.join(format!("{name}.json"));
+    let out = dir.join(format!("{name}.wav"));
+    std::fs::write(&path, json).unwrap();
+    let output = tracksmith_command()
+        .args(["render", path.to_str().unwrap(), "-o"])
+        .arg(&out)
+        .args(["--bit-depth", "32f"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (output, out)
+}
+
+/// The left channel of interleaved stereo.
+pub fn left_channel(frames: &[f32]) -> Vec<f32> {
+    frames.iter().step_by(2).copied().collect()
+}
