@@ -577,13 +577,7 @@ impl FromStr for LfoRate {
             return Ok(LfoRate::Hz(hz));
         }
         let (num, rest) = t.split_once('/').ok_or_else(bad)?;
-        let (digits, kind) = if let Some(d) = rest.strip_suffix('.') {
-            (d, NoteKind::Dotted)
-        } else if let Some(d) = rest.strip_suffix('t') {
-            (d, NoteKind::Triplet)
-        } else {
-            (rest, NoteKind::Straight)
-        };
+        let (digits, kind) = NoteKind::split(rest);
         let num: u8 = num.parse().map_err(|_| bad())?;
         let den: u8 = digits.parse().map_err(|_| bad())?;
         let ok = match den {
@@ -594,12 +588,7 @@ impl FromStr for LfoRate {
         if !ok {
             return Err(bad());
         }
-        let straight = f64::from(num) / f64::from(den);
-        let whole_notes = match kind {
-            NoteKind::Straight => straight,
-            NoteKind::Dotted => straight * 1.5,
-            NoteKind::Triplet => straight * 2.0 / 3.0,
-        };
+        let whole_notes = kind.length(f64::from(num) / f64::from(den));
         Ok(LfoRate::Note { whole_notes })
     }
 }
@@ -620,9 +609,9 @@ impl fmt::Display for LfoRate {
                     (1, 32),
                 ] {
                     let straight = f64::from(num) / f64::from(den);
-                    for (factor, suffix) in [(1.0, ""), (1.5, "."), (2.0 / 3.0, "t")] {
-                        if (straight * factor - whole_notes).abs() < 1e-9 {
-                            return write!(f, "{num}/{den}{suffix}");
+                    for kind in NoteKind::ALL {
+                        if (kind.length(straight) - whole_notes).abs() < 1e-9 {
+                            return write!(f, "{num}/{den}{}", kind.suffix());
                         }
                     }
                 }

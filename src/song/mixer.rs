@@ -486,6 +486,41 @@ pub enum NoteKind {
     Triplet,
 }
 
+impl NoteKind {
+    pub const ALL: [NoteKind; 3] = [NoteKind::Straight, NoteKind::Dotted, NoteKind::Triplet];
+
+    /// Splits a written note value's kind off its end: `"8."` is dotted, `"8t"` triplet.
+    pub fn split(text: &str) -> (&str, NoteKind) {
+        if let Some(rest) = text.strip_suffix('.') {
+            (rest, NoteKind::Dotted)
+        } else if let Some(rest) = text.strip_suffix('t') {
+            (rest, NoteKind::Triplet)
+        } else {
+            (text, NoteKind::Straight)
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            NoteKind::Straight => "",
+            NoteKind::Dotted => ".",
+            NoteKind::Triplet => "t",
+        }
+    }
+
+    /// The length of a note of this kind whose straight length is `straight`.
+    pub fn length<T>(self, straight: T) -> T
+    where
+        T: std::ops::Mul<Output = T> + std::ops::Div<Output = T> + From<f32>,
+    {
+        match self {
+            NoteKind::Straight => straight,
+            NoteKind::Dotted => straight * T::from(1.5),
+            NoteKind::Triplet => straight * T::from(2.0) / T::from(3.0),
+        }
+    }
+}
+
 /// A delay time: a note value that follows the tempo (`"1/8."`) or milliseconds (`"350ms"`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DelayTime {
@@ -503,12 +538,7 @@ impl DelayTime {
             DelayTime::Ms(ms) => ms / 1000.0,
             DelayTime::Note { division, kind } => {
                 let whole = 4.0 * 60.0 / tempo.max(1.0);
-                let straight = whole / f32::from(division.max(1));
-                match kind {
-                    NoteKind::Straight => straight,
-                    NoteKind::Dotted => straight * 1.5,
-                    NoteKind::Triplet => straight * 2.0 / 3.0,
-                }
+                kind.length(whole / f32::from(division.max(1)))
             }
         }
     }
@@ -530,13 +560,7 @@ impl std::str::FromStr for DelayTime {
             return Ok(DelayTime::Ms(ms));
         }
         let rest = s.strip_prefix("1/").ok_or_else(bad)?;
-        let (digits, kind) = if let Some(d) = rest.strip_suffix('.') {
-            (d, NoteKind::Dotted)
-        } else if let Some(d) = rest.strip_suffix('t') {
-            (d, NoteKind::Triplet)
-        } else {
-            (rest, NoteKind::Straight)
-        };
+        let (digits, kind) = NoteKind::split(rest);
         let division: u8 = digits.parse().map_err(|_| bad())?;
         if !DelayTime::DIVISIONS.contains(&division) {
             return Err(bad());
@@ -549,14 +573,7 @@ impl fmt::Display for DelayTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             DelayTime::Ms(ms) => write!(f, "{ms}ms"),
-            DelayTime::Note { division, kind } => {
-                let suffix = match kind {
-                    NoteKind::Straight => "",
-                    NoteKind::Dotted => ".",
-                    NoteKind::Triplet => "t",
-                };
-                write!(f, "1/{division}{suffix}")
-            }
+            DelayTime::Note { division, kind } => write!(f, "1/{division}{}", kind.suffix()),
         }
     }
 }
