@@ -493,6 +493,19 @@ mod tests {
         }
     }
 
+    /// The song rendered in blocks of 512 frames, checked to equal its renders in blocks
+    /// of 1, 64 and 4096 frames sample for sample.
+    fn render_at_every_block_size(s: &Song, bank: &SampleBank) -> Vec<f32> {
+        let reference = render_to_vec(s, bank, RATE, 512);
+        for block in [1, 64, 4096] {
+            assert!(
+                render_to_vec(s, bank, RATE, block) == reference,
+                "block size {block}"
+            );
+        }
+        reference
+    }
+
     #[test]
     fn output_is_identical_for_any_block_size() {
         let mut synth = Synth::default();
@@ -521,13 +534,7 @@ mod tests {
             serde_json::from_str(r#"{"target": "pan", "rate": "1/16t", "depth": 0.5}"#).unwrap(),
         ];
         let bank = SampleBank::default();
-        let reference = render_to_vec(&s, &bank, RATE, 512);
-        for block in [1, 64, 4096] {
-            assert!(
-                render_to_vec(&s, &bank, RATE, block) == reference,
-                "block size {block}"
-            );
-        }
+        let reference = render_at_every_block_size(&s, &bank);
         assert!(reference.iter().any(|&x| x.abs() > 0.01));
     }
 
@@ -556,13 +563,7 @@ mod tests {
         s.groove = Some(crate::song::Groove::House);
         assert_eq!(s.problems(), Vec::<String>::new());
         let bank = SampleBank::default();
-        let reference = render_to_vec(&s, &bank, RATE, 512);
-        for block in [1, 64, 4096] {
-            assert!(
-                render_to_vec(&s, &bank, RATE, block) == reference,
-                "block size {block}"
-            );
-        }
+        let reference = render_at_every_block_size(&s, &bank);
         let mut plain = s.clone();
         plain.mixer.channels[0].sidechain.channel = None;
         plain.mixer.channels[1].ducker.bypass = true;
