@@ -293,14 +293,21 @@ mod tests {
         assert_eq!(&out[lat..], &input[..input.len() - lat]);
     }
 
-    #[test]
-    fn pre_limiter_then_limit_equals_process() {
+    /// A master with every stage changing the sound: an EQ boost, a compressor working,
+    /// width with mono lows.
+    fn every_stage_working() -> Master {
         let mut master = Master::default();
         master.eq.mid1.gain_db = 4.0;
         master.compressor.bypass = false;
         master.compressor.ratio = 3.0;
         master.width.width_percent = 140.0;
         master.width.mono_below_hz = 100.0;
+        master
+    }
+
+    #[test]
+    fn pre_limiter_then_limit_equals_process() {
+        let master = every_stage_working();
         let input = noise(20_000, 0.9);
         let mut whole = MasterChain::new(&master, RATE);
         whole.snap_loudness_gain_db(5.0);
@@ -317,12 +324,7 @@ mod tests {
 
     #[test]
     fn blocks_of_any_size_give_the_frame_by_frame_samples_through_every_change() {
-        let mut master = Master::default();
-        master.eq.mid1.gain_db = 4.0;
-        master.compressor.bypass = false;
-        master.compressor.ratio = 3.0;
-        master.width.width_percent = 140.0;
-        master.width.mono_below_hz = 100.0;
+        let master = every_stage_working();
         let input = noise(24_000, 1.5);
         // Every stage's cross-fade and the gain's ramp start somewhere mid-block.
         let changes = |at: usize, m: &mut Master| match at {
