@@ -6,7 +6,7 @@
 //! Both are made for the audio thread: fixed-size state only, so metering never
 //! allocates.
 
-use super::biquad::{Coefficients, LANES, LaneFrame, State};
+use super::biquad::{LANES, LaneFrame};
 use super::compressor::STRIPS;
 use super::true_peak::TruePeakDetector;
 use super::util::gain_to_db;
@@ -250,7 +250,7 @@ impl Default for MeterReading {
 
 /// The K-weighting curve of BS.1770 for any sample rate (the formulas of libebur128),
 /// as the shelf and the high-pass, each `[b0, b1, b2, a1, a2]` normalised by `a0`.
-pub fn k_weighting_f64(sample_rate: f64) -> ([f64; 5], [f64; 5]) {
+fn k_weighting(sample_rate: f64) -> ([f64; 5], [f64; 5]) {
     let rate = sample_rate;
     let normalised = |b: [f64; 3], a: [f64; 3]| {
         [
@@ -292,17 +292,57 @@ pub fn k_weighting_f64(sample_rate: f64) -> ([f64; 5], [f64; 5]) {
     (shelf, highpass)
 }
 
-/// `k_weighting_f64` in the meter's own single precision.
-fn k_weighting(sample_rate: f32) -> (Coefficients, Coefficients) {
-    let single = |c: [f64; 5]| Coefficients {
-        b0: c[0] as f32,
-        b1: c[1] as f32,
-        b2: c[2] as f32,
-        a1: c[3] as f32,
-        a2: c[4] as f32,
-    };
-    let (shelf, highpass) = k_weighting_f64(f64::from(sample_rate));
-    (single(shelf), single(highpass))
+/// BS.1770's K-weighting of a stereo signal, in double precision as libebur128 runs it:
+/// each frame's weighted energy, both channels summed. Every loudness reading (live or
+/// of an export) is a mean of these over 100 ms blocks.
+#[derive(Clone, Debug)]
+pub struct KWeighting {
+    shelf: [f64; 5],
+    highpass: [f64; 5],
+    /// Per channel, per filter: the two state values of a transposed direct form II.
+    state: [[[f64; 2]; 2]; 2],
+}
+
+impl KWeighting {
+    pub fn new(sample_rate: f64) -> KWeighting {
+        let (shelf, highpass) = k_weighting(sample_rate);
+        KWeighting {
+            shelf,
+            highpass,
+            state: [[[0.0; 2]; 2]; 2],
+        }
+    }
+
+    pub fn reset(&mut self) {
+        self.state = [[[0.0; 2]; 2]; 2];
+    }
+
+    /// The weighted `left² + right²` of one frame.
+    pub fn energy(&mut self, left: f32, right: f32) -> f64 {
+        fn biquad(c: &[f64; 5], z: &mut [f64; 2], x: f64) -> f64 {
+            let y = c[0] * x + z[0];
+            z[0] = c[1] * x - c[3] * y + z[1];
+            z[1] = c[2] * x - c[4] * y;
+            y
+        }
+        let mut sum = 0.0;
+        for (x, [shelf_state, highpass_state]) in [left, right].into_iter().zip(&mut self.state) {
+            let shelved = biquad(&self.shelf, shelf_state, f64::from(x));
+            let weighted = biquad(&self.highpass, highpass_state, shelved);
+            sum += weighted * weighted;
+        }
+        sum
+    }
+
+    /// Zeroes state too small to matter, so a silent tail never turns subnormal and slow
+    /// (call it now and then, e.g. once a block).
+    pub fn flush_tiny_state(&mut self) {
+        for z in self.state.iter_mut().flatten().flatten() {
+            if z.abs() < 1e-30 {
+                *z = 0.0;
+            }
+        }
+    }
 }
 
 fn lufs(mean_square: f64) -> f64 {
@@ -322,9 +362,7 @@ fn reported(lufs: f64) -> f32 {
 }
 
 pub struct LoudnessMeter {
-    shelf: Coefficients,
-    highpass: Coefficients,
-    weighting: [[State; 2]; 2],
+    weighting: KWeighting,
     block_frames: usize,
     frames_in_block: usize,
     block_sum: f64,
@@ -345,11 +383,8 @@ pub struct LoudnessMeter {
 
 impl LoudnessMeter {
     pub fn new(sample_rate: f32) -> LoudnessMeter {
-        let (shelf, highpass) = k_weighting(sample_rate);
         LoudnessMeter {
-            shelf,
-            highpass,
-            weighting: Default::default(),
+            weighting: KWeighting::new(f64::from(sample_rate)),
             block_frames: (sample_rate / 10.0).round().max(1.0) as usize,
             frames_in_block: 0,
             block_sum: 0.0,
@@ -370,9 +405,7 @@ impl LoudnessMeter {
 
     /// Starts integrating afresh (e.g. when playback starts).
     pub fn reset(&mut self) {
-        for s in self.weighting.iter_mut().flatten() {
-            s.reset();
-        }
+        self.weighting.reset();
         self.frames_in_block = 0;
         self.block_sum = 0.0;
         self.blocks = [0.0; BLOCKS];
@@ -394,12 +427,7 @@ impl LoudnessMeter {
     }
 
     pub fn process(&mut self, left: f32, right: f32) {
-        let [wl, wr] = &mut self.weighting;
-        let l = wl[0].process(&self.shelf, left);
-        let l = f64::from(wl[1].process(&self.highpass, l));
-        let r = wr[0].process(&self.shelf, right);
-        let r = f64::from(wr[1].process(&self.highpass, r));
-        self.block_sum += l * l + r * r;
+        self.block_sum += self.weighting.energy(left, right);
         self.block_peak = self.block_peak.max(self.detector.process(left, right));
         let d = self.correlation_decay;
         let (x, y) = (f64::from(left), f64::from(right));
@@ -426,6 +454,7 @@ impl LoudnessMeter {
         self.blocks_seen += 1;
         self.frames_in_block = 0;
         self.block_sum = 0.0;
+        self.weighting.flush_tiny_state();
 
         let momentary = if self.blocks_seen >= MOMENTARY_BLOCKS {
             let energy = self.mean_of_last(MOMENTARY_BLOCKS);

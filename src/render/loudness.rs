@@ -1,6 +1,7 @@
 //! Loudness measurement (EBU R128: BS.1770-4 gating, EBU Tech 3342 range) and loudness
 //! targeting: the gain into the limiter is found so the master lands on its target.
 
+use crate::dsp::meter::KWeighting;
 use crate::engine::master::MasterChain;
 use crate::song::Master;
 use serde::Serialize;
@@ -35,12 +36,9 @@ fn to_db(x: f64) -> f64 {
 /// K-weighted mean squares (both channels summed) of consecutive 100 ms blocks: every
 /// BS.1770 reading (momentary, short-term, gated integrated, loudness range) is a mean
 /// over a run of them, so each sample is filtered and squared once however many
-/// windows overlap it. The filters run in f64, as libebur128's do.
+/// windows overlap it.
 struct BlockEnergies {
-    shelf: [f64; 5],
-    highpass: [f64; 5],
-    /// Per channel, per filter: the two state values of a transposed direct form II.
-    state: [[[f64; 2]; 2]; 2],
+    weighting: KWeighting,
     block_frames: usize,
     frames_in_block: usize,
     sum: f64,
@@ -70,11 +68,8 @@ fn lufs_to_energy(lufs: f64) -> f64 {
 
 impl BlockEnergies {
     fn new(sample_rate: u32) -> BlockEnergies {
-        let (shelf, highpass) = crate::dsp::meter::k_weighting_f64(f64::from(sample_rate));
         BlockEnergies {
-            shelf,
-            highpass,
-            state: [[[0.0; 2]; 2]; 2],
+            weighting: KWeighting::new(f64::from(sample_rate)),
             // libebur128's rounding of 100 ms, so blocks fall where other meters put them.
             block_frames: (sample_rate as usize + 5) / 10,
             frames_in_block: 0,
@@ -84,30 +79,14 @@ impl BlockEnergies {
     }
 
     fn add(&mut self, frames: &[f32]) {
-        fn biquad(c: &[f64; 5], z: &mut [f64; 2], x: f64) -> f64 {
-            let y = c[0] * x + z[0];
-            z[0] = c[1] * x - c[3] * y + z[1];
-            z[1] = c[2] * x - c[4] * y;
-            y
-        }
         for frame in frames.chunks_exact(2) {
-            for (side, &x) in frame.iter().enumerate() {
-                let [shelf_state, highpass_state] = &mut self.state[side];
-                let shelved = biquad(&self.shelf, shelf_state, f64::from(x));
-                let weighted = biquad(&self.highpass, highpass_state, shelved);
-                self.sum += weighted * weighted;
-            }
+            self.sum += self.weighting.energy(frame[0], frame[1]);
             self.frames_in_block += 1;
             if self.frames_in_block == self.block_frames {
                 self.blocks.push(self.sum / self.block_frames as f64);
                 self.sum = 0.0;
                 self.frames_in_block = 0;
-                // Keep silent tails from turning subnormal and slow.
-                for z in self.state.iter_mut().flatten().flatten() {
-                    if z.abs() < 1e-30 {
-                        *z = 0.0;
-                    }
-                }
+                self.weighting.flush_tiny_state();
             }
         }
     }
