@@ -210,30 +210,12 @@ impl StereoGain {
         if self.is_silent() {
             return;
         }
-        if self.is_settled() {
-            // The same products a gliding gain would give once it has landed, in a loop
-            // the compiler can vectorise.
-            let (gl, gr) = (self.left.value(), self.right.value());
-            for (x, y) in from.0.iter().zip(into.0.iter_mut()) {
-                *y += x * gl;
-            }
-            for (x, y) in from.1.iter().zip(into.1.iter_mut()) {
-                *y += x * gr;
-            }
-            return;
-        }
         self.left.multiply_add(from.0, into.0);
         self.right.multiply_add(from.1, into.1);
     }
 
     /// `signal *= gain`.
     fn apply(&mut self, left: &mut [f32], right: &mut [f32]) {
-        if self.is_settled() {
-            let (gl, gr) = (self.left.value(), self.right.value());
-            left.iter_mut().for_each(|x| *x *= gl);
-            right.iter_mut().for_each(|x| *x *= gr);
-            return;
-        }
         self.left.multiply(left);
         self.right.multiply(right);
     }
