@@ -54,43 +54,45 @@ impl Svf {
 
     /// Cutoff is clamped to 10 Hz .. 0.49 × the sample rate.
     pub fn set(&mut self, mode: FilterMode, cutoff_hz: f32, resonance: f32) {
-        let rate = self.sample_rate;
-        self.set_with(mode, cutoff_hz, resonance, |cutoff| {
-            (std::f32::consts::PI * cutoff / rate).tan()
-        });
+        let Some(cutoff) = self.settle(mode, cutoff_hz, resonance) else {
+            return;
+        };
+        self.prewarped((std::f32::consts::PI * cutoff / self.sample_rate).tan());
     }
 
     /// `set` for a cutoff that moves every few samples (a voice's filter envelope): the
     /// `tan` it needs comes from a rational approximation, within 4e-7 of the exact
-    /// value (f32 carries 6e-8) and several times cheaper than `f32::tan`.
+    /// value (f32 carries 6e-8), several times cheaper than `f32::tan`.
     pub fn set_moving(&mut self, mode: FilterMode, cutoff_hz: f32, resonance: f32) {
-        let rate = self.sample_rate;
-        self.set_with(mode, cutoff_hz, resonance, |cutoff| tan_pi(cutoff / rate));
+        let Some(cutoff) = self.settle(mode, cutoff_hz, resonance) else {
+            return;
+        };
+        self.prewarped(tan_pi(cutoff / self.sample_rate));
     }
 
-    fn set_with(
-        &mut self,
-        mode: FilterMode,
-        cutoff_hz: f32,
-        resonance: f32,
-        prewarp: impl Fn(f32) -> f32,
-    ) {
+    /// The coefficients for `g`, the cutoff's prewarped angle `tan(π · cutoff / rate)`.
+    fn prewarped(&mut self, g: f32) {
+        self.a1 = 1.0 / (1.0 + g * (g + self.k));
+        self.a2 = g * self.a1;
+        self.a3 = g * self.a2;
+        self.steps = Steps::new(-2.0 * g * (g + self.k) * self.a1, self.a2, self.a3);
+    }
+
+    /// Takes the mode, and the cutoff and resonance when they are new (updating `k`):
+    /// returns the clamped cutoff to work the coefficients out for, or `None` when they
+    /// stand as they are.
+    fn settle(&mut self, mode: FilterMode, cutoff_hz: f32, resonance: f32) -> Option<f32> {
         self.mode = mode;
         // NaN never equals itself, so a NaN input is worked out (and clamped) each time.
         if (cutoff_hz, resonance) == self.last_set {
-            return;
+            return None;
         }
         let previous = std::mem::replace(&mut self.last_set, (cutoff_hz, resonance));
-        let cutoff = cutoff_hz.clamp(10.0, 0.49 * self.sample_rate);
-        let g = prewarp(cutoff);
         // A cutoff moving under a held resonance leaves `k` (a `powf`) as it was.
         if resonance != previous.1 {
             self.k = 1.0 / (Q_MIN * Q_RANGE.powf(resonance.clamp(0.0, 1.0)));
         }
-        self.a1 = 1.0 / (1.0 + g * (g + self.k));
-        self.a2 = g * self.a1;
-        self.a3 = g * self.a2;
-        self.steps = Steps::new(g, self.k, self.a1, self.a2, self.a3);
+        Some(cutoff_hz.clamp(10.0, 0.49 * self.sample_rate))
     }
 
     pub fn process(&mut self, x: f32) -> f32 {
@@ -226,9 +228,9 @@ struct Steps {
 }
 
 impl Steps {
-    fn new(g: f32, k: f32, a1: f32, a2: f32, a3: f32) -> Steps {
-        // 2 (a1 - 1), without the cancellation of taking 1 from a1 near 1.
-        let d11 = -2.0 * g * (g + k) * a1;
+    /// From `d11 = 2 (a1 - 1)`, worked out without the cancellation of taking 1 from
+    /// an `a1` near 1, and `tick`'s `a2` and `a3`.
+    fn new(d11: f32, a2: f32, a3: f32) -> Steps {
         let (b1, b2) = (2.0 * a2, 2.0 * a3);
         Steps {
             d11,
@@ -254,10 +256,10 @@ impl Steps {
 }
 
 /// `tan(π · w)` for `w` in 0 ..= 0.5 (a cutoff over the sample rate), within 4e-7 of
-/// the exact value. Past a quarter it is `1 / tan(π · (0.5 - w))`, and `0.5 - w` is exact
-/// there, so the reflected angle, like the direct one, stays within π/4, where the
-/// [5/4] Padé approximant of `tan` (Lambert's continued fraction to its fifth term) is
-/// within 1.4e-8.
+/// the exact value. Past a quarter it is
+/// `1 / tan(π · (0.5 - w))`, and `0.5 - w` is exact there, so the reflected angle, like
+/// the direct one, stays within π/4, where the [5/4] Padé approximant of `tan`
+/// (Lambert's continued fraction to its fifth term) is within 1.4e-8.
 fn tan_pi(w: f32) -> f32 {
     let reflected = w > 0.25;
     let u = std::f32::consts::PI * if reflected { 0.5 - w } else { w };
