@@ -76,6 +76,13 @@ impl Envelope {
         self.snap_below = self.level * SNAP;
     }
 
+    fn start_decay(&mut self) {
+        self.stage = Stage::Decay;
+        self.coefficient = self.coefficient_for(self.params.decay);
+        self.above_sustain = 1.0 - self.params.sustain;
+        self.snap_below = self.above_sustain * SNAP;
+    }
+
     fn coefficient_for(&self, seconds: f32) -> f32 {
         (-TIME_CONSTANTS / (seconds * self.sample_rate).max(1.0)).exp()
     }
@@ -106,10 +113,7 @@ impl Envelope {
                 self.level += self.attack_step;
                 if self.level >= 1.0 {
                     self.level = 1.0;
-                    self.stage = Stage::Decay;
-                    self.coefficient = self.coefficient_for(self.params.decay);
-                    self.above_sustain = 1.0 - self.params.sustain;
-                    self.snap_below = self.above_sustain * SNAP;
+                    self.start_decay();
                 }
             }
             Stage::Decay => {
@@ -156,10 +160,96 @@ impl Envelope {
     /// `count` calls of `process`, for a caller that needs only where they end.
     pub fn advance(&mut self, count: usize) {
         if self.steady_level().is_none() {
-            for _ in 0..count {
-                self.process();
+            self.run(count, |_, _| {});
+        }
+    }
+
+    /// Fills `out` with what successive `process` calls return, up to and including the
+    /// one after which the envelope is idle; returns how many it filled (`out.len()`
+    /// unless the envelope ended first).
+    pub fn fill(&mut self, out: &mut [f32]) -> usize {
+        self.run(out.len(), |i, level| out[i] = level)
+    }
+
+    /// `process` up to `count` times, handing each result to `emit`, with the stage
+    /// chosen once per stretch rather than per sample; stops after the call that leaves
+    /// the envelope idle and returns how many calls it made.
+    #[inline(always)]
+    fn run(&mut self, count: usize, mut emit: impl FnMut(usize, f32)) -> usize {
+        let mut done = 0;
+        while done < count {
+            match self.stage {
+                Stage::Idle => {
+                    emit(done, self.level);
+                    return done + 1;
+                }
+                Stage::Attack => {
+                    let mut level = self.level;
+                    while done < count {
+                        level += self.attack_step;
+                        if level >= 1.0 {
+                            level = 1.0;
+                            self.start_decay();
+                            emit(done, level);
+                            done += 1;
+                            break;
+                        }
+                        emit(done, level);
+                        done += 1;
+                    }
+                    self.level = level;
+                }
+                Stage::Decay => {
+                    let (sustain, coefficient) = (self.params.sustain, self.coefficient);
+                    let mut above = self.above_sustain;
+                    let mut level = self.level;
+                    while done < count {
+                        above *= coefficient;
+                        if above <= self.snap_below {
+                            level = sustain;
+                            self.stage = Stage::Sustain;
+                            emit(done, level);
+                            done += 1;
+                            break;
+                        }
+                        level = sustain + above;
+                        emit(done, level);
+                        done += 1;
+                    }
+                    self.above_sustain = above;
+                    self.level = level;
+                }
+                Stage::Sustain => {
+                    self.level = self.params.sustain;
+                    if self.level == 0.0 {
+                        self.stage = Stage::Idle;
+                        emit(done, 0.0);
+                        return done + 1;
+                    }
+                    for i in done..count {
+                        emit(i, self.level);
+                    }
+                    done = count;
+                }
+                Stage::Release => {
+                    let (coefficient, snap_below) = (self.coefficient, self.snap_below);
+                    let mut level = self.level;
+                    while done < count {
+                        level *= coefficient;
+                        if level <= snap_below {
+                            self.level = 0.0;
+                            self.stage = Stage::Idle;
+                            emit(done, 0.0);
+                            return done + 1;
+                        }
+                        emit(done, level);
+                        done += 1;
+                    }
+                    self.level = level;
+                }
             }
         }
+        done
     }
 
     pub fn is_idle(&self) -> bool {
@@ -236,6 +326,48 @@ mod tests {
         held.gate_on();
         held.advance(2_000);
         assert_eq!(held.steady_level(), Some(0.6));
+    }
+
+    #[test]
+    fn fill_and_advance_give_the_levels_process_does_and_stop_where_it_ends() {
+        for (sustain, chunk) in [(0.6, 1), (0.6, 7), (0.6, 64), (0.0, 5), (1.0, 13)] {
+            let mut one = envelope(0.003, 0.02, sustain, 0.03);
+            let (mut filled, mut advanced) = (one.clone(), one.clone());
+            for e in [&mut one, &mut filled, &mut advanced] {
+                e.gate_on();
+            }
+            let mut buffer = vec![0.0f32; chunk];
+            let mut at = 0;
+            while at < 6_000 && !one.is_idle() {
+                // Gates change between calls, as a voice's do.
+                if (1_000..1_000 + chunk).contains(&at) || (3_000..3_000 + chunk).contains(&at) {
+                    one.gate_off();
+                    filled.gate_off();
+                    advanced.gate_off();
+                }
+                if (2_000..2_000 + chunk).contains(&at) {
+                    one.gate_on();
+                    filled.gate_on();
+                    advanced.gate_on();
+                }
+                // `process` until the chunk is full or the envelope has ended.
+                let mut want = Vec::new();
+                while want.len() < chunk && (want.is_empty() || !one.is_idle()) {
+                    want.push(one.process().to_bits());
+                }
+                let n = filled.fill(&mut buffer);
+                let got: Vec<u32> = buffer[..n].iter().map(|x| x.to_bits()).collect();
+                assert_eq!(got, want, "s {sustain} chunk {chunk} at {at}");
+                assert_eq!(filled.is_idle(), one.is_idle());
+                advanced.advance(chunk);
+                assert_eq!(advanced.level().to_bits(), filled.level().to_bits());
+                at += chunk;
+            }
+            assert!(
+                one.is_idle() && filled.is_idle(),
+                "s {sustain} chunk {chunk}"
+            );
+        }
     }
 
     #[test]

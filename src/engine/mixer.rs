@@ -563,13 +563,16 @@ impl<E: Effect> Bus<E> {
         }
     }
 
-    /// Runs the effect on `input[..n]` and leaves the return in it.
-    fn run(&mut self, n: usize) {
+    /// Runs the effect on `input[..n]` and leaves the return in it (metered if
+    /// `metering`).
+    fn run(&mut self, n: usize, metering: bool) {
         let [l, r] = &mut self.input;
         let (l, r) = (&mut l[..n], &mut r[..n]);
         self.effect.process(l, r);
         self.back.process(l, r);
-        self.back.meter.process(l, r);
+        if metering {
+            self.back.meter.process(l, r);
+        }
     }
 }
 
@@ -1173,10 +1176,10 @@ impl MixerGraph {
                     stem_l.copy_from_slice(left);
                     stem_r.copy_from_slice(right);
                     if let Some(Some(bus)) = stems.reverbs.get_mut(index) {
-                        run_bus(bus, &rl[..n], &rr[..n], stem_l, stem_r);
+                        run_bus(bus, &rl[..n], &rr[..n], (stem_l, stem_r), false);
                     }
                     if let Some(Some(bus)) = stems.delays.get_mut(index) {
-                        run_bus(bus, &dl[..n], &dr[..n], stem_l, stem_r);
+                        run_bus(bus, &dl[..n], &dr[..n], (stem_l, stem_r), false);
                     }
                     if let Some(stem) = stems.channels.get_mut(index) {
                         interleave(stem_l, stem_r, stem, group.offset);
@@ -1217,9 +1220,10 @@ impl MixerGraph {
         if std::mem::replace(&mut self.buses_ran[slot], true) {
             return;
         }
+        let metering = self.metering;
         match bus {
-            KeyBus::Reverb => run_bus(&mut self.reverb, &rl[..n], &rr[..n], master.0, master.1),
-            KeyBus::Delay => run_bus(&mut self.delay, &dl[..n], &dr[..n], master.0, master.1),
+            KeyBus::Reverb => run_bus(&mut self.reverb, &rl[..n], &rr[..n], master, metering),
+            KeyBus::Delay => run_bus(&mut self.delay, &dl[..n], &dr[..n], master, metering),
         }
     }
 
@@ -1325,14 +1329,15 @@ fn add(from: &[f32], into: &mut [f32]) {
     }
 }
 
-/// Runs `bus` on the sends and adds its return into the master bus. A bus nothing has
-/// reached is silent and is skipped; once it has been reached it runs until reset.
+/// Runs `bus` on the sends and adds its return into the master bus (its meter running
+/// if `metering`). A bus nothing has reached is silent and is skipped; once it has been
+/// reached it runs until reset.
 fn run_bus<E: Effect>(
     bus: &mut Bus<E>,
     send_left: &[f32],
     send_right: &[f32],
-    master_left: &mut [f32],
-    master_right: &mut [f32],
+    (master_left, master_right): (&mut [f32], &mut [f32]),
+    metering: bool,
 ) {
     let n = send_left.len();
     if !bus.live {
@@ -1344,7 +1349,7 @@ fn run_bus<E: Effect>(
     }
     bus.input[0][..n].copy_from_slice(send_left);
     bus.input[1][..n].copy_from_slice(send_right);
-    bus.run(n);
+    bus.run(n, metering);
     add(&bus.input[0][..n], master_left);
     add(&bus.input[1][..n], master_right);
 }

@@ -13,6 +13,8 @@ use crate::song::{
 /// Pitch and filter move at this many samples per update: fine enough to be inaudible,
 /// and counted per voice so the result does not depend on the caller's block size.
 const CONTROL_INTERVAL: u32 = 8;
+/// Frames a synth voice renders stage by stage (see `Voice::render_synth`).
+const SPAN: usize = 64;
 /// Fade when a note is stolen or cut, short enough to sound immediate, long enough not to click.
 pub const FAST_RELEASE: f32 = 0.004;
 /// Fade over the last frames of a one-shot sample that ends above zero.
@@ -277,41 +279,7 @@ impl Voice {
         right: &mut [f32],
     ) {
         match &inst.source {
-            Source::Synth(s) => {
-                let mut done = 0;
-                while done < left.len() && self.active {
-                    if self.counter.is_multiple_of(CONTROL_INTERVAL) {
-                        self.synth_control(s);
-                    }
-                    let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
-                    let end = left.len().min(done + until_control as usize);
-                    let mut chunk = [0.0f32; CONTROL_INTERVAL as usize];
-                    let chunk = &mut chunk[..end - done];
-                    self.synth_chunk(s, chunk);
-                    if let Some(amplitude) = self.steady_amplitude() {
-                        for ((l, r), &x) in left[done..end]
-                            .iter_mut()
-                            .zip(&mut right[done..end])
-                            .zip(chunk.iter())
-                        {
-                            let x = x * amplitude;
-                            *l += x;
-                            *r += x;
-                        }
-                    } else {
-                        for (i, &x) in (done..end).zip(chunk.iter()) {
-                            let x = x * self.amplitude();
-                            left[i] += x;
-                            right[i] += x;
-                            if !self.active {
-                                break;
-                            }
-                        }
-                    }
-                    self.counter = self.counter.wrapping_add((end - done) as u32);
-                    done = end;
-                }
-            }
+            Source::Synth(s) => self.render_synth(s, left, right),
             Source::Sampler(s) => {
                 let Some(data) = sample else {
                     self.active = false;
@@ -348,6 +316,53 @@ impl Voice {
                 }
             }
         }
+    }
+
+    /// The synth's part of `render`, a span at a time, stage by stage: the levels
+    /// first (they tell where the note ends), then the filtered oscillators chunk by
+    /// chunk, then their product into both sides. Each stage's loop is tight, and the
+    /// last reads what the others wrote long after they wrote it.
+    fn render_synth(&mut self, s: &Synth, left: &mut [f32], right: &mut [f32]) {
+        let mut levels = [0.0f32; SPAN];
+        let mut signal = [0.0f32; SPAN];
+        for (left, right) in left.chunks_mut(SPAN).zip(right.chunks_mut(SPAN)) {
+            if !self.active {
+                break;
+            }
+            let sounding = self.levels(&mut levels[..left.len()]);
+            let mut done = 0;
+            while done < sounding {
+                if self.counter.is_multiple_of(CONTROL_INTERVAL) {
+                    self.synth_control(s);
+                }
+                let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
+                let end = sounding.min(done + until_control as usize);
+                self.synth_chunk(s, &mut signal[done..end]);
+                self.counter = self.counter.wrapping_add((end - done) as u32);
+                done = end;
+            }
+            for (((l, r), &x), &level) in left
+                .iter_mut()
+                .zip(right.iter_mut())
+                .zip(&signal[..sounding])
+                .zip(&levels[..sounding])
+            {
+                let x = x * level;
+                *l += x;
+                *r += x;
+            }
+        }
+    }
+
+    /// Fills `out` with what successive `amplitude` calls return, up to the one that
+    /// ends the voice; returns how many frames the voice sounds.
+    fn levels(&mut self, out: &mut [f32]) -> usize {
+        let sounding = self.amp.fill(out);
+        if self.amp.is_idle() {
+            self.active = false;
+        }
+        self.gain.multiply(&mut out[..sounding]);
+        sounding
     }
 
     /// The envelope times the note's level; ends the voice when the envelope has.
