@@ -248,6 +248,36 @@ impl Cascade {
     }
 
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        match self.len {
+            0 => {}
+            1 => self.run::<1>(left, right),
+            2 => self.run::<2>(left, right),
+            3 => self.run::<3>(left, right),
+            4 => self.run::<4>(left, right),
+            5 => self.run::<5>(left, right),
+            6 => self.run::<6>(left, right),
+            _ => self.run_any(left, right),
+        }
+    }
+
+    /// `process` for exactly `N` sections, their coefficients and state in registers.
+    #[inline(always)]
+    fn run<const N: usize>(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let coefficients: [Coefficients; N] = std::array::from_fn(|k| self.coefficients[k]);
+        let mut states: [[State; 2]; N] = std::array::from_fn(|k| self.states[k]);
+        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+            let (mut x, mut y) = (*l, *r);
+            for (c, [sl, sr]) in coefficients.iter().zip(states.iter_mut()) {
+                x = sl.process(c, x);
+                y = sr.process(c, y);
+            }
+            *l = x;
+            *r = y;
+        }
+        self.states[..N].copy_from_slice(&states);
+    }
+
+    fn run_any(&mut self, left: &mut [f32], right: &mut [f32]) {
         let n = self.len;
         let coefficients = &self.coefficients[..n];
         let states = &mut self.states[..n];
@@ -523,39 +553,36 @@ mod tests {
             Coefficients::design(Shape::HighPass, 48_000.0, 80.0, 0.7, 0.0),
             Coefficients::design(Shape::Peak, 48_000.0, 900.0, 2.0, 5.0),
             Coefficients::design(Shape::HighShelf, 48_000.0, 6_000.0, 0.7, -4.0),
+            Coefficients::design(Shape::LowShelf, 48_000.0, 120.0, 0.7, 3.0),
         ];
         let input: Vec<f32> = (0..500)
             .map(|i| ((i * 7919) % 101) as f32 / 50.0 - 1.0)
             .collect();
-        let mut sections: Vec<StereoBiquad> = designs
-            .iter()
-            .map(|&c| StereoBiquad {
-                coefficients: c,
+        // Every length, the ones run with their sections in registers and the rest.
+        for count in 1..=MAX_CASCADE {
+            let section = |k: usize| StereoBiquad {
+                coefficients: designs[k % designs.len()],
                 ..StereoBiquad::new()
-            })
-            .collect();
-        let (mut l1, mut r1) = (input.clone(), input.clone());
-        for s in &mut sections {
-            s.process(&mut l1, &mut r1);
-        }
-        let mut fresh: Vec<StereoBiquad> = designs
-            .iter()
-            .map(|&c| StereoBiquad {
-                coefficients: c,
-                ..StereoBiquad::new()
-            })
-            .collect();
-        let mut cascade = Cascade::new();
-        for s in &fresh {
-            cascade.push(s);
-        }
-        let (mut l2, mut r2) = (input.clone(), input);
-        cascade.process(&mut l2, &mut r2);
-        assert_eq!(l1, l2);
-        assert_eq!(r1, r2);
-        for (i, s) in fresh.iter_mut().enumerate() {
-            cascade.give_back(i, s);
-            assert_eq!(s.left, sections[i].left);
+            };
+            let mut sections: Vec<StereoBiquad> = (0..count).map(section).collect();
+            let (mut l1, mut r1) = (input.clone(), input.clone());
+            for s in &mut sections {
+                s.process(&mut l1, &mut r1);
+            }
+            let mut fresh: Vec<StereoBiquad> = (0..count).map(section).collect();
+            let mut cascade = Cascade::new();
+            for s in &fresh {
+                cascade.push(s);
+            }
+            let (mut l2, mut r2) = (input.clone(), input.clone());
+            cascade.process(&mut l2, &mut r2);
+            assert_eq!(l1, l2, "{count} sections");
+            assert_eq!(r1, r2, "{count} sections");
+            for (i, s) in fresh.iter_mut().enumerate() {
+                cascade.give_back(i, s);
+                assert_eq!(s.left, sections[i].left);
+                assert_eq!(s.right, sections[i].right);
+            }
         }
     }
 

@@ -58,6 +58,99 @@ impl DelayLine {
     pub fn tap(&self, delay: usize) -> f32 {
         self.buffer[(self.write.wrapping_sub(delay.clamp(1, self.capacity()))) & self.mask]
     }
+
+    /// The `n` samples pushed from `delay` frames ago on, oldest first, in the ring's
+    /// order: two slices, the second empty unless the run wraps. Sample `t` of the run
+    /// is what `tap(delay - t)` gives, so `n` must not pass `delay`.
+    #[inline]
+    pub fn run(&self, delay: usize, n: usize) -> (&[f32], &[f32]) {
+        debug_assert!(n <= delay && delay <= self.buffer.len());
+        let start = self.write.wrapping_sub(delay) & self.mask;
+        let first = n.min(self.buffer.len() - start);
+        (
+            &self.buffer[start..start + first],
+            &self.buffer[..n - first],
+        )
+    }
+
+    /// Pushes `xs`, in order: as many calls of `push`.
+    #[inline]
+    pub fn push_slice(&mut self, xs: &[f32]) {
+        self.push_in_place(xs.len(), |a, b| {
+            let (xa, xb) = xs.split_at(a.len());
+            for (y, &x) in a.iter_mut().zip(xa) {
+                *y = flush_denormal(x);
+            }
+            for (y, &x) in b.iter_mut().zip(xb) {
+                *y = flush_denormal(x);
+            }
+        });
+    }
+
+    /// Pushes `n` samples written in place: `fill` gets the ring's next `n` slots, in
+    /// order (two slices, the second empty unless they wrap), and must leave in them
+    /// what `push` would store: the samples with denormals flushed to zero.
+    #[inline]
+    pub fn push_in_place(&mut self, n: usize, fill: impl FnOnce(&mut [f32], &mut [f32])) {
+        debug_assert!(n <= self.buffer.len());
+        let first = n.min(self.buffer.len() - self.write);
+        let (older, newer) = self.buffer.split_at_mut(self.write);
+        fill(&mut newer[..first], &mut older[..n - first]);
+        self.write = (self.write + n) & self.mask;
+    }
+
+    /// What `read(delay)` gives at each of the next `out.len()` frames, one push
+    /// between each: the same samples, a run at a time. The run must not pass `delay`'s
+    /// whole frames, so that every sample it reads is already in.
+    pub fn read_run(&self, delay: f32, out: &mut [f32]) {
+        let (whole, fraction) = self.whole_and_fraction(delay);
+        debug_assert!(out.len() <= whole);
+        self.read_run_at(whole, fraction, out);
+    }
+
+    /// `read` splits its delay so.
+    #[inline]
+    fn whole_and_fraction(&self, delay: f32) -> (usize, f32) {
+        let delay = delay.clamp(1.0, self.capacity() as f32);
+        let whole = delay as usize;
+        (whole, delay - whole as f32)
+    }
+
+    /// Sample `t` of `out` interpolates between the samples pushed `whole - t` and
+    /// `whole + 1 - t` frames ago, as `read` does, in stretches where neither wraps.
+    fn read_run_at(&self, whole: usize, fraction: f32, out: &mut [f32]) {
+        let size = self.buffer.len();
+        let first = self.write.wrapping_sub(whole) & self.mask;
+        let mut t = 0;
+        while t < out.len() {
+            let a = (first + t) & self.mask;
+            let b = a.wrapping_sub(1) & self.mask;
+            let len = (out.len() - t).min(size - a).min(size - b);
+            let (newer, older) = (&self.buffer[a..a + len], &self.buffer[b..b + len]);
+            for ((y, &a), &b) in out[t..t + len].iter_mut().zip(newer).zip(older) {
+                *y = a + (b - a) * fraction;
+            }
+            t += len;
+        }
+    }
+
+    /// `xs.len()` frames of `read(delay)` then `push(x)`, with the reads left in `out`:
+    /// the same samples, a run at a time.
+    pub fn read_then_push(&mut self, delay: f32, xs: &[f32], out: &mut [f32]) {
+        let n = xs.len();
+        let out = &mut out[..n];
+        let (whole, fraction) = self.whole_and_fraction(delay);
+        if whole >= n {
+            // Every read is of a sample pushed before this run.
+            self.read_run_at(whole, fraction, out);
+            self.push_slice(xs);
+        } else {
+            // Some reads are of this run's own pushes: push first, and read further back.
+            debug_assert!(whole + n < self.buffer.len());
+            self.push_slice(xs);
+            self.read_run_at(whole + n, fraction, out);
+        }
+    }
 }
 
 /// One-pole low-pass; `1 - lowpass` is the matching high-pass.

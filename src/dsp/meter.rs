@@ -37,16 +37,17 @@ impl StereoMeter {
     }
 
     pub fn process(&mut self, left: &[f32], right: &[f32]) {
-        for (side, signal) in [left, right].into_iter().enumerate() {
-            let mut peak = self.peak[side];
-            let mut power = self.power[side];
-            for &x in signal {
-                peak = peak.max(x.abs());
-                power += self.coefficient * (x * x - power);
+        // Both sides in one pass: each running mean waits on its previous sample, and
+        // side by side the two chains overlap.
+        let (c, mut peak, mut power) = (self.coefficient, self.peak, self.power);
+        for (&l, &r) in left.iter().zip(right) {
+            for (side, x) in [l, r].into_iter().enumerate() {
+                peak[side] = peak[side].max(x.abs());
+                power[side] += c * (x * x - power[side]);
             }
-            self.peak[side] = peak;
-            self.power[side] = if power < SILENT_POWER { 0.0 } else { power };
         }
+        self.peak = peak;
+        self.power = power.map(|p| if p < SILENT_POWER { 0.0 } else { p });
     }
 
     /// The same as `process` on `frames` frames of silence, without reading them.

@@ -22,6 +22,9 @@ const DIFFUSER_MS: [f32; 4] = [4.77, 3.59, 2.61, 1.73];
 const DIFFUSER_GAIN: f32 = 0.62;
 pub const MAX_PRE_DELAY_SECONDS: f32 = 0.25;
 const CONTROL_FRAMES: usize = 32;
+/// The steady path's longest chunk. Chunks are also never longer than the shortest
+/// line, so every sample a line gives back within one went in before it began.
+const MAX_CHUNK: usize = 256;
 /// Where each line's output goes in the left and right sums, and how the input enters
 /// (three different rows of the 8x8 Hadamard matrix, so the three are uncorrelated).
 const LEFT: [f32; LINES] = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 1.0, -1.0];
@@ -72,6 +75,26 @@ impl Diffuser {
         self.line.push(v);
         delayed + DIFFUSER_GAIN * v
     }
+
+    /// `process` on every sample of `xs`, in place, a stretch no longer than the
+    /// delay at a time: within one every delayed sample went in before it, so the
+    /// stretch runs as plain vector arithmetic. `scratch` holds a stretch.
+    #[inline(always)]
+    fn process_run(&mut self, xs: &mut [f32], scratch: &mut [f32]) {
+        for xs in xs.chunks_mut(self.frames) {
+            let n = xs.len();
+            let (older, newer) = self.line.run(self.frames, n);
+            let delayed = &mut scratch[..n];
+            delayed[..older.len()].copy_from_slice(older);
+            delayed[older.len()..].copy_from_slice(newer);
+            for (x, d) in xs.iter_mut().zip(delayed.iter_mut()) {
+                let v = *x - DIFFUSER_GAIN * *d;
+                *x = *d + DIFFUSER_GAIN * v;
+                *d = v;
+            }
+            self.line.push_slice(delayed);
+        }
+    }
 }
 
 /// What a frame of the reverb draws from its settings while none of them moves.
@@ -81,6 +104,33 @@ struct Steady {
     lengths: [usize; LINES],
     width: f32,
     mix: f32,
+}
+
+/// Working space for the steady path, a chunk long.
+struct Scratch {
+    /// What enters the network, frame by frame.
+    input: Vec<f32>,
+    /// The DC blocker's output, then a diffuser's stretch.
+    stage: Vec<f32>,
+    wet_left: Vec<f32>,
+    wet_right: Vec<f32>,
+    /// The lines' outputs, frame-major: a frame's eight side by side, one vector.
+    outs: Vec<[f32; LINES]>,
+    /// What goes back into the lines, frame-major.
+    back: Vec<[f32; LINES]>,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            input: vec![0.0; MAX_CHUNK],
+            stage: vec![0.0; MAX_CHUNK],
+            wet_left: vec![0.0; MAX_CHUNK],
+            wet_right: vec![0.0; MAX_CHUNK],
+            outs: vec![[0.0; LINES]; MAX_CHUNK],
+            back: vec![[0.0; LINES]; MAX_CHUNK],
+        }
+    }
 }
 
 pub struct Reverb {
@@ -102,8 +152,10 @@ pub struct Reverb {
     width: Smoothed,
     mix: Smoothed,
     countdown: usize,
+    scratch: Scratch,
 }
 
+#[inline(always)]
 fn hadamard(x: &mut [f32; LINES]) {
     let mut h = 1;
     while h < LINES {
@@ -134,7 +186,7 @@ impl Reverb {
             pre_delay_frames: Smoothed::new(sample_rate, 0.05, 1.0),
             diffusers: DIFFUSER_MS.map(|ms| Diffuser {
                 line: DelayLine::new(frames(ms) as usize + 1),
-                frames: frames(ms) as usize,
+                frames: (frames(ms) as usize).max(1),
             }),
             lines: LINE_MS.map(|ms| DelayLine::new(frames(ms) as usize + 2)),
             lengths: LINE_MS.map(|ms| Smoothed::new(sample_rate, 0.1, frames(ms))),
@@ -145,6 +197,7 @@ impl Reverb {
             width: Smoothed::new(sample_rate, 0.02, 1.0),
             mix: Smoothed::new(sample_rate, 0.02, 1.0),
             countdown: 0,
+            scratch: Scratch::new(),
         };
         r.set(ReverbSettings::default(), true);
         r
@@ -210,37 +263,144 @@ impl Reverb {
     }
 
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let len = left.len().min(right.len());
         let mut start = 0;
-        while start < left.len() {
+        while start < len {
             if self.countdown == 0 {
                 if !self.decay.is_settled() || !self.lengths.iter().all(Smoothed::is_settled) {
                     self.update_loop_gains();
                 }
                 self.countdown = CONTROL_FRAMES;
             }
-            let n = self.countdown.min(left.len() - start);
-            let (l, r) = (&mut left[start..start + n], &mut right[start..start + n]);
             if self.is_steady() {
-                // Nothing glides: the values `frame` would draw are these, every frame,
-                // and the settled line lengths are whole frames, read without
-                // interpolating (the same samples: the fraction is zero).
-                let steady = Steady {
-                    pre_delay: self.pre_delay_frames.value(),
-                    damping: self.damping_coefficient.value(),
-                    lengths: std::array::from_fn(|i| self.lengths[i].value() as usize),
-                    width: self.width.value(),
-                    mix: self.mix.value(),
+                // Nothing glides, and nothing will before the call ends: the rest runs
+                // in chunks, and the control grid keeps its place as if frame by frame.
+                let rest = len - start;
+                self.process_steady(&mut left[start..len], &mut right[start..len]);
+                self.countdown = if rest < self.countdown {
+                    self.countdown - rest
+                } else {
+                    (CONTROL_FRAMES - (rest - self.countdown) % CONTROL_FRAMES) % CONTROL_FRAMES
                 };
-                for (l, r) in l.iter_mut().zip(r.iter_mut()) {
-                    self.frame_steady(l, r, &steady);
-                }
-            } else {
-                for (l, r) in l.iter_mut().zip(r.iter_mut()) {
-                    self.frame(l, r);
-                }
+                return;
+            }
+            let n = self.countdown.min(len - start);
+            let (l, r) = (&mut left[start..start + n], &mut right[start..start + n]);
+            for (l, r) in l.iter_mut().zip(r.iter_mut()) {
+                self.frame(l, r);
             }
             self.countdown -= n;
             start += n;
+        }
+    }
+
+    /// Frames while nothing glides. The values `frame` would draw are the same every
+    /// frame, and the settled line lengths are whole frames, read without
+    /// interpolating (the same samples: the fraction is zero).
+    fn process_steady(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let steady = Steady {
+            pre_delay: self.pre_delay_frames.value(),
+            damping: self.damping_coefficient.value(),
+            lengths: std::array::from_fn(|i| {
+                (self.lengths[i].value() as usize).clamp(1, self.lines[i].capacity())
+            }),
+            width: self.width.value(),
+            mix: self.mix.value(),
+        };
+        let chunk = steady.lengths.iter().fold(MAX_CHUNK, |n, &l| n.min(l));
+        for (l, r) in left.chunks_mut(chunk).zip(right.chunks_mut(chunk)) {
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx") {
+                // SAFETY: the CPU has just been seen to have AVX.
+                unsafe { self.chunk_avx(l, r, &steady) };
+                continue;
+            }
+            self.chunk(l, r, &steady);
+        }
+    }
+
+    /// `chunk` with 256-bit vectors: a frame of the eight lines is one register.
+    /// Without FMA, whose single rounding would change the samples.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn chunk_avx(&mut self, left: &mut [f32], right: &mut [f32], steady: &Steady) {
+        self.chunk(left, right, steady);
+    }
+
+    /// One chunk of the steady path, stage by stage: each stage's arithmetic is
+    /// `frame`'s, in the same order, so the samples are the same.
+    #[inline(always)]
+    fn chunk(&mut self, left: &mut [f32], right: &mut [f32], steady: &Steady) {
+        let n = left.len();
+        let Scratch {
+            input,
+            stage,
+            wet_left,
+            wet_right,
+            outs,
+            back,
+        } = &mut self.scratch;
+        let (input, stage) = (&mut input[..n], &mut stage[..n]);
+        let (wet_left, wet_right) = (&mut wet_left[..n], &mut wet_right[..n]);
+        let (outs, back) = (&mut outs[..n], &mut back[..n]);
+
+        // DC blocker (serial), pre-delay, diffusers.
+        let (mut dc_in, mut dc_out) = (self.dc_in, self.dc_out);
+        for ((x, &l), &r) in stage.iter_mut().zip(&*left).zip(&*right) {
+            let input = (l + r) * 0.5;
+            dc_out = flush_denormal(input - dc_in + self.dc_coefficient * dc_out);
+            dc_in = input;
+            *x = dc_out;
+        }
+        (self.dc_in, self.dc_out) = (dc_in, dc_out);
+        self.pre_delay
+            .read_then_push(steady.pre_delay, stage, input);
+        for d in &mut self.diffusers {
+            d.process_run(input, stage);
+        }
+
+        // The lines' outputs (all went in before the chunk) and the wet sums.
+        wet_left.fill(0.0);
+        wet_right.fill(0.0);
+        for (i, line) in self.lines.iter().enumerate() {
+            let (older, newer) = line.run(steady.lengths[i], n);
+            let (outs_older, outs_newer) = outs.split_at_mut(older.len());
+            let (left_older, left_newer) = wet_left.split_at_mut(older.len());
+            let (right_older, right_newer) = wet_right.split_at_mut(older.len());
+            gather(i, older, outs_older, left_older, right_older);
+            gather(i, newer, outs_newer, left_newer, right_newer);
+        }
+
+        // The loops: damping, loop gain and matrix, the eight lines as one vector.
+        let (damping, gains) = (steady.damping, self.loop_gains);
+        let mut states = self.damping_states;
+        for ((o, b), &x) in outs.iter().zip(back.iter_mut()).zip(&*input) {
+            let mut feedback = [0.0f32; LINES];
+            for i in 0..LINES {
+                states[i] = flush_denormal(states[i] + damping * (o[i] - states[i]));
+                feedback[i] = states[i] * gains[i];
+            }
+            let feedback = hadamard_lanes(feedback);
+            for i in 0..LINES {
+                // What `push` stores.
+                b[i] = flush_denormal(feedback[i] + x * INPUT[i] * SCALE);
+            }
+        }
+        self.damping_states = states;
+        for (i, line) in self.lines.iter_mut().enumerate() {
+            line.push_in_place(n, |older, newer| {
+                let (back_older, back_newer) = back.split_at(older.len());
+                for (y, b) in older.iter_mut().zip(back_older) {
+                    *y = b[i];
+                }
+                for (y, b) in newer.iter_mut().zip(back_newer) {
+                    *y = b[i];
+                }
+            });
+        }
+
+        for (((l, r), &wl), &wr) in left.iter_mut().zip(right).zip(&*wet_left).zip(&*wet_right) {
+            mix_out(l, r, wl, wr, steady.width, steady.mix);
         }
     }
 
@@ -269,14 +429,6 @@ impl Reverb {
         let (wet_l, wet_r) = self.run_network(x, &outs, damping);
         let (width, mix) = (self.width.next_value(), self.mix.next_value());
         mix_out(l, r, wet_l, wet_r, width, mix);
-    }
-
-    #[inline]
-    fn frame_steady(&mut self, l: &mut f32, r: &mut f32, steady: &Steady) {
-        let x = self.diffused_input(*l, *r, steady.pre_delay);
-        let outs: [f32; LINES] = std::array::from_fn(|i| self.lines[i].tap(steady.lengths[i]));
-        let (wet_l, wet_r) = self.run_network(x, &outs, steady.damping);
-        mix_out(l, r, wet_l, wet_r, steady.width, steady.mix);
     }
 
     /// DC blocker, pre-delay and diffusers: what enters the network this frame.
@@ -315,8 +467,41 @@ impl Reverb {
     }
 }
 
+/// Line `line`'s run of outputs into the frame-major outputs, and into the wet sums
+/// (added in line order, as `run_network` adds them).
+#[inline(always)]
+fn gather(
+    line: usize,
+    run: &[f32],
+    outs: &mut [[f32; LINES]],
+    wet_left: &mut [f32],
+    wet_right: &mut [f32],
+) {
+    for (((&x, o), l), r) in run.iter().zip(outs).zip(wet_left).zip(wet_right) {
+        o[line] = x;
+        *l += x * LEFT[line];
+        *r += x * RIGHT[line];
+    }
+}
+
+/// `hadamard`, written as whole-vector sums, differences and lane swaps: the same
+/// sums in the same lanes, so the same bits.
+#[inline(always)]
+fn hadamard_lanes(x: [f32; LINES]) -> [f32; LINES] {
+    let mut x = x;
+    for h in [1, 2, 4] {
+        // Each lane's partner h lanes away; the lower of a pair takes the sum, the
+        // upper the lower minus the upper.
+        let partner: [f32; LINES] = std::array::from_fn(|j| x[j ^ h]);
+        let sum: [f32; LINES] = std::array::from_fn(|j| x[j] + partner[j]);
+        let difference: [f32; LINES] = std::array::from_fn(|j| partner[j] - x[j]);
+        x = std::array::from_fn(|j| if j & h == 0 { sum[j] } else { difference[j] });
+    }
+    x.map(|v| v * SCALE)
+}
+
 /// Blends the wet sides into the frame, at the stereo width and wet share given.
-#[inline]
+#[inline(always)]
 fn mix_out(l: &mut f32, r: &mut f32, wet_l: f32, wet_r: f32, width: f32, mix: f32) {
     let (wet_l, wet_r) = (wet_l * SCALE, wet_r * SCALE);
     let mid = (wet_l + wet_r) * 0.5;
@@ -379,6 +564,102 @@ mod tests {
             ..ReverbSettings::default()
         });
         assert!(damped < 2.0, "{damped}");
+    }
+
+    fn noise(n: usize, seed: u64) -> (Vec<f32>, Vec<f32>) {
+        let mut rng = Rng::new(seed);
+        (0..n)
+            .map(|_| (rng.next_bipolar(), rng.next_bipolar()))
+            .unzip()
+    }
+
+    fn bits(v: &[f32]) -> Vec<u32> {
+        v.iter().map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn steady_chunks_give_the_frame_by_frame_samples() {
+        let settings = [
+            ReverbSettings::default(),
+            // The shortest lines and a pre-delay shorter than a chunk.
+            ReverbSettings {
+                pre_delay_ms: 0.3,
+                size: 0.0,
+                decay_s: 0.4,
+                damping: 1.0,
+                width: 0.5,
+                mix: 0.7,
+            },
+            // The longest lines, the longest pre-delay, a fraction of a frame in it.
+            ReverbSettings {
+                pre_delay_ms: 249.99,
+                size: 1.0,
+                decay_s: 30.0,
+                damping: 0.0,
+                width: 1.0,
+                mix: 1.0,
+            },
+        ];
+        for s in settings {
+            let (mut left, mut right) = noise(30_000, 5);
+            // Silence after the noise: the tail runs on through the lines.
+            left[20_000..].fill(0.0);
+            right[20_000..].fill(0.0);
+            let (mut want_l, mut want_r) = (left.clone(), right.clone());
+            let mut framed = reverb(s);
+            for (l, r) in want_l.iter_mut().zip(want_r.iter_mut()) {
+                framed.frame(l, r);
+            }
+            let mut chunked = reverb(s);
+            let mut start = 0;
+            for len in [1, 37, 256, 700, 4096].into_iter().cycle() {
+                if start == left.len() {
+                    break;
+                }
+                let end = (start + len).min(left.len());
+                chunked.process(&mut left[start..end], &mut right[start..end]);
+                start = end;
+            }
+            assert_eq!(bits(&left), bits(&want_l), "{s:?}");
+            assert_eq!(bits(&right), bits(&want_r), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn gliding_settings_give_the_same_samples_for_any_block_size() {
+        let run = |block: usize| {
+            let mut r = reverb(ReverbSettings::default());
+            let (mut left, mut right) = noise(24_000, 6);
+            // The change lands mid-way through the control grid and glides for a while.
+            let change = 3_001;
+            for (range, settings) in [
+                (0..change, None),
+                (
+                    change..left.len(),
+                    Some(ReverbSettings {
+                        size: 0.2,
+                        decay_s: 1.1,
+                        pre_delay_ms: 3.3,
+                        ..ReverbSettings::default()
+                    }),
+                ),
+            ] {
+                if let Some(s) = settings {
+                    r.set(s, false);
+                }
+                for (l, rr) in left[range.clone()]
+                    .chunks_mut(block)
+                    .zip(right[range].chunks_mut(block))
+                {
+                    r.process(l, rr);
+                }
+            }
+            (bits(&left), bits(&right))
+        };
+        let one = run(1);
+        for block in [7, 64, 512, 4096] {
+            assert!(run(block) == one, "blocks of {block}");
+        }
     }
 
     #[test]
