@@ -204,28 +204,42 @@ impl Oscillator {
     /// Fills `out` with the next samples of what `set` chose: the same samples as
     /// `next_sample` in turn, with the wave chosen once rather than per sample.
     pub fn fill(&mut self, out: &mut [f32]) {
+        self.each(out, |x, sample| *x = sample);
+    }
+
+    /// Blends the next samples into `out`, `out[i] + (next - out[i]) · mix`, in the
+    /// loop that makes them: `out` is read sample by sample as it was written (by
+    /// another oscillator's `fill`), never a whole vector over separate small writes.
+    pub fn blend_into(&mut self, out: &mut [f32], mix: f32) {
+        self.each(out, |x, sample| *x += (sample - *x) * mix);
+    }
+
+    /// Hands each of the next samples, with its place in `out`, to `put`.
+    #[inline(always)]
+    fn each(&mut self, out: &mut [f32], put: impl Fn(&mut f32, f32)) {
         let (table, offset) = (self.table, self.pulse_offset);
         match self.waveform {
-            Waveform::Sine => self.run(out, |p| read(table, p) * SINE_FROM_SAW),
-            Waveform::Saw | Waveform::Triangle => self.run(out, |p| read(table, p)),
-            Waveform::Pulse => {
-                self.run(out, |p| {
-                    read(table, p) - read(table, p.wrapping_add(offset))
-                });
-            }
+            Waveform::Sine => self.run(out, |p| read(table, p) * SINE_FROM_SAW, put),
+            Waveform::Saw | Waveform::Triangle => self.run(out, |p| read(table, p), put),
+            Waveform::Pulse => self.run(
+                out,
+                |p| read(table, p) - read(table, p.wrapping_add(offset)),
+                put,
+            ),
             Waveform::Noise => {
                 for x in out.iter_mut() {
-                    *x = self.next_sample();
+                    let sample = self.next_sample();
+                    put(x, sample);
                 }
             }
         }
     }
 
     #[inline(always)]
-    fn run(&mut self, out: &mut [f32], sample: impl Fn(u32) -> f32) {
+    fn run(&mut self, out: &mut [f32], sample: impl Fn(u32) -> f32, put: impl Fn(&mut f32, f32)) {
         let (mut phase, increment) = (self.phase, self.increment);
         for x in out.iter_mut() {
-            *x = sample(phase);
+            put(x, sample(phase));
             phase = phase.wrapping_add(increment);
         }
         self.phase = phase;
@@ -332,7 +346,7 @@ mod tests {
     }
 
     #[test]
-    fn fill_plays_the_samples_next_sample_would() {
+    fn fill_and_blend_play_the_samples_next_sample_would() {
         for wave in [
             Waveform::Sine,
             Waveform::Saw,
@@ -340,15 +354,26 @@ mod tests {
             Waveform::Triangle,
             Waveform::Noise,
         ] {
-            let (mut one, mut block) = (Oscillator::new(48_000.0, 5), Oscillator::new(48_000.0, 5));
+            let mut one = Oscillator::new(48_000.0, 5);
+            let (mut block, mut blended) = (one.clone(), one.clone());
             for step in 0..200 {
                 let freq = 50.0 * 1.03f32.powi(step);
-                one.set(wave, freq, 0.3);
-                block.set(wave, freq, 0.3);
-                let want: Vec<u32> = (0..7).map(|_| one.next_sample().to_bits()).collect();
+                for osc in [&mut one, &mut block, &mut blended] {
+                    osc.set(wave, freq, 0.3);
+                }
+                let samples: Vec<f32> = (0..7).map(|_| one.next_sample()).collect();
+                let want: Vec<u32> = samples.iter().map(|x| x.to_bits()).collect();
                 let mut got = [0.0f32; 7];
                 block.fill(&mut got);
                 assert_eq!(want, got.map(f32::to_bits), "{wave:?} at {freq} Hz");
+                let mix = 0.3;
+                let base = |i: usize| (i as f32 * 0.7).sin();
+                let want: Vec<u32> = (samples.iter().enumerate())
+                    .map(|(i, &x)| (base(i) + (x - base(i)) * mix).to_bits())
+                    .collect();
+                let mut got: [f32; 7] = std::array::from_fn(base);
+                blended.blend_into(&mut got, mix);
+                assert_eq!(want, got.map(f32::to_bits), "{wave:?} blended at {freq} Hz");
             }
         }
     }

@@ -422,12 +422,7 @@ impl Voice {
         } else {
             self.osc1.fill(chunk);
             if mix > 0.0 {
-                let mut b = [0.0f32; CONTROL_INTERVAL as usize];
-                let b = &mut b[..chunk.len()];
-                self.osc2.fill(b);
-                for (a, &b) in chunk.iter_mut().zip(b.iter()) {
-                    *a += (b - *a) * mix;
-                }
+                self.osc2.blend_into(chunk, mix);
             }
         }
         self.filter.process_pairs(chunk);
