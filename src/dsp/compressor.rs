@@ -121,6 +121,12 @@ impl Compressor {
         std::mem::take(&mut self.peak_reduction_db)
     }
 
+    /// Whether the compressor is out of circuit and has finished fading out (its
+    /// reduction may still need clearing, which `process` does).
+    pub fn is_out(&self) -> bool {
+        self.engaged.value() == 0.0 && self.engaged.is_settled()
+    }
+
     /// Whether the compressor is out of circuit and has finished fading out.
     pub fn is_idle(&self) -> bool {
         self.engaged.value() == 0.0 && self.reduction_db == 0.0
@@ -144,7 +150,7 @@ impl Compressor {
         right: &mut [f32],
         key: Option<(&[f32], &[f32])>,
     ) {
-        if self.engaged.value() == 0.0 && self.engaged.is_settled() {
+        if self.is_out() {
             self.reduction_db = 0.0;
             return;
         }
@@ -265,7 +271,7 @@ impl LaneCompressors {
         if j >= STRIPS {
             return;
         }
-        if compressor.engaged.value() == 0.0 && compressor.engaged.is_settled() {
+        if compressor.is_out() {
             compressor.reduction_db = 0.0;
             return;
         }

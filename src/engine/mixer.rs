@@ -398,6 +398,29 @@ impl Strip {
         }
     }
 
+    /// Whether the strip has no stage that runs in lanes: its EQ is flat and settled
+    /// and its compressor out of circuit (and faded out).
+    fn uses_no_lanes(&self) -> bool {
+        !self.eq.is_active() && self.compressor.is_out()
+    }
+
+    /// The input stage (trim and phase) on the strip's own signal, as `trim_lanes`
+    /// does it in a group.
+    fn trim(&mut self, left: &mut [f32], right: &mut [f32]) {
+        if self.input.is_settled() {
+            let gain = self.input.value();
+            if gain != 1.0 {
+                left.iter_mut().chain(right).for_each(|x| *x *= gain);
+            }
+            return;
+        }
+        for (l, r) in left.iter_mut().zip(right) {
+            let gain = self.input.next_value();
+            *l *= gain;
+            *r *= gain;
+        }
+    }
+
     /// The input stage (trim and phase) on the strip's lanes `j` and `j + STRIPS` while
     /// it glides; settled, its gain goes into `gains` (for every strip's at once).
     fn trim_lanes(&mut self, signal: &mut [LaneFrame], j: usize, gains: &mut LaneFrame) {
@@ -767,6 +790,9 @@ pub struct MixerGraph {
     /// Whether any channel was soloed when the mixer was last applied (a moved
     /// parameter never changes solo, so it need not look through every channel).
     any_solo: bool,
+    /// Whether a strip with nothing to run in lanes runs on its own (off only to check
+    /// that it gives the samples the lanes give).
+    direct: bool,
 }
 
 impl MixerGraph {
@@ -796,6 +822,7 @@ impl MixerGraph {
             stems: None,
             metering: true,
             any_solo: false,
+            direct: true,
         };
         graph.apply(mixer, true);
         graph
@@ -1027,6 +1054,30 @@ impl MixerGraph {
             return;
         }
         strip.follow_note_pan(note_pan);
+        if self.direct && strip.uses_no_lanes() {
+            // No EQ and no compressor: nothing for the lanes to do, so the strip runs at
+            // once, on its own, with the same arithmetic as in a group.
+            let (l, r) = (&mut self.group.left[..n], &mut self.group.right[..n]);
+            l.copy_from_slice(left);
+            r.copy_from_slice(right);
+            strip.trim(l, r);
+            strip.compressor.process(l, r);
+            finish_strip(
+                strip,
+                index,
+                (l, r),
+                &mut self.sends,
+                &mut self.stems,
+                offset,
+                master,
+            );
+            if self.metering {
+                strip
+                    .meter
+                    .process(&self.group.left[..n], &self.group.right[..n]);
+            }
+            return;
+        }
         let [dl, dr] = &self.detector;
         let key = keyed.then_some((&dl[..n], &dr[..n]));
         self.group.join(index, (left, right), key, offset);
@@ -1158,36 +1209,15 @@ impl MixerGraph {
                 *l = frame[j];
                 *r = frame[j + STRIPS];
             }
-            let strip = &mut strips[index];
-            match stems {
-                None => strip.finish(left, right, sends),
-                Some(stems) => {
-                    // This channel's sends alone, through its own copies of the buses as
-                    // well as into the shared ones.
-                    for s in &mut stems.sends {
-                        s[..n].fill(0.0);
-                    }
-                    strip.finish(left, right, &mut stems.sends);
-                    for (own, shared) in stems.sends.iter().zip(sends.iter_mut()) {
-                        add(&own[..n], &mut shared[..n]);
-                    }
-                    let [rl, rr, dl, dr] = &stems.sends;
-                    let (stem_l, stem_r) = (&mut stems.left[..n], &mut stems.right[..n]);
-                    stem_l.copy_from_slice(left);
-                    stem_r.copy_from_slice(right);
-                    if let Some(Some(bus)) = stems.reverbs.get_mut(index) {
-                        run_bus(bus, &rl[..n], &rr[..n], (stem_l, stem_r), false);
-                    }
-                    if let Some(Some(bus)) = stems.delays.get_mut(index) {
-                        run_bus(bus, &dl[..n], &dr[..n], (stem_l, stem_r), false);
-                    }
-                    if let Some(stem) = stems.channels.get_mut(index) {
-                        interleave(stem_l, stem_r, stem, group.offset);
-                    }
-                }
-            }
-            add(left, master.0);
-            add(right, master.1);
+            finish_strip(
+                &mut strips[index],
+                index,
+                (&mut *left, &mut *right),
+                sends,
+                stems,
+                group.offset,
+                (&mut *master.0, &mut *master.1),
+            );
             if *metering {
                 // Back into the lanes, post-fader, for the meters.
                 for ((frame, l), r) in signal.iter_mut().zip(left.iter()).zip(right.iter()) {
@@ -1310,6 +1340,50 @@ impl MixerGraph {
             ..MixerMeters::default()
         }
     }
+}
+
+/// The stages after the compressor on channel `index`'s signal in `left` and `right`
+/// (`Strip::finish`, its sends going into `sends`), its stem if stems are captured
+/// (`offset` is where the run starts in them), and its share of `master`.
+fn finish_strip(
+    strip: &mut Strip,
+    index: usize,
+    (left, right): (&mut [f32], &mut [f32]),
+    sends: &mut [Vec<f32>; 4],
+    stems: &mut Option<Box<Stems>>,
+    offset: usize,
+    master: (&mut [f32], &mut [f32]),
+) {
+    let n = left.len();
+    match stems {
+        None => strip.finish(left, right, sends),
+        Some(stems) => {
+            // This channel's sends alone, through its own copies of the buses as well as
+            // into the shared ones.
+            for s in &mut stems.sends {
+                s[..n].fill(0.0);
+            }
+            strip.finish(left, right, &mut stems.sends);
+            for (own, shared) in stems.sends.iter().zip(sends.iter_mut()) {
+                add(&own[..n], &mut shared[..n]);
+            }
+            let [rl, rr, dl, dr] = &stems.sends;
+            let (stem_l, stem_r) = (&mut stems.left[..n], &mut stems.right[..n]);
+            stem_l.copy_from_slice(left);
+            stem_r.copy_from_slice(right);
+            if let Some(Some(bus)) = stems.reverbs.get_mut(index) {
+                run_bus(bus, &rl[..n], &rr[..n], (stem_l, stem_r), false);
+            }
+            if let Some(Some(bus)) = stems.delays.get_mut(index) {
+                run_bus(bus, &dl[..n], &dr[..n], (stem_l, stem_r), false);
+            }
+            if let Some(stem) = stems.channels.get_mut(index) {
+                interleave(stem_l, stem_r, stem, offset);
+            }
+        }
+    }
+    add(left, master.0);
+    add(right, master.1);
 }
 
 /// Writes a stereo pair into an interleaved buffer from frame `offset` on.
@@ -1554,6 +1628,69 @@ mod tests {
             assert_eq!(mr, expected_r, "run {k}");
         }
         assert!(graph.strips[1].eq.is_active());
+    }
+
+    #[test]
+    fn strips_run_on_their_own_give_the_samples_they_give_in_lanes() {
+        // Plain strips (no EQ, no compressor) beside lane strips, with a trim gliding,
+        // phase, pan, sends both sides of the fader, a ducker and a compressor switched
+        // out mid-way: each channel's stem and meter must match the lanes' bit for bit.
+        let mut mixer = everything_on(5);
+        for (i, strip) in mixer.channels.iter_mut().enumerate().skip(1) {
+            strip.high_pass.slope = HighPassSlope::Off;
+            strip.eq = Eq::default();
+            strip.compressor.bypass = i != 4;
+            strip.pan = i as f32 / 5.0 - 0.4;
+            strip.input.invert = i == 2;
+        }
+        mixer.channels[2].sends.delay.pre_fader = true;
+        mixer.channels[3].ducker.bypass = false;
+        mixer.channels[3].ducker.trigger = DuckTrigger::Beat;
+        let mut direct = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        let mut lanes = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+        lanes.direct = false;
+        for graph in [&mut direct, &mut lanes] {
+            graph.capture_stems(&mixer, RUN);
+        }
+        let mut ran_directly = 0;
+        for k in 0..300 {
+            if k == 20 || k == 90 {
+                mixer.channels[1].input.trim_db = -4.0 - k as f32 / 10.0;
+                mixer.channels[4].compressor.bypass = true;
+                for graph in [&mut direct, &mut lanes] {
+                    graph.apply(&mixer, false);
+                }
+            }
+            let mut outs = Vec::new();
+            for graph in [&mut direct, &mut lanes] {
+                if k % 40 == 0 {
+                    graph.beat();
+                }
+                let (mut ml, mut mr) = (vec![0.0; RUN], vec![0.0; RUN]);
+                graph.begin_run(RUN);
+                for ch in 0..5 {
+                    let l = sine(RUN, k * RUN + 7 * ch, 0.9 / (ch + 1) as f32);
+                    let r: Vec<f32> = l.iter().map(|x| 0.5 * x).collect();
+                    graph.strip(ch, 0.0, &l, &r, (&mut ml, &mut mr), 0);
+                }
+                graph.finish_run(&mut ml, &mut mr, 0);
+                let mut meters = graph.new_meters();
+                graph.read_meters(&mut meters);
+                let stems = graph.stems().unwrap();
+                outs.push((ml, mr, meters, stems.channels.clone()));
+            }
+            ran_directly += (1..5)
+                .filter(|&ch| direct.strips[ch].uses_no_lanes())
+                .count();
+            let (d, l) = (&outs[0], &outs[1]);
+            assert_eq!(d.2.channels, l.2.channels, "run {k}: strip meters");
+            assert_eq!(d.3, l.3, "run {k}: channel stems");
+            // Only the order the strips are summed in differs.
+            for (a, b) in d.0.iter().chain(&d.1).zip(l.0.iter().chain(&l.1)) {
+                assert!((a - b).abs() <= 1e-6 * (1.0 + b.abs()), "run {k}: {a} {b}");
+            }
+        }
+        assert!(ran_directly > 600, "{ran_directly}");
     }
 
     #[test]

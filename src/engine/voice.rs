@@ -402,7 +402,9 @@ impl Voice {
         let factor = self.cutoff_factor.get(octaves, f32::exp2);
         let cutoff = (s.filter.cutoff * factor).clamp(20.0, 0.49 * self.sample_rate);
         self.filter
-            .set(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
+            .set_moving(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
+        // Here, every `CONTROL_INTERVAL` samples of the note, wherever calls split it.
+        self.filter.flush();
     }
 
     /// The filtered oscillators for the next `chunk.len()` samples (up to a control
@@ -428,7 +430,7 @@ impl Voice {
                 }
             }
         }
-        self.filter.process_block(chunk);
+        self.filter.process_pairs(chunk);
     }
 
     /// Moves the playback speed on; runs every `CONTROL_INTERVAL` samples.
