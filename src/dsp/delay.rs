@@ -157,7 +157,7 @@ impl DelayLine {
 /// as a tail dies away: a branch the CPU predicts, so the loop's next step need not
 /// wait for the comparison. The same value.
 #[inline(always)]
-fn flush_denormal_in_loop(x: f32) -> f32 {
+pub fn flush_denormal_in_loop(x: f32) -> f32 {
     if x.abs() < 1e-20 {
         std::hint::cold_path();
         0.0

@@ -9,7 +9,7 @@
 //! one, so the network cannot run away at any setting. A DC blocker at the input keeps
 //! offsets out of the tail. It is linear: the reverb of a sum is the sum of the reverbs.
 
-use super::delay::DelayLine;
+use super::delay::{DelayLine, flush_denormal_in_loop};
 use super::smooth::Smoothed;
 use super::util::flush_denormal;
 
@@ -360,7 +360,7 @@ impl Reverb {
         let dc_coefficient = self.dc_coefficient;
         let mut dc_block = |t: usize, stage: &mut [f32]| {
             let input = (left[t] + right[t]) * 0.5;
-            dc_out = flush_denormal(input - dc_in + dc_coefficient * dc_out);
+            dc_out = flush_denormal_in_loop(input - dc_in + dc_coefficient * dc_out);
             dc_in = input;
             stage[t] = dc_out;
         };
@@ -580,10 +580,14 @@ fn loops_avx(
     for (t, ((o, b), &x)) in outs.iter().zip(back.iter_mut()).zip(input).enumerate() {
         each_frame(t);
         let o = lanes(*o);
-        s = flush(_mm256_add_ps(
-            s,
-            _mm256_mul_ps(damping, _mm256_sub_ps(o, s)),
-        ));
+        s = _mm256_add_ps(s, _mm256_mul_ps(damping, _mm256_sub_ps(o, s)));
+        // As `flush_denormal_in_loop`: a predicted branch keeps the comparison off the
+        // loops' chain of dependent operations.
+        let small = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(s, magnitude), tiny);
+        if _mm256_movemask_ps(small) != 0 {
+            std::hint::cold_path();
+            s = _mm256_andnot_ps(small, s);
+        }
         let f = _mm256_mul_ps(s, gains);
         let f = butterfly(f, _mm256_permute_ps::<0b1011_0001>(f), upper1);
         let f = butterfly(f, _mm256_permute_ps::<0b0100_1110>(f), upper2);
