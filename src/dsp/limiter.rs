@@ -161,7 +161,10 @@ impl Limiter {
     ) {
         let n = left.len().min(right.len());
         let (dry_left, dry_right) = (&mut dry_left[..n], &mut dry_right[..n]);
-        for x in left[..n].iter_mut().chain(&mut right[..n]) {
+        for x in &mut left[..n] {
+            *x = clean(*x);
+        }
+        for x in &mut right[..n] {
             *x = clean(*x);
         }
         for start in (0..n).step_by(BLOCK) {
