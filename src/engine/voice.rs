@@ -285,35 +285,62 @@ impl Voice {
                     self.active = false;
                     return;
                 };
-                // A sustained, settled level holds for the whole call: gates and levels
-                // change only between calls.
-                let steady = self.steady_amplitude();
-                let mut done = 0;
-                while done < left.len() && self.active {
-                    if self.counter.is_multiple_of(CONTROL_INTERVAL) {
-                        self.sampler_control(s, data);
-                    }
-                    let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
-                    let end = left.len().min(done + until_control as usize);
-                    let (l, r) = (&mut left[done..end], &mut right[done..end]);
-                    if self.is_plain_stretch(s, data, l.len()) {
-                        self.sampler_plain(data, steady, l, r);
-                    } else {
-                        for (l, r) in l.iter_mut().zip(r.iter_mut()) {
-                            let (a, b) = self.sampler_frame(s, data);
-                            let g = match steady {
-                                Some(g) => g,
-                                None => self.amplitude(),
-                            };
-                            *l += a * g;
-                            *r += b * g;
-                            if !self.active {
-                                break;
-                            }
-                        }
-                    }
-                    done = end;
+                self.render_sampler(s, data, left, right);
+            }
+        }
+    }
+
+    /// The sampler's part of `render`, a span at a time: the levels first, as the
+    /// synth takes them, then the sample read into both sides, each control interval
+    /// either as a plain stretch (see `is_plain_stretch`) or frame by frame. Where the
+    /// sample ends the note inside a span, the level stages go back to where they
+    /// stood after that frame (a new note's attack starts from the envelope's level).
+    fn render_sampler(
+        &mut self,
+        s: &Sampler,
+        data: &SampleData,
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        let mut levels = [0.0f32; SPAN];
+        for (left, right) in left.chunks_mut(SPAN).zip(right.chunks_mut(SPAN)) {
+            if !self.active {
+                break;
+            }
+            let (amp, gain) = (self.amp.clone(), self.gain.clone());
+            let sounding = self.amp.fill(&mut levels[..left.len()]);
+            self.gain.multiply(&mut levels[..sounding]);
+            let mut done = 0;
+            while done < sounding && self.active {
+                if self.counter.is_multiple_of(CONTROL_INTERVAL) {
+                    self.sampler_control(s, data);
                 }
+                let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
+                let end = sounding.min(done + until_control as usize);
+                let (l, r) = (&mut left[done..end], &mut right[done..end]);
+                if self.is_plain_stretch(s, data, l.len()) {
+                    self.sampler_plain(data, &levels[done..end], l, r);
+                    done = end;
+                    continue;
+                }
+                for (l, r) in l.iter_mut().zip(r.iter_mut()) {
+                    let (a, b) = self.sampler_frame(s, data);
+                    *l += a * levels[done];
+                    *r += b * levels[done];
+                    done += 1;
+                    if !self.active {
+                        // The sample has ended the note after `done` frames.
+                        (self.amp, self.gain) = (amp, gain);
+                        let mut spent = [0.0f32; SPAN];
+                        let spent = &mut spent[..done];
+                        self.amp.fill(spent);
+                        self.gain.multiply(spent);
+                        return;
+                    }
+                }
+            }
+            if self.amp.is_idle() {
+                self.active = false;
             }
         }
     }
@@ -354,8 +381,8 @@ impl Voice {
         }
     }
 
-    /// Fills `out` with what successive `amplitude` calls return, up to the one that
-    /// ends the voice; returns how many frames the voice sounds.
+    /// Fills `out` with the envelope times the note's level, frame by frame, up to the
+    /// frame that ends the voice; returns how many frames the voice sounds.
     fn levels(&mut self, out: &mut [f32]) -> usize {
         let sounding = self.amp.fill(out);
         if self.amp.is_idle() {
@@ -363,22 +390,6 @@ impl Voice {
         }
         self.gain.multiply(&mut out[..sounding]);
         sounding
-    }
-
-    /// The envelope times the note's level; ends the voice when the envelope has.
-    fn amplitude(&mut self) -> f32 {
-        let env = self.amp.process();
-        if self.amp.is_idle() {
-            self.active = false;
-        }
-        env * self.gain.next_value()
-    }
-
-    /// What `amplitude` will return for the rest of a chunk, when the envelope sustains
-    /// and the level has settled (a sustained note, most of its life).
-    fn steady_amplitude(&self) -> Option<f32> {
-        let env = self.amp.steady_level().filter(|_| !self.amp.is_idle())?;
-        self.gain.is_settled().then(|| env * self.gain.value())
     }
 
     /// Moves pitch and filter on; runs every `CONTROL_INTERVAL` samples.
@@ -448,35 +459,47 @@ impl Voice {
             && data.channels.iter().all(|c| c.len() == data.frames())
     }
 
-    /// `sampler_frame` and the level over a plain stretch (see `is_plain_stretch`):
+    /// `sampler_frame` times `levels` over a plain stretch (see `is_plain_stretch`):
     /// with no loop, edge or fade to mind, each frame comes to the same arithmetic:
-    /// an interpolated read, times a fade of exactly 1, stepping forward.
+    /// an interpolated read, times a fade of exactly 1, stepping forward; both
+    /// channels share the frame's index and fraction.
     fn sampler_plain(
         &mut self,
         data: &SampleData,
-        steady: Option<f32>,
+        levels: &[f32],
         left: &mut [f32],
         right: &mut [f32],
     ) {
-        let first = &data.channels[0][..];
-        let second = data.channels.get(1).map(|c| &c[..]);
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            let i = self.position as usize;
-            let t = (self.position - i as f64) as f32;
-            let interpolate = |c: &[f32]| hermite4(c[i - 1], c[i], c[i + 1], c[i + 2], t);
-            let a = interpolate(first);
-            let b = second.map_or(a, interpolate);
-            self.position += self.step;
-            let g = match steady {
-                Some(g) => g,
-                None => self.amplitude(),
-            };
-            *l += a * g;
-            *r += b * g;
-            if !self.active {
-                break;
+        let (step, mut position) = (self.step, self.position);
+        let window =
+            |c: &[f32], i: usize| -> [f32; 4] { c[i - 1..i + 3].try_into().expect("four frames") };
+        let frames = left.iter_mut().zip(right.iter_mut()).zip(levels);
+        match &data.channels[..] {
+            [mono] => {
+                for ((l, r), &g) in frames {
+                    let i = position as usize;
+                    let t = (position - i as f64) as f32;
+                    let [a, b, c, d] = window(mono, i);
+                    let x = hermite4(a, b, c, d, t);
+                    position += step;
+                    *l += x * g;
+                    *r += x * g;
+                }
             }
+            [first, second, ..] => {
+                for ((l, r), &g) in frames {
+                    let i = position as usize;
+                    let t = (position - i as f64) as f32;
+                    let [a, b, c, d] = window(first, i);
+                    let [e, f, h, k] = window(second, i);
+                    position += step;
+                    *l += hermite4(a, b, c, d, t) * g;
+                    *r += hermite4(e, f, h, k, t) * g;
+                }
+            }
+            [] => {}
         }
+        self.position = position;
         self.counter = self.counter.wrapping_add(left.len() as u32);
     }
 
