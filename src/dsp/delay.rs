@@ -153,6 +153,19 @@ impl DelayLine {
     }
 }
 
+/// `flush_denormal` for a feedback loop's state, where values that small come only
+/// as a tail dies away: a branch the CPU predicts, so the loop's next step need not
+/// wait for the comparison. The same value.
+#[inline(always)]
+pub fn flush_denormal_in_loop(x: f32) -> f32 {
+    if x.abs() < 1e-20 {
+        std::hint::cold_path();
+        0.0
+    } else {
+        x
+    }
+}
+
 /// One-pole low-pass; `1 - lowpass` is the matching high-pass.
 #[derive(Clone, Copy, Debug, Default)]
 struct OnePole {
@@ -175,6 +188,19 @@ impl OnePole {
     #[inline]
     fn highpass(&mut self, x: f32) -> f32 {
         x - self.lowpass(x)
+    }
+
+    /// `lowpass` inside a loop that runs many frames.
+    #[inline(always)]
+    fn lowpass_in_loop(&mut self, x: f32) -> f32 {
+        self.state = flush_denormal_in_loop(self.state + self.coefficient * (x - self.state));
+        self.state
+    }
+
+    /// `highpass` inside a loop that runs many frames.
+    #[inline(always)]
+    fn highpass_in_loop(&mut self, x: f32) -> f32 {
+        x - self.lowpass_in_loop(x)
     }
 }
 
@@ -281,29 +307,112 @@ impl Echo {
     }
 
     pub fn process(&mut self, left: &mut [f32], right: &mut [f32]) {
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            let frames = self.frames.next_value();
-            let feedback = self.feedback.next_value();
-            let mix = self.mix.next_value();
-            let out = [self.lines[0].read(frames), self.lines[1].read(frames)];
-            let mut back = [0.0; 2];
-            for side in 0..2 {
-                let x = self.low_cut[side].highpass(out[side]);
-                back[side] = self.high_cut[side].lowpass(x) * feedback;
+        let n = left.len().min(right.len());
+        let mut start = 0;
+        // Frame by frame while anything glides; the rest in stretches.
+        while start < n && !self.is_steady() {
+            self.frame(&mut left[start], &mut right[start]);
+            start += 1;
+        }
+        let (left, right) = (&mut left[start..n], &mut right[start..n]);
+        // Within a stretch no longer than the delay's whole frames (at least one: `set`
+        // keeps the delay there) every sample read went in before the stretch began.
+        let stretch = (self.frames.value() as usize).clamp(1, STRETCH);
+        for (l, r) in left.chunks_mut(stretch).zip(right.chunks_mut(stretch)) {
+            self.stretch(l, r);
+        }
+    }
+
+    fn is_steady(&self) -> bool {
+        self.frames.is_settled() && self.feedback.is_settled() && self.mix.is_settled()
+    }
+
+    #[inline]
+    fn frame(&mut self, l: &mut f32, r: &mut f32) {
+        let frames = self.frames.next_value();
+        let feedback = self.feedback.next_value();
+        let mix = self.mix.next_value();
+        let out = [self.lines[0].read(frames), self.lines[1].read(frames)];
+        let mut back = [0.0; 2];
+        for side in 0..2 {
+            let x = self.low_cut[side].highpass(out[side]);
+            back[side] = self.high_cut[side].lowpass(x) * feedback;
+        }
+        if self.ping_pong {
+            // The input enters on the left only; each repeat crosses to the other side.
+            self.lines[0].push((*l + *r) * 0.5 + back[1]);
+            self.lines[1].push(back[0]);
+        } else {
+            self.lines[0].push(*l + back[0]);
+            self.lines[1].push(*r + back[1]);
+        }
+        *l += mix * (out[0] - *l);
+        *r += mix * (out[1] - *r);
+    }
+
+    /// `frame` over a stretch no longer than the delay, with nothing gliding: the
+    /// reads are runs, the two sides' filters run side by side, and the pushes are
+    /// runs. The same arithmetic in the same order, so the same samples.
+    fn stretch(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let n = left.len();
+        let (frames, feedback, mix) =
+            (self.frames.value(), self.feedback.value(), self.mix.value());
+        let mut outs = [[0.0f32; STRETCH]; 2];
+        let mut backs = [[0.0f32; STRETCH]; 2];
+        let [out_left, out_right] = &mut outs;
+        let (out_left, out_right) = (&mut out_left[..n], &mut out_right[..n]);
+        self.lines[0].read_run(frames, out_left);
+        self.lines[1].read_run(frames, out_right);
+        let [back_left, back_right] = &mut backs;
+        let (back_left, back_right) = (&mut back_left[..n], &mut back_right[..n]);
+        let [low_left, low_right] = &mut self.low_cut;
+        let [high_left, high_right] = &mut self.high_cut;
+        for (((&ol, &or), bl), br) in out_left
+            .iter()
+            .zip(&*out_right)
+            .zip(back_left.iter_mut())
+            .zip(back_right.iter_mut())
+        {
+            *bl = high_left.lowpass_in_loop(low_left.highpass_in_loop(ol)) * feedback;
+            *br = high_right.lowpass_in_loop(low_right.highpass_in_loop(or)) * feedback;
+        }
+        if self.ping_pong {
+            let mut entering = [0.0f32; STRETCH];
+            for (((e, &l), &r), &b) in entering
+                .iter_mut()
+                .zip(&*left)
+                .zip(&*right)
+                .zip(&*back_right)
+            {
+                *e = (l + r) * 0.5 + b;
             }
-            if self.ping_pong {
-                // The input enters on the left only; each repeat crosses to the other side.
-                self.lines[0].push((*l + *r) * 0.5 + back[1]);
-                self.lines[1].push(back[0]);
-            } else {
-                self.lines[0].push(*l + back[0]);
-                self.lines[1].push(*r + back[1]);
+            self.lines[0].push_slice(&entering[..n]);
+            self.lines[1].push_slice(back_left);
+        } else {
+            for ((b, &l), (c, &r)) in back_left
+                .iter_mut()
+                .zip(&*left)
+                .zip(back_right.iter_mut().zip(&*right))
+            {
+                *b += l;
+                *c += r;
             }
-            *l += mix * (out[0] - *l);
-            *r += mix * (out[1] - *r);
+            self.lines[0].push_slice(back_left);
+            self.lines[1].push_slice(back_right);
+        }
+        for ((l, &o), (r, &p)) in left
+            .iter_mut()
+            .zip(&*out_left)
+            .zip(right.iter_mut().zip(&*out_right))
+        {
+            *l += mix * (o - *l);
+            *r += mix * (p - *r);
         }
     }
 }
+
+/// The longest stretch `Echo::process` works on at once.
+const STRETCH: usize = 256;
 
 #[cfg(test)]
 mod tests {
@@ -354,6 +463,62 @@ mod tests {
             .unwrap();
         assert_eq!(right_peak.0, 24_000, "second repeat on the right at 500 ms");
         assert!(right_peak.1.abs() < first.1.abs() * 0.6);
+    }
+
+    #[test]
+    fn stretches_give_the_frame_by_frame_samples_through_glides() {
+        let settings = |seconds: f32, ping_pong: bool| EchoSettings {
+            seconds,
+            feedback: 0.9,
+            ping_pong,
+            low_cut_hz: 80.0,
+            high_cut_hz: 9_000.0,
+            mix: 0.6,
+        };
+        // Delays longer than a stretch, shorter (a few frames, fractional), and a glide
+        // from one to the other starting mid-block.
+        for (first, second) in [(0.3, 0.21), (3.4 / RATE, 0.01), (0.05, 7.6 / RATE)] {
+            for ping_pong in [false, true] {
+                let mut rng = crate::dsp::rng::Rng::new(3);
+                let (left, right): (Vec<f32>, Vec<f32>) = (0..30_000)
+                    .map(|i| {
+                        let level = if i < 12_000 { 0.5 } else { 0.0 };
+                        (level * rng.next_bipolar(), level * rng.next_bipolar())
+                    })
+                    .unzip();
+                let change = 9_001;
+                let mut framed = Echo::new(RATE, 2.0);
+                framed.set(settings(first, ping_pong), true);
+                let (mut want_l, mut want_r) = (left.clone(), right.clone());
+                for (i, (l, r)) in want_l.iter_mut().zip(want_r.iter_mut()).enumerate() {
+                    if i == change {
+                        framed.set(settings(second, ping_pong), false);
+                    }
+                    framed.frame(l, r);
+                }
+                for block in [1, 7, 256, 1000] {
+                    let mut e = Echo::new(RATE, 2.0);
+                    e.set(settings(first, ping_pong), true);
+                    let (mut l, mut r) = (left.clone(), right.clone());
+                    let mut at = 0;
+                    while at < l.len() {
+                        if at == change {
+                            e.set(settings(second, ping_pong), false);
+                        }
+                        let end = (at + block).min(l.len());
+                        let end = if at < change { end.min(change) } else { end };
+                        e.process(&mut l[at..end], &mut r[at..end]);
+                        at = end;
+                    }
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    let what = format!(
+                        "{first} s then {second} s, ping-pong {ping_pong}, blocks of {block}"
+                    );
+                    assert!(bits(&l) == bits(&want_l), "{what}");
+                    assert!(bits(&r) == bits(&want_r), "{what}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -135,18 +135,99 @@ impl Limiter {
     }
 
     pub fn process(&mut self, left: f32, right: f32) -> LimiterOutput {
-        let clean = |x: f32| if x.is_finite() { x } else { 0.0 };
         let (left, right) = (clean(left), clean(right));
         // The peak around the frame `true_peak::DELAY` back; the delay line covers both.
         let peak = self.detector.process_above(left, right, self.ceiling);
+        let out = self.delay[self.delay_position];
+        self.delay[self.delay_position] = (left, right);
+        self.delay_position = next_index(self.delay_position, self.delay.len());
+        let gain = self.next_gain(peak);
+        LimiterOutput {
+            limited: (self.limit(out.0, gain), self.limit(out.1, gain)),
+            dry: out,
+        }
+    }
+
+    /// `process` for each frame of `left` and `right`, in place: they end holding the
+    /// limited frames, and `dry_left` and `dry_right` the dry ones. The same samples,
+    /// with the true peaks found a block at a time and no gain work while nothing is
+    /// or has lately been limited.
+    pub fn process_block(
+        &mut self,
+        left: &mut [f32],
+        right: &mut [f32],
+        dry_left: &mut [f32],
+        dry_right: &mut [f32],
+    ) {
+        let n = left.len().min(right.len());
+        let (dry_left, dry_right) = (&mut dry_left[..n], &mut dry_right[..n]);
+        for x in &mut left[..n] {
+            *x = clean(*x);
+        }
+        for x in &mut right[..n] {
+            *x = clean(*x);
+        }
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            let (l, r) = (&mut left[start..end], &mut right[start..end]);
+            let mut peaks = [0.0f32; BLOCK];
+            let peaks = &mut peaks[..l.len()];
+            self.detector.process_block_above(l, r, self.ceiling, peaks);
+            for ((x, y), (dl, dr)) in l.iter().zip(&*r).zip(
+                dry_left[start..end]
+                    .iter_mut()
+                    .zip(&mut dry_right[start..end]),
+            ) {
+                (*dl, *dr) = self.delay[self.delay_position];
+                self.delay[self.delay_position] = (*x, *y);
+                self.delay_position = next_index(self.delay_position, self.delay.len());
+            }
+            let len = self.needed.len();
+            if self.is_at_rest() && peaks.iter().all(|&p| p <= self.ceiling) {
+                // Every gain needed is 1, as are all held: only the rings move on.
+                self.position = (self.position + peaks.len()) % len;
+                self.minimum_age = 0;
+                let ceiling = self.ceiling;
+                for ((x, y), (&dl, &dr)) in l
+                    .iter_mut()
+                    .zip(r.iter_mut())
+                    .zip(dry_left[start..end].iter().zip(&dry_right[start..end]))
+                {
+                    // `limit` at a gain of 1: x · 1 is x.
+                    *x = dl.clamp(-ceiling, ceiling);
+                    *y = dr.clamp(-ceiling, ceiling);
+                }
+                continue;
+            }
+            for (((x, y), (&dl, &dr)), &peak) in l
+                .iter_mut()
+                .zip(r.iter_mut())
+                .zip(dry_left[start..end].iter().zip(&dry_right[start..end]))
+                .zip(&*peaks)
+            {
+                let gain = self.next_gain(peak);
+                *x = self.limit(dl, gain);
+                *y = self.limit(dr, gain);
+            }
+        }
+    }
+
+    /// Whether nothing is limited nor held: every needed and held gain in the window
+    /// is 1, so a frame that needs no reduction leaves the gain at 1 exactly.
+    fn is_at_rest(&self) -> bool {
+        // The held gains are at most 1 and their f64 sum is exact: it is `len` only
+        // when every one of them is 1.
+        self.minimum == 1.0 && self.released == 1.0 && self.sum == self.held.len() as f64
+    }
+
+    /// The gain for the frame now leaving the delay, with the peak just found.
+    #[inline]
+    fn next_gain(&mut self, peak: f32) -> f32 {
         let needed = if peak > self.ceiling {
             self.ceiling / peak
         } else {
             1.0
         };
-        let out = self.delay[self.delay_position];
-        self.delay[self.delay_position] = (left, right);
-        self.delay_position = next_index(self.delay_position, self.delay.len());
         let len = self.needed.len();
         self.needed[self.position] = needed;
         // Rescan only when the smallest gain leaves the window: while nothing is limited
@@ -181,13 +262,24 @@ impl Limiter {
         } else {
             ((self.sum / len as f64) as f32).min(1.0)
         };
-        // Guards against the last bit of rounding in the running sum.
-        let limit = |x: f32| (x * self.gain).clamp(-self.ceiling, self.ceiling);
-        LimiterOutput {
-            limited: (limit(out.0), limit(out.1)),
-            dry: out,
-        }
+        self.gain
     }
+
+    /// A delayed sample at `gain`; the clamp guards against the last bit of rounding
+    /// in the running sum.
+    #[inline]
+    fn limit(&self, x: f32, gain: f32) -> f32 {
+        (x * gain).clamp(-self.ceiling, self.ceiling)
+    }
+}
+
+/// Frames `process_block` finds true peaks for at once.
+const BLOCK: usize = 256;
+
+/// A sample that is not a number becomes silence.
+#[inline]
+fn clean(x: f32) -> f32 {
+    if x.is_finite() { x } else { 0.0 }
 }
 
 /// The index after `i` in a ring of `len`: a compare, where `%` would divide.
@@ -280,6 +372,48 @@ mod tests {
             tp > -2.5,
             "the limiter should not pull down far below the ceiling: {tp}"
         );
+    }
+
+    #[test]
+    fn blocks_give_the_frame_by_frame_samples() {
+        let mut rng = Rng::new(6);
+        // Quiet stretches (the limiter at rest), bursts far over the ceiling, the
+        // release between, and samples that are not numbers.
+        let input: Vec<(f32, f32)> = (0..30_000)
+            .map(|i| {
+                let level = [0.3, 4.0, 0.5, 0.9][(i / 3_000) % 4];
+                match i {
+                    7_777 => (f32::NAN, 0.1),
+                    7_778 => (0.2, f32::INFINITY),
+                    _ => (level * rng.next_bipolar(), level * rng.next_bipolar()),
+                }
+            })
+            .collect();
+        let mut framed = limiter(-1.0);
+        let want: Vec<LimiterOutput> = input.iter().map(|&(l, r)| framed.process(l, r)).collect();
+        for block in [1, 3, 64, 256, 700] {
+            let mut blocked = limiter(-1.0);
+            let mut at = 0;
+            while at < input.len() {
+                let n = block.min(input.len() - at);
+                let (mut l, mut r): (Vec<f32>, Vec<f32>) =
+                    input[at..at + n].iter().copied().unzip();
+                let (mut dl, mut dr) = (vec![0.0; n], vec![0.0; n]);
+                blocked.process_block(&mut l, &mut r, &mut dl, &mut dr);
+                for (i, w) in want[at..at + n].iter().enumerate() {
+                    let got = LimiterOutput {
+                        limited: (l[i], r[i]),
+                        dry: (dl[i], dr[i]),
+                    };
+                    let bits = |o: &LimiterOutput| {
+                        [o.limited.0, o.limited.1, o.dry.0, o.dry.1].map(f32::to_bits)
+                    };
+                    assert_eq!(bits(&got), bits(w), "blocks of {block}, frame {}", at + i);
+                }
+                at += n;
+            }
+            assert_eq!(blocked.gain.to_bits(), framed.gain.to_bits());
+        }
     }
 
     #[test]

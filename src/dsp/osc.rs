@@ -19,6 +19,8 @@ pub enum Waveform {
 }
 
 const TABLE_SIZE: usize = 2048;
+/// A wavetable: one cycle and a copy of its first sample, so reads never wrap.
+type Table = [f32; TABLE_SIZE + 1];
 const LEVELS_PER_OCTAVE: f32 = 3.0;
 /// Harmonics of the fullest table; below ~55 Hz at 48 kHz notes get fewer than they could.
 const MAX_HARMONICS: usize = 512;
@@ -30,8 +32,8 @@ struct Tables {
     /// Harmonic count of each level, falling a third of an octave per level.
     harmonics: [usize; LEVELS],
     /// Each table has one extra sample (a copy of the first) so reads never wrap.
-    saw: Vec<Vec<f32>>,
-    triangle: Vec<Vec<f32>>,
+    saw: Vec<Box<Table>>,
+    triangle: Vec<Box<Table>>,
 }
 
 /// Harmonic count of each level, falling a third of an octave per level.
@@ -68,11 +70,14 @@ fn build_tables() -> Tables {
     // `Sum` for floats starts from -0.0; so do these, so the tables are the same bits.
     let mut saw_sum = vec![-0.0f64; TABLE_SIZE];
     let mut triangle_sum = vec![-0.0f64; TABLE_SIZE];
-    let mut saw = vec![Vec::new(); LEVELS];
-    let mut triangle = vec![Vec::new(); LEVELS];
-    let finish = |sums: &[f64]| -> Vec<f32> {
-        let mut t: Vec<f32> = sums.iter().map(|&x| x as f32).collect();
-        t.push(t[0]);
+    let mut saw = vec![Box::new([0.0; TABLE_SIZE + 1]); LEVELS];
+    let mut triangle = saw.clone();
+    let finish = |sums: &[f64]| -> Box<Table> {
+        let mut t = Box::new([0.0; TABLE_SIZE + 1]);
+        for (t, &x) in t.iter_mut().zip(sums) {
+            *t = x as f32;
+        }
+        t[TABLE_SIZE] = t[0];
         t
     };
     let mut summed = 0;
@@ -122,7 +127,9 @@ pub struct Oscillator {
     waveform: Waveform,
     increment: u32,
     pulse_offset: u32,
-    table: &'static [f32],
+    table: &'static Table,
+    /// What `set` was last given (NaN at first, which equals nothing).
+    last_set: (Waveform, f32, f32),
 }
 
 impl Oscillator {
@@ -138,6 +145,7 @@ impl Oscillator {
             increment: 0,
             pulse_offset: 0,
             table: &tables().saw[LEVELS - 1],
+            last_set: (Waveform::Sine, f32::NAN, f32::NAN),
         }
     }
 
@@ -161,6 +169,11 @@ impl Oscillator {
 
     /// Chooses the wave, pitch and pulse width that the following `next_sample` calls play.
     pub fn set(&mut self, waveform: Waveform, freq_hz: f32, pulse_width: f32) {
+        // A held note asks for the same again every few samples.
+        if (waveform, freq_hz, pulse_width) == self.last_set {
+            return;
+        }
+        self.last_set = (waveform, freq_hz, pulse_width);
         let increment = f64::from(freq_hz.abs().min(0.5 * self.sample_rate) / self.sample_rate);
         self.increment = (increment * CYCLE) as u32;
         self.waveform = waveform;
@@ -191,28 +204,42 @@ impl Oscillator {
     /// Fills `out` with the next samples of what `set` chose: the same samples as
     /// `next_sample` in turn, with the wave chosen once rather than per sample.
     pub fn fill(&mut self, out: &mut [f32]) {
+        self.each(out, |x, sample| *x = sample);
+    }
+
+    /// Blends the next samples into `out`, `out[i] + (next - out[i]) · mix`, in the
+    /// loop that makes them: `out` is read sample by sample as it was written (by
+    /// another oscillator's `fill`), never a whole vector over separate small writes.
+    pub fn blend_into(&mut self, out: &mut [f32], mix: f32) {
+        self.each(out, |x, sample| *x += (sample - *x) * mix);
+    }
+
+    /// Hands each of the next samples, with its place in `out`, to `put`.
+    #[inline(always)]
+    fn each(&mut self, out: &mut [f32], put: impl Fn(&mut f32, f32)) {
         let (table, offset) = (self.table, self.pulse_offset);
         match self.waveform {
-            Waveform::Sine => self.run(out, |p| read(table, p) * SINE_FROM_SAW),
-            Waveform::Saw | Waveform::Triangle => self.run(out, |p| read(table, p)),
-            Waveform::Pulse => {
-                self.run(out, |p| {
-                    read(table, p) - read(table, p.wrapping_add(offset))
-                });
-            }
+            Waveform::Sine => self.run(out, |p| read(table, p) * SINE_FROM_SAW, put),
+            Waveform::Saw | Waveform::Triangle => self.run(out, |p| read(table, p), put),
+            Waveform::Pulse => self.run(
+                out,
+                |p| read(table, p) - read(table, p.wrapping_add(offset)),
+                put,
+            ),
             Waveform::Noise => {
                 for x in out.iter_mut() {
-                    *x = self.next_sample();
+                    let sample = self.next_sample();
+                    put(x, sample);
                 }
             }
         }
     }
 
     #[inline(always)]
-    fn run(&mut self, out: &mut [f32], sample: impl Fn(u32) -> f32) {
+    fn run(&mut self, out: &mut [f32], sample: impl Fn(u32) -> f32, put: impl Fn(&mut f32, f32)) {
         let (mut phase, increment) = (self.phase, self.increment);
         for x in out.iter_mut() {
-            *x = sample(phase);
+            put(x, sample(phase));
             phase = phase.wrapping_add(increment);
         }
         self.phase = phase;
@@ -231,7 +258,8 @@ const INDEX_SHIFT: u32 = 32 - TABLE_SIZE.trailing_zeros();
 const FRACTION_SCALE: f32 = 1.0 / (1u32 << INDEX_SHIFT) as f32;
 
 #[inline(always)]
-fn read(table: &[f32], phase: u32) -> f32 {
+fn read(table: &Table, phase: u32) -> f32 {
+    // The index is the phase's top bits, under `TABLE_SIZE`: the reads need no checks.
     let i = (phase >> INDEX_SHIFT) as usize;
     let t = (phase & ((1 << INDEX_SHIFT) - 1)) as f32 * FRACTION_SCALE;
     table[i] + (table[i + 1] - table[i]) * t
@@ -306,15 +334,19 @@ mod tests {
             let count = tables.harmonics[level];
             let bits = |t: &[f32]| t.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             let saw = table_summed_directly(count, |k| coefficients(k).0);
-            assert_eq!(bits(&tables.saw[level]), bits(&saw), "saw level {level}");
+            assert_eq!(
+                bits(&tables.saw[level][..]),
+                bits(&saw),
+                "saw level {level}"
+            );
             let triangle = table_summed_directly(count, |k| coefficients(k).1);
             let built = &tables.triangle[level];
-            assert_eq!(bits(built), bits(&triangle), "triangle level {level}");
+            assert_eq!(bits(&built[..]), bits(&triangle), "triangle level {level}");
         }
     }
 
     #[test]
-    fn fill_plays_the_samples_next_sample_would() {
+    fn fill_and_blend_play_the_samples_next_sample_would() {
         for wave in [
             Waveform::Sine,
             Waveform::Saw,
@@ -322,15 +354,26 @@ mod tests {
             Waveform::Triangle,
             Waveform::Noise,
         ] {
-            let (mut one, mut block) = (Oscillator::new(48_000.0, 5), Oscillator::new(48_000.0, 5));
+            let mut one = Oscillator::new(48_000.0, 5);
+            let (mut block, mut blended) = (one.clone(), one.clone());
             for step in 0..200 {
                 let freq = 50.0 * 1.03f32.powi(step);
-                one.set(wave, freq, 0.3);
-                block.set(wave, freq, 0.3);
-                let want: Vec<u32> = (0..7).map(|_| one.next_sample().to_bits()).collect();
+                for osc in [&mut one, &mut block, &mut blended] {
+                    osc.set(wave, freq, 0.3);
+                }
+                let samples: Vec<f32> = (0..7).map(|_| one.next_sample()).collect();
+                let want: Vec<u32> = samples.iter().map(|x| x.to_bits()).collect();
                 let mut got = [0.0f32; 7];
                 block.fill(&mut got);
                 assert_eq!(want, got.map(f32::to_bits), "{wave:?} at {freq} Hz");
+                let mix = 0.3;
+                let base = |i: usize| (i as f32 * 0.7).sin();
+                let want: Vec<u32> = (samples.iter().enumerate())
+                    .map(|(i, &x)| (base(i) + (x - base(i)) * mix).to_bits())
+                    .collect();
+                let mut got: [f32; 7] = std::array::from_fn(base);
+                blended.blend_into(&mut got, mix);
+                assert_eq!(want, got.map(f32::to_bits), "{wave:?} blended at {freq} Hz");
             }
         }
     }

@@ -9,7 +9,7 @@
 //! one, so the network cannot run away at any setting. A DC blocker at the input keeps
 //! offsets out of the tail. It is linear: the reverb of a sum is the sum of the reverbs.
 
-use super::delay::DelayLine;
+use super::delay::{DelayLine, flush_denormal_in_loop};
 use super::smooth::Smoothed;
 use super::util::flush_denormal;
 
@@ -130,6 +130,13 @@ impl Scratch {
             outs: vec![[0.0; LINES]; MAX_CHUNK],
             back: vec![[0.0; LINES]; MAX_CHUNK],
         }
+    }
+}
+
+impl Steady {
+    /// The longest chunk: no longer than the shortest line.
+    fn chunk(&self) -> usize {
+        self.lengths.iter().fold(MAX_CHUNK, |n, &l| n.min(l))
     }
 }
 
@@ -298,16 +305,8 @@ impl Reverb {
     /// frame, and the settled line lengths are whole frames, read without
     /// interpolating (the same samples: the fraction is zero).
     fn process_steady(&mut self, left: &mut [f32], right: &mut [f32]) {
-        let steady = Steady {
-            pre_delay: self.pre_delay_frames.value(),
-            damping: self.damping_coefficient.value(),
-            lengths: std::array::from_fn(|i| {
-                (self.lengths[i].value() as usize).clamp(1, self.lines[i].capacity())
-            }),
-            width: self.width.value(),
-            mix: self.mix.value(),
-        };
-        let chunk = steady.lengths.iter().fold(MAX_CHUNK, |n, &l| n.min(l));
+        let steady = self.steady();
+        let chunk = steady.chunk();
         for (l, r) in left.chunks_mut(chunk).zip(right.chunks_mut(chunk)) {
             #[cfg(target_arch = "x86_64")]
             if std::arch::is_x86_feature_detected!("avx") {
@@ -315,7 +314,19 @@ impl Reverb {
                 unsafe { self.chunk_avx(l, r, &steady) };
                 continue;
             }
-            self.chunk(l, r, &steady);
+            self.chunk::<false>(l, r, &steady);
+        }
+    }
+
+    fn steady(&self) -> Steady {
+        Steady {
+            pre_delay: self.pre_delay_frames.value(),
+            damping: self.damping_coefficient.value(),
+            lengths: std::array::from_fn(|i| {
+                (self.lengths[i].value() as usize).clamp(1, self.lines[i].capacity())
+            }),
+            width: self.width.value(),
+            mix: self.mix.value(),
         }
     }
 
@@ -324,13 +335,13 @@ impl Reverb {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx")]
     fn chunk_avx(&mut self, left: &mut [f32], right: &mut [f32], steady: &Steady) {
-        self.chunk(left, right, steady);
+        self.chunk::<true>(left, right, steady);
     }
 
     /// One chunk of the steady path, stage by stage: each stage's arithmetic is
     /// `frame`'s, in the same order, so the samples are the same.
     #[inline(always)]
-    fn chunk(&mut self, left: &mut [f32], right: &mut [f32], steady: &Steady) {
+    fn chunk<const AVX: bool>(&mut self, left: &mut [f32], right: &mut [f32], steady: &Steady) {
         let n = left.len();
         let Scratch {
             input,
@@ -344,17 +355,31 @@ impl Reverb {
         let (wet_left, wet_right) = (&mut wet_left[..n], &mut wet_right[..n]);
         let (outs, back) = (&mut outs[..n], &mut back[..n]);
 
-        // DC blocker (serial), pre-delay, diffusers.
+        // DC blocker: y = x - x[-1] + R·y[-1], into `stage`.
         let (mut dc_in, mut dc_out) = (self.dc_in, self.dc_out);
-        for ((x, &l), &r) in stage.iter_mut().zip(&*left).zip(&*right) {
-            let input = (l + r) * 0.5;
-            dc_out = flush_denormal(input - dc_in + self.dc_coefficient * dc_out);
+        let dc_coefficient = self.dc_coefficient;
+        let mut dc_block = |t: usize, stage: &mut [f32]| {
+            let input = (left[t] + right[t]) * 0.5;
+            dc_out = flush_denormal_in_loop(input - dc_in + dc_coefficient * dc_out);
             dc_in = input;
-            *x = dc_out;
+            stage[t] = dc_out;
+        };
+        // With a pre-delay at least a chunk long, what enters the network this chunk
+        // went into the pre-delay before it: the DC blocker's serial chain can then run
+        // in the loops' frame loop, where its latency hides behind theirs.
+        let pre_delay_frames = steady
+            .pre_delay
+            .clamp(1.0, self.pre_delay.capacity() as f32) as usize;
+        let blocker_in_loops = pre_delay_frames >= n;
+        if blocker_in_loops {
+            self.pre_delay.read_run(steady.pre_delay, input);
+        } else {
+            for t in 0..n {
+                dc_block(t, stage);
+            }
+            self.pre_delay
+                .read_then_push(steady.pre_delay, stage, input);
         }
-        (self.dc_in, self.dc_out) = (dc_in, dc_out);
-        self.pre_delay
-            .read_then_push(steady.pre_delay, stage, input);
         for d in &mut self.diffusers {
             d.process_run(input, stage);
         }
@@ -372,21 +397,27 @@ impl Reverb {
         }
 
         // The loops: damping, loop gain and matrix, the eight lines as one vector.
-        let (damping, gains) = (steady.damping, self.loop_gains);
+        let each_frame = |t: usize| {
+            if blocker_in_loops {
+                dc_block(t, stage);
+            }
+        };
         let mut states = self.damping_states;
-        for ((o, b), &x) in outs.iter().zip(back.iter_mut()).zip(&*input) {
-            let mut feedback = [0.0f32; LINES];
-            for i in 0..LINES {
-                states[i] = flush_denormal(states[i] + damping * (o[i] - states[i]));
-                feedback[i] = states[i] * gains[i];
-            }
-            let feedback = hadamard_lanes(feedback);
-            for i in 0..LINES {
-                // What `push` stores.
-                b[i] = flush_denormal(feedback[i] + x * INPUT[i] * SCALE);
-            }
+        let network = (steady.damping, &self.loop_gains, &mut states);
+        #[cfg(target_arch = "x86_64")]
+        if AVX {
+            // SAFETY: `AVX` is true only in `chunk_avx`, called once AVX is seen.
+            unsafe { loops_avx(outs, input, back, network, each_frame) };
+        } else {
+            loops(outs, input, back, network, each_frame);
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        loops(outs, input, back, network, each_frame);
         self.damping_states = states;
+        if blocker_in_loops {
+            self.pre_delay.push_slice(stage);
+        }
+        (self.dc_in, self.dc_out) = (dc_in, dc_out);
         for (i, line) in self.lines.iter_mut().enumerate() {
             line.push_in_place(n, |older, newer| {
                 let (back_older, back_newer) = back.split_at(older.len());
@@ -484,20 +515,90 @@ fn gather(
     }
 }
 
-/// `hadamard`, written as whole-vector sums, differences and lane swaps: the same
-/// sums in the same lanes, so the same bits.
+/// The damping, loop gain, matrix and input of the eight loops for each frame, into
+/// `back` (as `push` stores it): `run_network`'s arithmetic. `each_frame(t)` runs
+/// first in frame `t`.
 #[inline(always)]
-fn hadamard_lanes(x: [f32; LINES]) -> [f32; LINES] {
-    let mut x = x;
-    for h in [1, 2, 4] {
-        // Each lane's partner h lanes away; the lower of a pair takes the sum, the
-        // upper the lower minus the upper.
-        let partner: [f32; LINES] = std::array::from_fn(|j| x[j ^ h]);
-        let sum: [f32; LINES] = std::array::from_fn(|j| x[j] + partner[j]);
-        let difference: [f32; LINES] = std::array::from_fn(|j| partner[j] - x[j]);
-        x = std::array::from_fn(|j| if j & h == 0 { sum[j] } else { difference[j] });
+fn loops(
+    outs: &[[f32; LINES]],
+    input: &[f32],
+    back: &mut [[f32; LINES]],
+    (damping, gains, states): (f32, &[f32; LINES], &mut [f32; LINES]),
+    mut each_frame: impl FnMut(usize),
+) {
+    for (t, ((o, b), &x)) in outs.iter().zip(back.iter_mut()).zip(input).enumerate() {
+        each_frame(t);
+        let mut feedback = [0.0f32; LINES];
+        for i in 0..LINES {
+            states[i] = flush_denormal(states[i] + damping * (o[i] - states[i]));
+            feedback[i] = states[i] * gains[i];
+        }
+        hadamard(&mut feedback);
+        for i in 0..LINES {
+            b[i] = flush_denormal(feedback[i] + x * INPUT[i] * SCALE);
+        }
     }
-    x.map(|v| v * SCALE)
+}
+
+/// `loops` with each frame's eight lines in one AVX register: the same operations in
+/// each lane (no FMA), and the matrix's butterflies as lane swaps and blends.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn loops_avx(
+    outs: &[[f32; LINES]],
+    input: &[f32],
+    back: &mut [[f32; LINES]],
+    (damping, gains, states): (f32, &[f32; LINES], &mut [f32; LINES]),
+    mut each_frame: impl FnMut(usize),
+) {
+    use std::arch::x86_64::*;
+    // `flush_denormal` on every lane: zero where |v| < 1e-20 (never for a NaN).
+    let magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+    let tiny = _mm256_set1_ps(1e-20);
+    let flush = |v: __m256| {
+        let small = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(v, magnitude), tiny);
+        _mm256_andnot_ps(small, v)
+    };
+    // Lanes j and j + h: the lower takes the sum, the upper the lower minus the upper.
+    let butterfly = |v: __m256, partner: __m256, upper: __m256| {
+        let sum = _mm256_add_ps(v, partner);
+        let difference = _mm256_sub_ps(partner, v);
+        _mm256_blendv_ps(sum, difference, upper)
+    };
+    let lanes = |m: [f32; LINES]| {
+        // SAFETY: eight floats are read from an eight-float array.
+        unsafe { _mm256_loadu_ps(m.as_ptr()) }
+    };
+    let upper = |h: usize| lanes(std::array::from_fn(|j| if j & h == 0 { 0.0 } else { -0.0 }));
+    let (upper1, upper2, upper4) = (upper(1), upper(2), upper(4));
+    let damping = _mm256_set1_ps(damping);
+    let gains = lanes(*gains);
+    let scale = _mm256_set1_ps(SCALE);
+    let signs = lanes(INPUT);
+    let mut s = lanes(*states);
+    for (t, ((o, b), &x)) in outs.iter().zip(back.iter_mut()).zip(input).enumerate() {
+        each_frame(t);
+        let o = lanes(*o);
+        s = _mm256_add_ps(s, _mm256_mul_ps(damping, _mm256_sub_ps(o, s)));
+        // As `flush_denormal_in_loop`: a predicted branch keeps the comparison off the
+        // loops' chain of dependent operations.
+        let small = _mm256_cmp_ps::<_CMP_LT_OQ>(_mm256_and_ps(s, magnitude), tiny);
+        if _mm256_movemask_ps(small) != 0 {
+            std::hint::cold_path();
+            s = _mm256_andnot_ps(small, s);
+        }
+        let f = _mm256_mul_ps(s, gains);
+        let f = butterfly(f, _mm256_permute_ps::<0b1011_0001>(f), upper1);
+        let f = butterfly(f, _mm256_permute_ps::<0b0100_1110>(f), upper2);
+        let f = butterfly(f, _mm256_permute2f128_ps::<0x01>(f, f), upper4);
+        let f = _mm256_mul_ps(f, scale);
+        let entering = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(x), signs), scale);
+        // SAFETY: eight floats are written to an eight-float array.
+        unsafe { _mm256_storeu_ps(b.as_mut_ptr(), flush(_mm256_add_ps(f, entering))) };
+    }
+    // SAFETY: as above.
+    unsafe { _mm256_storeu_ps(states.as_mut_ptr(), s) };
 }
 
 /// Blends the wet sides into the frame, at the stereo width and wet share given.
@@ -622,6 +723,28 @@ mod tests {
             }
             assert_eq!(bits(&left), bits(&want_l), "{s:?}");
             assert_eq!(bits(&right), bits(&want_r), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn the_portable_loops_give_the_vector_loops_samples() {
+        for pre_delay_ms in [0.0, 20.0] {
+            let settings = ReverbSettings {
+                pre_delay_ms,
+                size: 0.1,
+                ..ReverbSettings::default()
+            };
+            let (mut left, mut right) = noise(6_000, 7);
+            let (mut want_l, mut want_r) = (left.clone(), right.clone());
+            reverb(settings).process(&mut want_l, &mut want_r);
+            let mut portable = reverb(settings);
+            let steady = portable.steady();
+            let chunk = steady.chunk();
+            for (l, r) in left.chunks_mut(chunk).zip(right.chunks_mut(chunk)) {
+                portable.chunk::<false>(l, r, &steady);
+            }
+            assert_eq!(bits(&left), bits(&want_l));
+            assert_eq!(bits(&right), bits(&want_r));
         }
     }
 

@@ -88,6 +88,22 @@ fn largest(window: &[f32; TAPS]) -> f32 {
     lanes.iter().fold(0.0f32, |m, &x| m.max(x))
 }
 
+/// The largest value of the seven points interpolated in `window`, each point's sum
+/// running over the taps in order.
+#[inline(always)]
+fn largest_between(window: &[f32], lanes: &Lanes) -> f32 {
+    let mut points = [0.0f32; OVERSAMPLING];
+    for (taps, &x) in lanes.iter().zip(window) {
+        for (point, &h) in points.iter_mut().zip(taps) {
+            *point += h * x;
+        }
+    }
+    points.iter().fold(0.0f32, |m, y| m.max(y.abs()))
+}
+
+/// Frames `process_block_above` works on at once.
+const BLOCK: usize = 256;
+
 /// The true peak around each sample of one channel, reported `DELAY` frames late.
 #[derive(Clone, Debug)]
 struct Channel {
@@ -123,18 +139,60 @@ impl Channel {
         let between = if largest <= floor {
             largest
         } else {
-            let mut points = [0.0f32; OVERSAMPLING];
-            for (taps, &x) in lanes.iter().zip(window) {
-                for (point, &h) in points.iter_mut().zip(taps) {
-                    *point += h * x;
-                }
-            }
-            points.iter().fold(0.0f32, |m, y| m.max(y.abs()))
+            largest_between(window, lanes)
         };
         let sample = window[TAPS / 2 - 1].abs();
         let peak = sample.max(between).max(self.previous_between);
         self.previous_between = between;
         peak
+    }
+
+    /// `push` for each of `xs` (finite, at most `BLOCK`), the results in `peaks`: the
+    /// same values. The windows' largest magnitudes come from a sliding maximum over
+    /// the whole block, a few vector passes, instead of a scan of every window.
+    #[inline(always)]
+    fn push_block(&mut self, xs: &[f32], lanes: &Lanes, bound: f32, floor: f32, peaks: &mut [f32]) {
+        let n = xs.len();
+        debug_assert!(n <= BLOCK && peaks.len() >= n);
+        // The samples of every window, oldest first: window t is samples[t..t + TAPS].
+        let mut samples = [0.0f32; TAPS - 1 + BLOCK];
+        let samples = &mut samples[..TAPS - 1 + n];
+        samples[..TAPS - 1].copy_from_slice(&self.history[self.position + 1..self.position + TAPS]);
+        samples[TAPS - 1..].copy_from_slice(xs);
+        // largest[t] ends as the largest magnitude in window t: each pass doubles the
+        // stretch every entry covers, from one sample to TAPS.
+        let mut largest = [0.0f32; TAPS - 1 + BLOCK];
+        let mut spare = [0.0f32; TAPS - 1 + BLOCK];
+        let (mut largest, mut spare) = (&mut largest[..samples.len()], &mut spare[..samples.len()]);
+        for (m, x) in largest.iter_mut().zip(&*samples) {
+            *m = x.abs();
+        }
+        let mut span = 1;
+        while span < TAPS {
+            let (from, to) = (&*largest, &mut *spare);
+            for ((m, &a), &b) in to.iter_mut().zip(from).zip(&from[span..]) {
+                *m = a.max(b);
+            }
+            std::mem::swap(&mut largest, &mut spare);
+            span *= 2;
+        }
+        for (t, peak) in peaks[..n].iter_mut().enumerate() {
+            let window = &samples[t..t + TAPS];
+            let largest = largest[t] * bound;
+            let between = if largest <= floor {
+                largest
+            } else {
+                largest_between(window, lanes)
+            };
+            let sample = window[TAPS / 2 - 1].abs();
+            *peak = sample.max(between).max(self.previous_between);
+            self.previous_between = between;
+        }
+        // The newest TAPS samples, as `push` would leave them.
+        let newest = &samples[n - 1..];
+        self.history[..TAPS].copy_from_slice(newest);
+        self.history[TAPS..].copy_from_slice(newest);
+        self.position = 0;
     }
 }
 
@@ -185,6 +243,53 @@ impl TruePeakDetector {
         let l = self.channels[0].push(left, lanes, bound, floor);
         let r = self.channels[1].push(right, lanes, bound, floor);
         l.max(r)
+    }
+
+    /// `process_above` for each frame of `left` and `right` (finite samples), the
+    /// results in `peaks`: the same values, a block at a time.
+    pub fn process_block_above(
+        &mut self,
+        left: &[f32],
+        right: &[f32],
+        floor: f32,
+        peaks: &mut [f32],
+    ) {
+        let n = left.len().min(right.len()).min(peaks.len());
+        for start in (0..n).step_by(BLOCK) {
+            let end = (start + BLOCK).min(n);
+            let (l, r, p) = (
+                &left[start..end],
+                &right[start..end],
+                &mut peaks[start..end],
+            );
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx") {
+                // SAFETY: the CPU has just been seen to have AVX.
+                unsafe { self.block_avx(l, r, floor, p) };
+                continue;
+            }
+            self.block(l, r, floor, p);
+        }
+    }
+
+    /// `block` with 256-bit vectors. Without FMA, whose single rounding would change
+    /// the values.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx")]
+    fn block_avx(&mut self, left: &[f32], right: &[f32], floor: f32, peaks: &mut [f32]) {
+        self.block(left, right, floor, peaks);
+    }
+
+    #[inline(always)]
+    fn block(&mut self, left: &[f32], right: &[f32], floor: f32, peaks: &mut [f32]) {
+        let (lanes, bound) = (self.lanes, self.bound);
+        let mut right_peaks = [0.0f32; BLOCK];
+        let right_peaks = &mut right_peaks[..right.len()];
+        self.channels[0].push_block(left, lanes, bound, floor, peaks);
+        self.channels[1].push_block(right, lanes, bound, floor, right_peaks);
+        for (p, &r) in peaks.iter_mut().zip(&*right_peaks) {
+            *p = p.max(r);
+        }
     }
 }
 
@@ -278,6 +383,45 @@ mod tests {
             }
         }
         assert!(skipped_under > 1000, "the quiet stretches were skipped");
+    }
+
+    #[test]
+    fn blocks_give_the_frame_by_frame_peaks() {
+        let mut rng = crate::dsp::rng::Rng::new(12);
+        // Loud and quiet stretches, so some windows are skipped under the floor and
+        // some interpolated, with the changes falling anywhere in a block.
+        let input: Vec<(f32, f32)> = (0..9_000)
+            .map(|i| {
+                let level = [1.2, 0.05, 0.6, 0.0][(i / 700) % 4];
+                (level * rng.next_bipolar(), level * rng.next_bipolar())
+            })
+            .collect();
+        for floor in [0.0, 0.5] {
+            let mut framed = TruePeakDetector::new();
+            let want: Vec<u32> = input
+                .iter()
+                .map(|&(l, r)| framed.process_above(l, r, floor).to_bits())
+                .collect();
+            for block in [1, 5, 31, 32, 33, 256, 1000] {
+                let mut blocked = TruePeakDetector::new();
+                let mut got = Vec::new();
+                let mut at = 0;
+                // Frame-by-frame calls between the blocks: the two share their state.
+                while at < input.len() {
+                    let n = block.min(input.len() - at);
+                    let (l, r): (Vec<f32>, Vec<f32>) = input[at..at + n].iter().copied().unzip();
+                    let mut peaks = vec![0.0; n];
+                    blocked.process_block_above(&l, &r, floor, &mut peaks);
+                    got.extend(peaks.iter().map(|p| p.to_bits()));
+                    at += n;
+                    if let Some(&(l, r)) = input.get(at) {
+                        got.push(blocked.process_above(l, r, floor).to_bits());
+                        at += 1;
+                    }
+                }
+                assert!(got == want, "blocks of {block}, floor {floor}");
+            }
+        }
     }
 
     #[test]

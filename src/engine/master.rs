@@ -17,6 +17,8 @@ use crate::song::Master;
 
 const BYPASS_FADE_SECONDS: f32 = 0.01;
 const GAIN_RAMP_SECONDS: f32 = 0.02;
+/// Frames `limit_block` hands the limiter at once.
+const LIMIT_BLOCK: usize = 256;
 
 /// A cross-fade between a stage's input (0) and its output (1).
 struct Bypass(Smoothed);
@@ -243,8 +245,51 @@ impl MasterChain {
     /// `process` over a block, in place.
     pub fn process_block(&mut self, left: &mut [f32], right: &mut [f32]) {
         self.pre_limiter_block(left, right);
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            (*l, *r) = self.limit(*l, *r);
+        self.limit_block(left, right);
+    }
+
+    /// `limit` over a block, in place: the same samples, with the limiter working a
+    /// block at a time.
+    pub fn limit_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+        for (left, right) in left
+            .chunks_mut(LIMIT_BLOCK)
+            .zip(right.chunks_mut(LIMIT_BLOCK))
+        {
+            if self.loudness_gain.is_settled() {
+                // x · 1 is x: a gain of 1 needs no multiply.
+                let gain = self.loudness_gain.value();
+                if gain != 1.0 {
+                    left.iter_mut().for_each(|x| *x *= gain);
+                    right.iter_mut().for_each(|x| *x *= gain);
+                }
+            } else {
+                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                    let gain = self.loudness_gain.next_value();
+                    *l *= gain;
+                    *r *= gain;
+                }
+            }
+            let (mut dry_left, mut dry_right) = ([0.0f32; LIMIT_BLOCK], [0.0f32; LIMIT_BLOCK]);
+            let n = left.len();
+            let (dry_left, dry_right) = (&mut dry_left[..n], &mut dry_right[..n]);
+            self.limiter.process_block(left, right, dry_left, dry_right);
+            match self.limiter_bypass.settled() {
+                Some(1.0) => {}
+                Some(0.0) => {
+                    left.copy_from_slice(dry_left);
+                    right.copy_from_slice(dry_right);
+                }
+                _ => {
+                    for ((l, r), (&dl, &dr)) in left
+                        .iter_mut()
+                        .zip(right.iter_mut())
+                        .zip(dry_left.iter().zip(&*dry_right))
+                    {
+                        let limited = (*l, *r);
+                        (*l, *r) = self.limiter_bypass.run((dl, dr), |_, _| limited);
+                    }
+                }
+            }
         }
     }
 

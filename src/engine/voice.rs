@@ -402,7 +402,9 @@ impl Voice {
         let factor = self.cutoff_factor.get(octaves, f32::exp2);
         let cutoff = (s.filter.cutoff * factor).clamp(20.0, 0.49 * self.sample_rate);
         self.filter
-            .set(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
+            .set_moving(filter_mode(s.filter.mode), cutoff, s.filter.resonance);
+        // Here, every `CONTROL_INTERVAL` samples of the note, wherever calls split it.
+        self.filter.flush();
     }
 
     /// The filtered oscillators for the next `chunk.len()` samples (up to a control
@@ -420,15 +422,10 @@ impl Voice {
         } else {
             self.osc1.fill(chunk);
             if mix > 0.0 {
-                let mut b = [0.0f32; CONTROL_INTERVAL as usize];
-                let b = &mut b[..chunk.len()];
-                self.osc2.fill(b);
-                for (a, &b) in chunk.iter_mut().zip(b.iter()) {
-                    *a += (b - *a) * mix;
-                }
+                self.osc2.blend_into(chunk, mix);
             }
         }
-        self.filter.process_block(chunk);
+        self.filter.process_pairs(chunk);
     }
 
     /// Moves the playback speed on; runs every `CONTROL_INTERVAL` samples.

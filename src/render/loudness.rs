@@ -280,15 +280,18 @@ pub fn limit(
     chain.snap_loudness_gain_db(gain_db);
     let latency = chain.latency();
     let mut out = Vec::with_capacity(pre.len());
-    let zeros = std::iter::repeat_n(0.0, 2 * latency);
-    let mut input = pre.iter().copied().chain(zeros);
-    let mut skipped = 0;
-    while let (Some(l), Some(r)) = (input.next(), input.next()) {
-        let (a, b) = chain.limit(l, r);
-        if skipped < latency {
-            skipped += 1;
-        } else {
-            out.extend_from_slice(&[a, b]);
+    // The mix, then the look-ahead's worth of silence to bring its end out.
+    let frames = pre.len() / 2 + latency;
+    let (mut left, mut right) = ([0.0f32; 256], [0.0f32; 256]);
+    for start in (0..frames).step_by(left.len()) {
+        let n = left.len().min(frames - start);
+        for (i, (l, r)) in left[..n].iter_mut().zip(&mut right[..n]).enumerate() {
+            let frame = pre.get(2 * (start + i)..2 * (start + i) + 2);
+            (*l, *r) = frame.map_or((0.0, 0.0), |f| (f[0], f[1]));
+        }
+        chain.limit_block(&mut left[..n], &mut right[..n]);
+        for i in latency.saturating_sub(start).min(n)..n {
+            out.extend_from_slice(&[left[i], right[i]]);
         }
     }
     fades.apply(&mut out);
