@@ -149,24 +149,17 @@ impl Ducker {
         self.peak_reduction_db = 0.0;
     }
 
-    /// The envelope `t` samples after a start, on `curve` (the ducker's own: passed in
-    /// so a block's loop is made for one curve). Every phase is worked out and one
-    /// picked, so a block of them runs as vectors.
+    /// The envelope in the attack, `t` samples after a start.
     #[inline(always)]
-    fn envelope_at(&self, t: f32, curve: ReleaseCurve) -> f32 {
-        let attacking = self.start + (1.0 - self.start) * t / self.attack;
-        let held = t - self.attack;
-        let released = held - self.hold;
-        let releasing = curve.remaining(released / self.release);
-        if t < self.attack {
-            attacking
-        } else if held < self.hold {
-            1.0
-        } else if released < self.release {
-            releasing
-        } else {
-            0.0
-        }
+    fn attacking(&self, t: f32) -> f32 {
+        self.start + (1.0 - self.start) * t / self.attack
+    }
+
+    /// The envelope in the release, `t` samples after a start, on `curve` (the
+    /// ducker's own: passed in so a block's loop is made for one curve).
+    #[inline(always)]
+    fn releasing(&self, t: f32, curve: ReleaseCurve) -> f32 {
+        curve.remaining((t - self.attack - self.hold) / self.release)
     }
 
     /// Moves the shape on by `envelope.len()` frames, writing each frame's envelope.
@@ -203,10 +196,23 @@ impl Ducker {
         }
     }
 
+    /// The envelope of the frames `t`, `t + 1`, ... before the shape's end, phase by
+    /// phase (each phase's frames a plain loop, which runs as vectors). The phases'
+    /// lengths are whole numbers of samples, so where one ends is exact.
     #[inline(always)]
     fn fill(&self, t: u32, envelope: &mut [f32], curve: ReleaseCurve) {
-        for (i, e) in envelope.iter_mut().enumerate() {
-            *e = self.envelope_at((t + i as u32) as f32, curve);
+        let start = u64::from(t);
+        let attack_end = self.attack as u64;
+        let hold_end = (self.attack + self.hold) as u64;
+        let phase = |end: u64| (end.saturating_sub(start) as usize).min(envelope.len());
+        let (attack, hold) = (phase(attack_end), phase(hold_end));
+        for (i, e) in envelope[..attack].iter_mut().enumerate() {
+            *e = self.attacking((t + i as u32) as f32);
+        }
+        envelope[attack..hold].fill(1.0);
+        let released = t + hold as u32;
+        for (i, e) in envelope[hold..].iter_mut().enumerate() {
+            *e = self.releasing((released + i as u32) as f32, curve);
         }
     }
 
@@ -230,21 +236,23 @@ impl Ducker {
             let n = left.len().min(right.len());
             let envelope = &mut envelope[..n];
             self.advance(envelope);
+            // The envelope becomes the gain in place.
             if self.amount.is_settled() {
                 let amount = self.amount.value();
-                for ((l, r), e) in left.iter_mut().zip(right.iter_mut()).zip(&*envelope) {
-                    let gain = 1.0 - amount * e;
-                    lowest = lowest.min(gain);
-                    *l *= gain;
-                    *r *= gain;
-                }
+                envelope.iter_mut().for_each(|e| *e = 1.0 - amount * *e);
             } else {
-                for ((l, r), e) in left.iter_mut().zip(right.iter_mut()).zip(&*envelope) {
-                    let gain = 1.0 - self.amount.next_value() * e;
-                    lowest = lowest.min(gain);
-                    *l *= gain;
-                    *r *= gain;
+                for e in envelope.iter_mut() {
+                    *e = 1.0 - self.amount.next_value() * *e;
                 }
+            }
+            // A plain comparison rather than `f32::min` (a gain is never NaN), so the
+            // search runs as vectors.
+            lowest = envelope
+                .iter()
+                .fold(lowest, |low, &gain| if gain < low { gain } else { low });
+            for ((l, r), gain) in left.iter_mut().zip(right.iter_mut()).zip(&*envelope) {
+                *l *= gain;
+                *r *= gain;
             }
         }
         let reduction = -20.0 * lowest.max(1e-6).log10();

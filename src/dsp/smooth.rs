@@ -72,6 +72,66 @@ impl Smoothed {
         }
     }
 
+    /// `multiply` by two glides on two signals (a stereo gain), the same arithmetic:
+    /// while both ramp, their chains of additions run side by side instead of one
+    /// after the other.
+    pub fn multiply_pair(
+        (a, b): (&mut Smoothed, &mut Smoothed),
+        left: &mut [f32],
+        right: &mut [f32],
+    ) {
+        let both = Smoothed::ramp_together(a, b, left.len().min(right.len()), |i, x, y| {
+            left[i] *= x;
+            right[i] *= y;
+        });
+        a.multiply(&mut left[both..]);
+        b.multiply(&mut right[both..]);
+    }
+
+    /// `multiply_add` by two glides on two signals, as `multiply_pair` does it.
+    pub fn multiply_add_pair(
+        (a, b): (&mut Smoothed, &mut Smoothed),
+        from: (&[f32], &[f32]),
+        into: (&mut [f32], &mut [f32]),
+    ) {
+        let len = from
+            .0
+            .len()
+            .min(from.1.len())
+            .min(into.0.len())
+            .min(into.1.len());
+        let both = Smoothed::ramp_together(a, b, len, |i, x, y| {
+            into.0[i] += from.0[i] * x;
+            into.1[i] += from.1[i] * y;
+        });
+        a.multiply_add(&from.0[both..], &mut into.0[both..]);
+        b.multiply_add(&from.1[both..], &mut into.1[both..]);
+    }
+
+    /// Steps both ramps through the samples (up to `len`) where both only add their
+    /// step, handing each sample's two values to `f`; returns how many.
+    #[inline(always)]
+    fn ramp_together(
+        a: &mut Smoothed,
+        b: &mut Smoothed,
+        len: usize,
+        mut f: impl FnMut(usize, f32, f32),
+    ) -> usize {
+        let adding = |s: &Smoothed| (s.remaining as usize).saturating_sub(1);
+        let both = adding(a).min(adding(b)).min(len);
+        let (mut x, mut y) = (a.value, b.value);
+        for i in 0..both {
+            x += a.step;
+            y += b.step;
+            f(i, x, y);
+        }
+        a.value = x;
+        b.value = y;
+        a.remaining -= both as u32;
+        b.remaining -= both as u32;
+        both
+    }
+
     /// Steps the ramp through up to `len` samples, handing each sample's value to `f`;
     /// returns how many samples it took (the rest have the settled value).
     fn glide(&mut self, len: usize, mut f: impl FnMut(usize, f32)) -> usize {
@@ -141,6 +201,47 @@ mod tests {
             assert_eq!(bits(&signal), bits(&want), "blocks of {len}");
             assert_eq!(bits(&sums), bits(&want_sums), "blocks of {len}");
         }
+    }
+
+    #[test]
+    fn pairs_give_the_per_sample_values_bit_for_bit() {
+        // Ramps of different lengths and starts, so one lands while the other moves.
+        let make = || {
+            let mut a = Smoothed::new(48_000.0, 0.001, 0.3);
+            let mut b = Smoothed::new(48_000.0, 0.0015, -0.2);
+            a.set_target(0.9);
+            b.set_target(0.45);
+            (a, b)
+        };
+        let from: Vec<f32> = (0..300).map(|i| (i as f32 * 0.37).sin()).collect();
+        let (mut a, mut b) = make();
+        let (mut pa, mut pb) = make();
+        let (mut l, mut r) = (from.clone(), from.clone());
+        let (mut into_l, mut into_r) = (vec![0.25; 300], vec![-0.5; 300]);
+        let (mut qa, mut qb) = make();
+        let mut at = 0;
+        for block in [1, 20, 7, 60, 100, 112] {
+            let span = at..at + block;
+            Smoothed::multiply_pair(
+                (&mut pa, &mut pb),
+                &mut l[span.clone()],
+                &mut r[span.clone()],
+            );
+            Smoothed::multiply_add_pair(
+                (&mut qa, &mut qb),
+                (&from[span.clone()], &from[span.clone()]),
+                (&mut into_l[span.clone()], &mut into_r[span]),
+            );
+            at += block;
+        }
+        for i in 0..300 {
+            let (x, y) = (a.next_value(), b.next_value());
+            assert_eq!(l[i].to_bits(), (from[i] * x).to_bits(), "{i}");
+            assert_eq!(r[i].to_bits(), (from[i] * y).to_bits(), "{i}");
+            assert_eq!(into_l[i].to_bits(), (0.25 + from[i] * x).to_bits(), "{i}");
+            assert_eq!(into_r[i].to_bits(), (-0.5 + from[i] * y).to_bits(), "{i}");
+        }
+        assert!(pa.is_settled() && pb.is_settled() && qa.is_settled() && qb.is_settled());
     }
 
     #[test]

@@ -210,14 +210,12 @@ impl StereoGain {
         if self.is_silent() {
             return;
         }
-        self.left.multiply_add(from.0, into.0);
-        self.right.multiply_add(from.1, into.1);
+        Smoothed::multiply_add_pair((&mut self.left, &mut self.right), from, into);
     }
 
     /// `signal *= gain`.
     fn apply(&mut self, left: &mut [f32], right: &mut [f32]) {
-        self.left.multiply(left);
-        self.right.multiply(right);
+        Smoothed::multiply_pair((&mut self.left, &mut self.right), left, right);
     }
 }
 
@@ -1048,7 +1046,8 @@ impl MixerGraph {
         if self.stems.is_none()
             && !keyed
             && strip.is_at_rest(note_pan)
-            && left.iter().chain(right).all(|&x| x == 0.0)
+            && is_silence(left)
+            && is_silence(right)
         {
             strip.skip_silence(n, self.metering);
             return;
@@ -1397,6 +1396,17 @@ fn interleave(left: &[f32], right: &[f32], into: &mut [f32], offset: usize) {
     }
 }
 
+/// Whether every sample is zero (either sign), looked at a vector's worth at a time
+/// rather than stopping at each sample to ask.
+fn is_silence(x: &[f32]) -> bool {
+    let (blocks, rest) = x.as_chunks::<16>();
+    // Shifting the sign bit out leaves nothing of a zero of either sign.
+    blocks
+        .iter()
+        .all(|b| b.iter().fold(0, |any, v| any | (v.to_bits() << 1)) == 0)
+        && rest.iter().all(|&v| v == 0.0)
+}
+
 fn add(from: &[f32], into: &mut [f32]) {
     for (x, y) in from.iter().zip(into.iter_mut()) {
         *y += x;
@@ -1415,7 +1425,7 @@ fn run_bus<E: Effect>(
 ) {
     let n = send_left.len();
     if !bus.live {
-        if send_left.iter().chain(send_right).all(|&x| x == 0.0) {
+        if is_silence(send_left) && is_silence(send_right) {
             bus.back.pump.ducker.skip(n);
             return;
         }
@@ -1691,6 +1701,21 @@ mod tests {
             }
         }
         assert!(ran_directly > 600, "{ran_directly}");
+    }
+
+    #[test]
+    fn silence_is_every_sample_zero_of_either_sign() {
+        for n in [0, 1, 15, 16, 17, 128, 131] {
+            let mut x = vec![0.0f32; n];
+            assert!(is_silence(&x), "{n}");
+            for i in 0..n {
+                for v in [-0.0, 1e-40, -1e-30, f32::NAN, f32::INFINITY, 0.5] {
+                    x[i] = v;
+                    assert_eq!(is_silence(&x), v == 0.0, "{n} {i} {v}");
+                }
+                x[i] = 0.0;
+            }
+        }
     }
 
     #[test]
