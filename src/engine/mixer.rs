@@ -707,6 +707,89 @@ fn lanes_to_rows_plain(signal: &[LaneFrame], rows: &mut [f32], stride: usize) {
     }
 }
 
+/// An 8 x 8 block of samples turned over: lane `k` of vector `i` becomes lane `i` of
+/// vector `k`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn transpose8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
+/// Copies row `k` of `rows` (`rows[k * stride + frame]`) into lane `k` of each frame
+/// of `signal`: `lanes_to_rows` the other way.
+#[inline(always)]
+fn rows_to_lanes(rows: &[f32], signal: &mut [LaneFrame], stride: usize) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if rows.len() >= LANES * stride
+        && stride >= signal.len()
+        && std::arch::is_x86_feature_detected!("avx")
+    {
+        // SAFETY: the CPU has just been seen to have AVX, and the rows were seen to
+        // hold `LANES` of `stride >= signal.len()` samples each.
+        done = unsafe { rows_to_lanes_avx(rows, signal, stride) };
+    }
+    rows_to_lanes_plain(&rows[done..], &mut signal[done..], stride);
+}
+
+/// `rows_to_lanes` a sample at a time.
+fn rows_to_lanes_plain(rows: &[f32], signal: &mut [LaneFrame], stride: usize) {
+    for (i, frame) in signal.iter_mut().enumerate() {
+        for (k, x) in frame.iter_mut().enumerate() {
+            *x = rows[k * stride + i];
+        }
+    }
+}
+
+/// `rows_to_lanes` for whole blocks of eight frames; returns the frames done. Needs
+/// `rows.len() >= LANES * stride` and `stride >= signal.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn rows_to_lanes_avx(rows: &[f32], signal: &mut [LaneFrame], stride: usize) -> usize {
+    use std::arch::x86_64::*;
+    let whole = signal.len() / 8 * 8;
+    let from = rows.as_ptr();
+    for at in (0..whole).step_by(8) {
+        // SAFETY: each load reads samples `k * stride + at..+ 8` with `k < 8` and
+        // `at + 8 <= stride`, inside `rows`; frames `at..at + 8` are in `signal`.
+        unsafe {
+            let r: [__m256; 8] =
+                std::array::from_fn(|k| _mm256_loadu_ps(from.add(k * stride + at)));
+            for (i, frame) in transpose8(r).into_iter().enumerate() {
+                _mm256_storeu_ps(signal[at + i].as_mut_ptr(), frame);
+            }
+        }
+    }
+    whole
+}
+
 /// `lanes_to_rows` for whole blocks of eight frames, each turned as an 8 x 8 block with
 /// shuffles (where a lane at a time is a load and a store per sample); returns the
 /// frames done. Needs `rows.len() >= LANES * stride` and `stride >= signal.len()`.
@@ -722,32 +805,7 @@ unsafe fn lanes_to_rows_avx(signal: &[LaneFrame], rows: &mut [f32], stride: usiz
         // `k * stride + at..+ 8` with `k < 8` and `at + 8 <= stride`, inside `rows`.
         unsafe {
             let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(signal[at + i].as_ptr()));
-            let t0 = _mm256_unpacklo_ps(r[0], r[1]);
-            let t1 = _mm256_unpackhi_ps(r[0], r[1]);
-            let t2 = _mm256_unpacklo_ps(r[2], r[3]);
-            let t3 = _mm256_unpackhi_ps(r[2], r[3]);
-            let t4 = _mm256_unpacklo_ps(r[4], r[5]);
-            let t5 = _mm256_unpackhi_ps(r[4], r[5]);
-            let t6 = _mm256_unpacklo_ps(r[6], r[7]);
-            let t7 = _mm256_unpackhi_ps(r[6], r[7]);
-            let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
-            let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
-            let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
-            let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
-            let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
-            let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
-            let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
-            let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
-            let lanes = [
-                _mm256_permute2f128_ps::<0x20>(u0, u4),
-                _mm256_permute2f128_ps::<0x20>(u1, u5),
-                _mm256_permute2f128_ps::<0x20>(u2, u6),
-                _mm256_permute2f128_ps::<0x20>(u3, u7),
-                _mm256_permute2f128_ps::<0x31>(u0, u4),
-                _mm256_permute2f128_ps::<0x31>(u1, u5),
-                _mm256_permute2f128_ps::<0x31>(u2, u6),
-                _mm256_permute2f128_ps::<0x31>(u3, u7),
-            ];
+            let lanes = transpose8(r);
             for (k, lane) in lanes.into_iter().enumerate() {
                 _mm256_storeu_ps(out.add(k * stride + at), lane);
             }
@@ -781,8 +839,9 @@ struct StripGroup {
     /// One member's signal, out of the lanes, for the stages after the compressor.
     left: Vec<f32>,
     right: Vec<f32>,
-    /// Every lane's signal as a row of `frames` samples (lane `k` in row `k`), taken
-    /// out of the lanes for all members at once.
+    /// Every lane's signal as a row of `frames` samples (lane `k` in row `k`): the
+    /// members' input as they join, turned into the lanes all at once when the group
+    /// runs, and their output after the compressor, turned back out the same way.
     rows: Vec<f32>,
 }
 
@@ -829,10 +888,9 @@ impl StripGroup {
         self.len += 1;
         self.frames = n;
         self.offset = offset;
-        for ((frame, &l), &r) in self.signal.iter_mut().zip(left).zip(right) {
-            frame[j] = l;
-            frame[j + STRIPS] = r;
-        }
+        let stride = self.rows.len() / LANES;
+        self.rows[j * stride..j * stride + n].copy_from_slice(left);
+        self.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].copy_from_slice(right);
         self.keyed[j] = key.is_some();
         if let Some((kl, kr)) = key {
             for ((level, l), r) in self.key_levels.iter_mut().zip(kl).zip(kr) {
@@ -1200,14 +1258,12 @@ impl MixerGraph {
         let members = group.members;
         let members = &members[..len];
         let signal = &mut group.signal[..n];
-        if len < STRIPS {
-            for frame in signal.iter_mut() {
-                for j in len..STRIPS {
-                    frame[j] = 0.0;
-                    frame[j + STRIPS] = 0.0;
-                }
-            }
+        let stride = group.rows.len() / LANES;
+        for j in len..STRIPS {
+            group.rows[j * stride..j * stride + n].fill(0.0);
+            group.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].fill(0.0);
         }
+        rows_to_lanes(&group.rows, signal, stride);
         // Trim and phase; a strip at unity (or gliding, done above) is multiplied by 1.
         let mut trims = [1.0; LANES];
         for (j, &index) in members.iter().enumerate() {
@@ -1280,7 +1336,6 @@ impl MixerGraph {
             group.compressors.store(j, &mut strips[index].compressor);
         }
         // The rest strip by strip: it is mostly vectorised over the frames already.
-        let stride = group.rows.len() / LANES;
         lanes_to_rows(signal, &mut group.rows, stride);
         let (lefts, rights) = group.rows.split_at_mut(STRIPS * stride);
         for (j, &index) in members.iter().enumerate() {
@@ -1525,7 +1580,7 @@ mod tests {
     const RUN: usize = 128;
 
     #[test]
-    fn lanes_turned_into_rows_by_blocks_are_those_turned_a_sample_at_a_time() {
+    fn lanes_turned_into_rows_and_back_by_blocks_are_those_turned_a_sample_at_a_time() {
         let stride = 40;
         for frames in [0, 1, 7, 8, 9, 16, 23, 40] {
             let signal: Vec<LaneFrame> = (0..frames)
@@ -1535,6 +1590,12 @@ mod tests {
             let mut plain = fast.clone();
             lanes_to_rows(&signal, &mut fast, stride);
             lanes_to_rows_plain(&signal, &mut plain, stride);
+            let mut back = vec![[f32::NAN; LANES]; frames];
+            let mut back_plain = back.clone();
+            rows_to_lanes(&fast, &mut back, stride);
+            rows_to_lanes_plain(&fast, &mut back_plain, stride);
+            assert_eq!(back, signal, "{frames} frames");
+            assert_eq!(back_plain, signal, "{frames} frames");
             for k in 0..LANES {
                 for i in 0..frames {
                     assert_eq!(fast[k * stride + i], signal[i][k], "{frames} frames");
