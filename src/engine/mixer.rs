@@ -682,6 +682,138 @@ fn processing_order(mixer: &Mixer) -> Vec<usize> {
     order
 }
 
+/// Copies lane `k` of each frame of `signal` to `rows[k * stride + frame]`.
+#[inline(always)]
+fn lanes_to_rows(signal: &[LaneFrame], rows: &mut [f32], stride: usize) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if rows.len() >= LANES * stride
+        && stride >= signal.len()
+        && std::arch::is_x86_feature_detected!("avx")
+    {
+        // SAFETY: the CPU has just been seen to have AVX, and the rows were seen to
+        // hold `LANES` of `stride >= signal.len()` samples each.
+        done = unsafe { lanes_to_rows_avx(signal, rows, stride) };
+    }
+    lanes_to_rows_plain(&signal[done..], &mut rows[done..], stride);
+}
+
+/// `lanes_to_rows` a sample at a time.
+fn lanes_to_rows_plain(signal: &[LaneFrame], rows: &mut [f32], stride: usize) {
+    for (i, frame) in signal.iter().enumerate() {
+        for (k, &x) in frame.iter().enumerate() {
+            rows[k * stride + i] = x;
+        }
+    }
+}
+
+/// An 8 x 8 block of samples turned over: lane `k` of vector `i` becomes lane `i` of
+/// vector `k`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn transpose8(r: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    let t0 = _mm256_unpacklo_ps(r[0], r[1]);
+    let t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    let t2 = _mm256_unpacklo_ps(r[2], r[3]);
+    let t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    let t4 = _mm256_unpacklo_ps(r[4], r[5]);
+    let t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    let t6 = _mm256_unpacklo_ps(r[6], r[7]);
+    let t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    let u0 = _mm256_shuffle_ps::<0x44>(t0, t2);
+    let u1 = _mm256_shuffle_ps::<0xEE>(t0, t2);
+    let u2 = _mm256_shuffle_ps::<0x44>(t1, t3);
+    let u3 = _mm256_shuffle_ps::<0xEE>(t1, t3);
+    let u4 = _mm256_shuffle_ps::<0x44>(t4, t6);
+    let u5 = _mm256_shuffle_ps::<0xEE>(t4, t6);
+    let u6 = _mm256_shuffle_ps::<0x44>(t5, t7);
+    let u7 = _mm256_shuffle_ps::<0xEE>(t5, t7);
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
+/// Copies row `k` of `rows` (`rows[k * stride + frame]`) into lane `k` of each frame
+/// of `signal`: `lanes_to_rows` the other way.
+#[inline(always)]
+fn rows_to_lanes(rows: &[f32], signal: &mut [LaneFrame], stride: usize) {
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if rows.len() >= LANES * stride
+        && stride >= signal.len()
+        && std::arch::is_x86_feature_detected!("avx")
+    {
+        // SAFETY: the CPU has just been seen to have AVX, and the rows were seen to
+        // hold `LANES` of `stride >= signal.len()` samples each.
+        done = unsafe { rows_to_lanes_avx(rows, signal, stride) };
+    }
+    rows_to_lanes_plain(&rows[done..], &mut signal[done..], stride);
+}
+
+/// `rows_to_lanes` a sample at a time.
+fn rows_to_lanes_plain(rows: &[f32], signal: &mut [LaneFrame], stride: usize) {
+    for (i, frame) in signal.iter_mut().enumerate() {
+        for (k, x) in frame.iter_mut().enumerate() {
+            *x = rows[k * stride + i];
+        }
+    }
+}
+
+/// `rows_to_lanes` for whole blocks of eight frames; returns the frames done. Needs
+/// `rows.len() >= LANES * stride` and `stride >= signal.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn rows_to_lanes_avx(rows: &[f32], signal: &mut [LaneFrame], stride: usize) -> usize {
+    use std::arch::x86_64::*;
+    let whole = signal.len() / 8 * 8;
+    let from = rows.as_ptr();
+    for at in (0..whole).step_by(8) {
+        // SAFETY: each load reads samples `k * stride + at..+ 8` with `k < 8` and
+        // `at + 8 <= stride`, inside `rows`; frames `at..at + 8` are in `signal`.
+        unsafe {
+            let r: [__m256; 8] =
+                std::array::from_fn(|k| _mm256_loadu_ps(from.add(k * stride + at)));
+            for (i, frame) in transpose8(r).into_iter().enumerate() {
+                _mm256_storeu_ps(signal[at + i].as_mut_ptr(), frame);
+            }
+        }
+    }
+    whole
+}
+
+/// `lanes_to_rows` for whole blocks of eight frames, each turned as an 8 x 8 block with
+/// shuffles (where a lane at a time is a load and a store per sample); returns the
+/// frames done. Needs `rows.len() >= LANES * stride` and `stride >= signal.len()`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+unsafe fn lanes_to_rows_avx(signal: &[LaneFrame], rows: &mut [f32], stride: usize) -> usize {
+    use std::arch::x86_64::*;
+    const _: () = assert!(LANES == 8);
+    let whole = signal.len() / 8 * 8;
+    let out = rows.as_mut_ptr();
+    for at in (0..whole).step_by(8) {
+        // SAFETY: frames `at..at + 8` are in `signal`; each store writes samples
+        // `k * stride + at..+ 8` with `k < 8` and `at + 8 <= stride`, inside `rows`.
+        unsafe {
+            let r: [__m256; 8] = std::array::from_fn(|i| _mm256_loadu_ps(signal[at + i].as_ptr()));
+            let lanes = transpose8(r);
+            for (k, lane) in lanes.into_iter().enumerate() {
+                _mm256_storeu_ps(out.add(k * stride + at), lane);
+            }
+        }
+    }
+    whole
+}
+
 /// Strips waiting to run side by side. A strip spends most of its time in the EQ and
 /// compressor, whose recurrences wait on every previous sample; four strips' worth of
 /// them at once keep the vector units busy instead. Strips join in the order they run,
@@ -707,6 +839,10 @@ struct StripGroup {
     /// One member's signal, out of the lanes, for the stages after the compressor.
     left: Vec<f32>,
     right: Vec<f32>,
+    /// Every lane's signal as a row of `frames` samples (lane `k` in row `k`): the
+    /// members' input as they join, turned into the lanes all at once when the group
+    /// runs, and their output after the compressor, turned back out the same way.
+    rows: Vec<f32>,
 }
 
 impl StripGroup {
@@ -724,6 +860,7 @@ impl StripGroup {
             meters: LaneMeters::new(),
             left: vec![0.0; frames],
             right: vec![0.0; frames],
+            rows: vec![0.0; frames * LANES],
         }
     }
 
@@ -751,10 +888,9 @@ impl StripGroup {
         self.len += 1;
         self.frames = n;
         self.offset = offset;
-        for ((frame, &l), &r) in self.signal.iter_mut().zip(left).zip(right) {
-            frame[j] = l;
-            frame[j + STRIPS] = r;
-        }
+        let stride = self.rows.len() / LANES;
+        self.rows[j * stride..j * stride + n].copy_from_slice(left);
+        self.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].copy_from_slice(right);
         self.keyed[j] = key.is_some();
         if let Some((kl, kr)) = key {
             for ((level, l), r) in self.key_levels.iter_mut().zip(kl).zip(kr) {
@@ -1122,14 +1258,12 @@ impl MixerGraph {
         let members = group.members;
         let members = &members[..len];
         let signal = &mut group.signal[..n];
-        if len < STRIPS {
-            for frame in signal.iter_mut() {
-                for j in len..STRIPS {
-                    frame[j] = 0.0;
-                    frame[j + STRIPS] = 0.0;
-                }
-            }
+        let stride = group.rows.len() / LANES;
+        for j in len..STRIPS {
+            group.rows[j * stride..j * stride + n].fill(0.0);
+            group.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].fill(0.0);
         }
+        rows_to_lanes(&group.rows, signal, stride);
         // Trim and phase; a strip at unity (or gliding, done above) is multiplied by 1.
         let mut trims = [1.0; LANES];
         for (j, &index) in members.iter().enumerate() {
@@ -1202,12 +1336,11 @@ impl MixerGraph {
             group.compressors.store(j, &mut strips[index].compressor);
         }
         // The rest strip by strip: it is mostly vectorised over the frames already.
-        let (left, right) = (&mut group.left[..n], &mut group.right[..n]);
+        lanes_to_rows(signal, &mut group.rows, stride);
+        let (lefts, rights) = group.rows.split_at_mut(STRIPS * stride);
         for (j, &index) in members.iter().enumerate() {
-            for ((frame, l), r) in signal.iter().zip(left.iter_mut()).zip(right.iter_mut()) {
-                *l = frame[j];
-                *r = frame[j + STRIPS];
-            }
+            let left = &mut lefts[j * stride..j * stride + n];
+            let right = &mut rights[j * stride..j * stride + n];
             finish_strip(
                 &mut strips[index],
                 index,
@@ -1445,6 +1578,38 @@ mod tests {
 
     const RATE: f32 = 48_000.0;
     const RUN: usize = 128;
+
+    #[test]
+    fn lanes_turned_into_rows_and_back_by_blocks_are_those_turned_a_sample_at_a_time() {
+        let stride = 40;
+        for frames in [0, 1, 7, 8, 9, 16, 23, 40] {
+            let signal: Vec<LaneFrame> = (0..frames)
+                .map(|i| std::array::from_fn(|k| (i * LANES + k) as f32 * 0.5 - 3.0))
+                .collect();
+            let mut fast = vec![f32::NAN; LANES * stride];
+            let mut plain = fast.clone();
+            lanes_to_rows(&signal, &mut fast, stride);
+            lanes_to_rows_plain(&signal, &mut plain, stride);
+            let mut back = vec![[f32::NAN; LANES]; frames];
+            let mut back_plain = back.clone();
+            rows_to_lanes(&fast, &mut back, stride);
+            rows_to_lanes_plain(&fast, &mut back_plain, stride);
+            assert_eq!(back, signal, "{frames} frames");
+            assert_eq!(back_plain, signal, "{frames} frames");
+            for k in 0..LANES {
+                for i in 0..frames {
+                    assert_eq!(fast[k * stride + i], signal[i][k], "{frames} frames");
+                    assert_eq!(plain[k * stride + i], signal[i][k], "{frames} frames");
+                }
+                // Nothing is written past the frames given.
+                assert!(
+                    fast[k * stride + frames..(k + 1) * stride]
+                        .iter()
+                        .all(|x| x.is_nan())
+                );
+            }
+        }
+    }
 
     fn sine(n: usize, start: usize, level: f32) -> Vec<f32> {
         (start..start + n)
