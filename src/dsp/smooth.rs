@@ -62,6 +62,23 @@ impl Smoothed {
         signal[settled..].iter_mut().for_each(|x| *x *= gain);
     }
 
+    /// `multiply` of both sides of a stereo signal by this one gain. A settled gain of 1
+    /// multiplies nothing (x · 1 is x).
+    pub fn multiply_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let len = left.len().min(right.len());
+        let settled = self.glide(len, |i, gain| {
+            left[i] *= gain;
+            right[i] *= gain;
+        });
+        let gain = self.value;
+        if gain != 1.0 {
+            left[settled..len]
+                .iter_mut()
+                .chain(&mut right[settled..len])
+                .for_each(|x| *x *= gain);
+        }
+    }
+
     /// `into[i] += from[i] * next_value()` for each sample, as `multiply` does it.
     pub fn multiply_add(&mut self, from: &[f32], into: &mut [f32]) {
         let len = from.len().min(into.len());
@@ -176,7 +193,9 @@ mod tests {
             let mut one = Smoothed::new(48_000.0, 0.001, 0.3);
             let mut block = one.clone();
             let mut added = one.clone();
+            let mut stereo = one.clone();
             let mut signal: Vec<f32> = (0..200).map(|i| (i as f32 * 0.37).sin()).collect();
+            let (mut stereo_left, mut stereo_right) = (signal.clone(), signal.clone());
             let source = signal.clone();
             let mut sums = vec![0.25f32; 200];
             let mut want = signal.clone();
@@ -184,7 +203,7 @@ mod tests {
             for (step, chunk) in (0..200).collect::<Vec<_>>().chunks(len).enumerate() {
                 if step % 3 == 0 {
                     let target = step as f32 * 0.1 - 0.4;
-                    for s in [&mut one, &mut block, &mut added] {
+                    for s in [&mut one, &mut block, &mut added, &mut stereo] {
                         s.set_target(target);
                     }
                 }
@@ -195,10 +214,13 @@ mod tests {
                 }
                 let range = chunk[0]..chunk[0] + chunk.len();
                 block.multiply(&mut signal[range.clone()]);
-                added.multiply_add(&source[range.clone()], &mut sums[range]);
+                added.multiply_add(&source[range.clone()], &mut sums[range.clone()]);
+                stereo.multiply_stereo(&mut stereo_left[range.clone()], &mut stereo_right[range]);
             }
             let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&signal), bits(&want), "blocks of {len}");
+            assert_eq!(bits(&stereo_left), bits(&want), "stereo blocks of {len}");
+            assert_eq!(bits(&stereo_right), bits(&want), "stereo blocks of {len}");
             assert_eq!(bits(&sums), bits(&want_sums), "blocks of {len}");
         }
     }

@@ -201,19 +201,7 @@ impl MasterChain {
     /// (the EQ's own control grid does not depend on where a block ends), which spares
     /// the EQ setting up its cascade for every frame.
     pub fn pre_limiter_block(&mut self, left: &mut [f32], right: &mut [f32]) {
-        if self.gain.is_settled() {
-            let gain = self.gain.value();
-            if gain != 1.0 {
-                left.iter_mut().for_each(|x| *x *= gain);
-                right.iter_mut().for_each(|x| *x *= gain);
-            }
-        } else {
-            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                let gain = self.gain.next_value();
-                *l *= gain;
-                *r *= gain;
-            }
-        }
+        self.gain.multiply_stereo(left, right);
         match self.eq_bypass.settled() {
             Some(0.0) => {}
             Some(1.0) => self.eq.process(left, right),
@@ -255,20 +243,7 @@ impl MasterChain {
             .chunks_mut(LIMIT_BLOCK)
             .zip(right.chunks_mut(LIMIT_BLOCK))
         {
-            if self.loudness_gain.is_settled() {
-                // x · 1 is x: a gain of 1 needs no multiply.
-                let gain = self.loudness_gain.value();
-                if gain != 1.0 {
-                    left.iter_mut().for_each(|x| *x *= gain);
-                    right.iter_mut().for_each(|x| *x *= gain);
-                }
-            } else {
-                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-                    let gain = self.loudness_gain.next_value();
-                    *l *= gain;
-                    *r *= gain;
-                }
-            }
+            self.loudness_gain.multiply_stereo(left, right);
             let (mut dry_left, mut dry_right) = ([0.0f32; LIMIT_BLOCK], [0.0f32; LIMIT_BLOCK]);
             let n = left.len();
             let (dry_left, dry_right) = (&mut dry_left[..n], &mut dry_right[..n]);

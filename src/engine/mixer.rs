@@ -405,18 +405,7 @@ impl Strip {
     /// The input stage (trim and phase) on the strip's own signal, as `trim_lanes`
     /// does it in a group.
     fn trim(&mut self, left: &mut [f32], right: &mut [f32]) {
-        if self.input.is_settled() {
-            let gain = self.input.value();
-            if gain != 1.0 {
-                left.iter_mut().chain(right).for_each(|x| *x *= gain);
-            }
-            return;
-        }
-        for (l, r) in left.iter_mut().zip(right) {
-            let gain = self.input.next_value();
-            *l *= gain;
-            *r *= gain;
-        }
+        self.input.multiply_stereo(left, right);
     }
 
     /// The input stage (trim and phase) on the strip's lanes `j` and `j + STRIPS` while
@@ -836,7 +825,8 @@ struct StripGroup {
     cascade: LaneCascade,
     compressors: LaneCompressors,
     meters: LaneMeters,
-    /// One member's signal, out of the lanes, for the stages after the compressor.
+    /// Scratch for a strip that runs on its own, outside the lanes (no EQ, no
+    /// compressor): its signal through the stages after the input.
     left: Vec<f32>,
     right: Vec<f32>,
     /// Every lane's signal as a row of `frames` samples (lane `k` in row `k`): the
