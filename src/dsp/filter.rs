@@ -97,8 +97,7 @@ impl Svf {
 
     pub fn process(&mut self, x: f32) -> f32 {
         let (v1, v2) = self.tick(x);
-        self.ic1 = flush_denormal(self.ic1);
-        self.ic2 = flush_denormal(self.ic2);
+        self.flush();
         match self.mode {
             FilterMode::Lowpass => v2,
             FilterMode::Highpass => x - self.k * v1 - v2,
@@ -107,29 +106,10 @@ impl Svf {
         }
     }
 
-    /// Filters `signal` in place, with the mode chosen once rather than per sample and
-    /// the integrators' tiny values flushed once at the end rather than after every
-    /// sample, off the feedback path. Meant for short blocks (a voice's control chunk):
-    /// the samples are `process`'s own until the state falls under the flush level
-    /// (-400 dB), and differ from them by less than that after.
-    pub fn process_block(&mut self, signal: &mut [f32]) {
-        let k = self.k;
-        match self.mode {
-            FilterMode::Lowpass => signal.iter_mut().for_each(|x| *x = self.tick(*x).1),
-            FilterMode::Highpass => signal.iter_mut().for_each(|x| {
-                let (v1, v2) = self.tick(*x);
-                *x = *x - k * v1 - v2;
-            }),
-            FilterMode::Bandpass => signal.iter_mut().for_each(|x| *x = k * self.tick(*x).0),
-        }
-        self.ic1 = flush_denormal(self.ic1);
-        self.ic2 = flush_denormal(self.ic2);
-    }
-
-    /// Filters `signal` in place, as `process_block` does, but two samples per step of
-    /// its state-space form (see `Steps`): the chain of operations each sample waits on
-    /// is 6 deep rather than 20 (the filter's cost in a voice), for samples that differ
-    /// from `process`'s by rounding alone. Samples pair up counting from the last
+    /// Filters `signal` in place, with the mode chosen once rather than per sample, two
+    /// samples per step of its state-space form (see `Steps`): the chain of operations
+    /// each sample waits on is 6 deep rather than 20 (the filter's cost in a voice), for
+    /// samples that differ from `process`'s by rounding alone. Samples pair up counting from the last
     /// `reset`, whatever the lengths of the calls (a call that ends inside a pair leaves
     /// its first sample waiting for the next), so the output is the same however a signal
     /// is split; to keep it so, change settings only between pairs (after an even
@@ -451,52 +431,6 @@ mod tests {
         assert!(centre.abs() < 0.3, "{centre}");
         assert!(gain_db(FilterMode::Bandpass, 2_000.0, 0.5, 500.0) < centre - 12.0);
         assert!(gain_db(FilterMode::Bandpass, 2_000.0, 0.5, 8_000.0) < centre - 12.0);
-    }
-
-    #[test]
-    fn blocks_give_the_per_sample_output_to_far_below_hearing_and_still_flush() {
-        let mut worst = 0.0f32;
-        let mut differing = 0;
-        let mut flushed = 0;
-        for mode in [
-            FilterMode::Lowpass,
-            FilterMode::Highpass,
-            FilterMode::Bandpass,
-        ] {
-            for cutoff in [20.0, 200.0, 2_000.0, 12_000.0, 23_000.0] {
-                for resonance in [0.0, 0.5, 1.0] {
-                    let (mut one, mut block) = (Svf::new(RATE), Svf::new(RATE));
-                    one.set(mode, cutoff, resonance);
-                    block.set(mode, cutoff, resonance);
-                    // A burst of noise, then silence long enough to ring out entirely.
-                    let mut rng = Rng::new(7);
-                    let input: Vec<f32> = (0..48_000)
-                        .map(|i| if i < 480 { rng.next_bipolar() } else { 0.0 })
-                        .collect();
-                    let want: Vec<f32> = input.iter().map(|&x| one.process(x)).collect();
-                    let mut got = input.clone();
-                    got.chunks_mut(8).for_each(|c| block.process_block(c));
-                    for (a, b) in want.iter().zip(&got) {
-                        if a != b {
-                            differing += 1;
-                            worst = worst.max((a - b).abs());
-                        }
-                    }
-                    // Where the per-sample filter has flushed to silence, so has this.
-                    if (one.ic1, one.ic2) == (0.0, 0.0) {
-                        assert_eq!((block.ic1, block.ic2), (0.0, 0.0), "{mode:?} {cutoff}");
-                        assert_eq!(got.last(), Some(&0.0));
-                        flushed += 1;
-                    }
-                }
-            }
-        }
-        assert!(flushed >= 30, "only {flushed} of 45 rang out");
-        // Under 1e-18 is more than 350 dB under full scale.
-        assert!(
-            worst < 1e-18,
-            "{differing} samples differ, by up to {worst:e}"
-        );
     }
 
     #[test]
