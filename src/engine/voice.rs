@@ -308,8 +308,7 @@ impl Voice {
                 break;
             }
             let (amp, gain) = (self.amp.clone(), self.gain.clone());
-            let sounding = self.amp.fill(&mut levels[..left.len()]);
-            self.gain.multiply(&mut levels[..sounding]);
+            let sounding = self.fill_levels(&mut levels[..left.len()]);
             let mut done = 0;
             while done < sounding && self.active {
                 if self.counter.is_multiple_of(CONTROL_INTERVAL) {
@@ -331,10 +330,7 @@ impl Voice {
                     if !self.active {
                         // The sample has ended the note after `done` frames.
                         (self.amp, self.gain) = (amp, gain);
-                        let mut spent = [0.0f32; SPAN];
-                        let spent = &mut spent[..done];
-                        self.amp.fill(spent);
-                        self.gain.multiply(spent);
+                        self.fill_levels(&mut [0.0f32; SPAN][..done]);
                         return;
                     }
                 }
@@ -384,10 +380,17 @@ impl Voice {
     /// Fills `out` with the envelope times the note's level, frame by frame, up to the
     /// frame that ends the voice; returns how many frames the voice sounds.
     fn levels(&mut self, out: &mut [f32]) -> usize {
-        let sounding = self.amp.fill(out);
+        let sounding = self.fill_levels(out);
         if self.amp.is_idle() {
             self.active = false;
         }
+        sounding
+    }
+
+    /// Fills `out` with the envelope times the note's level, moving both on, up to the
+    /// frame where the envelope ends; returns how many frames that is.
+    fn fill_levels(&mut self, out: &mut [f32]) -> usize {
+        let sounding = self.amp.fill(out);
         self.gain.multiply(&mut out[..sounding]);
         sounding
     }
