@@ -70,8 +70,8 @@ fn build_tables() -> Tables {
     // `Sum` for floats starts from -0.0; so do these, so the tables are the same bits.
     let mut saw_sum = vec![-0.0f64; TABLE_SIZE];
     let mut triangle_sum = vec![-0.0f64; TABLE_SIZE];
-    let mut saw = vec![Box::new([0.0; TABLE_SIZE + 1]); LEVELS];
-    let mut triangle = saw.clone();
+    // Levels are made sparsest first, so they go in back to front.
+    let (mut saw, mut triangle) = (Vec::with_capacity(LEVELS), Vec::with_capacity(LEVELS));
     let finish = |sums: &[f64]| -> Box<Table> {
         let mut t = Box::new([0.0; TABLE_SIZE + 1]);
         for (t, &x) in t.iter_mut().zip(sums) {
@@ -92,9 +92,11 @@ fn build_tables() -> Tables {
             }
         }
         summed = summed.max(harmonics[level]);
-        saw[level] = finish(&saw_sum);
-        triangle[level] = finish(&triangle_sum);
+        saw.push(finish(&saw_sum));
+        triangle.push(finish(&triangle_sum));
     }
+    saw.reverse();
+    triangle.reverse();
     Tables {
         harmonics,
         saw,
