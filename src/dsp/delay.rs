@@ -6,7 +6,7 @@
 //! the sum of the echoes.
 
 use super::smooth::Smoothed;
-use super::util::flush_denormal;
+use super::util::{flush_denormal, flush_denormal_in_loop};
 
 /// A ring buffer read at a fractional delay (linear interpolation).
 #[derive(Clone, Debug)]
@@ -153,19 +153,6 @@ impl DelayLine {
     }
 }
 
-/// `flush_denormal` for a feedback loop's state, where values that small come only
-/// as a tail dies away: a branch the CPU predicts, so the loop's next step need not
-/// wait for the comparison. The same value.
-#[inline(always)]
-pub fn flush_denormal_in_loop(x: f32) -> f32 {
-    if x.abs() < 1e-20 {
-        std::hint::cold_path();
-        0.0
-    } else {
-        x
-    }
-}
-
 /// One-pole low-pass; `1 - lowpass` is the matching high-pass.
 #[derive(Clone, Copy, Debug, Default)]
 struct OnePole {
@@ -179,28 +166,15 @@ impl OnePole {
         self.coefficient = 1.0 - (-std::f32::consts::TAU * cutoff / sample_rate).exp();
     }
 
-    #[inline]
-    fn lowpass(&mut self, x: f32) -> f32 {
-        self.state = flush_denormal(self.state + self.coefficient * (x - self.state));
-        self.state
-    }
-
-    #[inline]
-    fn highpass(&mut self, x: f32) -> f32 {
-        x - self.lowpass(x)
-    }
-
-    /// `lowpass` inside a loop that runs many frames.
     #[inline(always)]
-    fn lowpass_in_loop(&mut self, x: f32) -> f32 {
+    fn lowpass(&mut self, x: f32) -> f32 {
         self.state = flush_denormal_in_loop(self.state + self.coefficient * (x - self.state));
         self.state
     }
 
-    /// `highpass` inside a loop that runs many frames.
     #[inline(always)]
-    fn highpass_in_loop(&mut self, x: f32) -> f32 {
-        x - self.lowpass_in_loop(x)
+    fn highpass(&mut self, x: f32) -> f32 {
+        x - self.lowpass(x)
     }
 }
 
@@ -373,8 +347,8 @@ impl Echo {
             .zip(back_left.iter_mut())
             .zip(back_right.iter_mut())
         {
-            *bl = high_left.lowpass_in_loop(low_left.highpass_in_loop(ol)) * feedback;
-            *br = high_right.lowpass_in_loop(low_right.highpass_in_loop(or)) * feedback;
+            *bl = high_left.lowpass(low_left.highpass(ol)) * feedback;
+            *br = high_right.lowpass(low_right.highpass(or)) * feedback;
         }
         if self.ping_pong {
             let mut entering = [0.0f32; STRETCH];

@@ -9,9 +9,9 @@
 //! one, so the network cannot run away at any setting. A DC blocker at the input keeps
 //! offsets out of the tail. It is linear: the reverb of a sum is the sum of the reverbs.
 
-use super::delay::{DelayLine, flush_denormal_in_loop};
+use super::delay::DelayLine;
 use super::smooth::Smoothed;
-use super::util::flush_denormal;
+use super::util::{flush_denormal, flush_denormal_in_loop};
 
 const LINES: usize = 8;
 /// Line lengths at size 1, in ms: mutually prime-ish so their echoes do not pile up.
