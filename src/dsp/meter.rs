@@ -346,11 +346,13 @@ impl KWeighting {
     }
 }
 
-fn lufs(mean_square: f64) -> f64 {
-    if mean_square <= 0.0 {
-        f64::NEG_INFINITY
-    } else {
+/// BS.1770 loudness of a K-weighted mean square (summed over channels); silence (and
+/// a mean square that is not a number) reads minus infinity.
+pub(crate) fn lufs(mean_square: f64) -> f64 {
+    if mean_square > 0.0 {
         -0.691 + 10.0 * mean_square.log10()
+    } else {
+        f64::NEG_INFINITY
     }
 }
 

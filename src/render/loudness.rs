@@ -1,7 +1,7 @@
 //! Loudness measurement (EBU R128: BS.1770-4 gating, EBU Tech 3342 range) and loudness
 //! targeting: the gain into the limiter is found so the master lands on its target.
 
-use crate::dsp::meter::KWeighting;
+use crate::dsp::meter::{KWeighting, lufs};
 use crate::engine::master::MasterChain;
 use crate::song::Master;
 use serde::Serialize;
@@ -53,14 +53,6 @@ const RANGE_HOP_BLOCKS: usize = 10;
 const ABSOLUTE_GATE_LUFS: f64 = -70.0;
 const INTEGRATED_RELATIVE_GATE_LU: f64 = -10.0;
 const RANGE_RELATIVE_GATE_LU: f64 = -20.0;
-
-fn energy_to_lufs(energy: f64) -> f64 {
-    if energy > 0.0 {
-        -0.691 + 10.0 * energy.log10()
-    } else {
-        f64::NEG_INFINITY
-    }
-}
 
 fn lufs_to_energy(lufs: f64) -> f64 {
     10f64.powf((lufs + 0.691) / 10.0)
@@ -128,7 +120,7 @@ fn gated_loudness<'a>(signals: impl Iterator<Item = &'a BlockEnergies> + Clone) 
     let (sum, count) = gated()
         .filter(|&e| e >= relative)
         .fold((0.0, 0usize), |(s, n), e| (s + e, n + 1));
-    energy_to_lufs(sum / count.max(1) as f64)
+    lufs(sum / count.max(1) as f64)
 }
 
 /// Loudness range (EBU Tech 3342): the spread between the 10th and 95th percentiles of
@@ -147,7 +139,7 @@ fn loudness_range(energies: &BlockEnergies) -> f64 {
     windows.retain(|&e| e >= relative);
     windows.sort_by(f64::total_cmp);
     let at = |fraction: f64| windows[((windows.len() - 1) as f64 * fraction + 0.5) as usize];
-    energy_to_lufs(at(0.95)) - energy_to_lufs(at(0.10))
+    lufs(at(0.95)) - lufs(at(0.10))
 }
 
 /// Measures interleaved stereo fed to it block by block.
@@ -188,9 +180,7 @@ impl Meter {
         LoudnessReport {
             integrated_lufs: gated_loudness(std::iter::once(&self.energies)),
             loudness_range_lu: loudness_range(&self.energies),
-            short_term_max_lufs: energy_to_lufs(
-                self.energies.short_term_readings().fold(0.0, f64::max),
-            ),
+            short_term_max_lufs: lufs(self.energies.short_term_readings().fold(0.0, f64::max)),
             true_peak_dbtp: to_db(true_peak),
             sample_peak_dbfs: to_db(f64::from(self.sample_peak)),
             duration_seconds: self.frames as f64 / f64::from(self.sample_rate),
