@@ -270,10 +270,10 @@ impl ParametricEq {
     /// grid (updating the coefficients where a step begins); returns its length.
     /// `process`, and strips run side by side, go stretch by stretch.
     pub fn begin_stretch(&mut self, frames: usize) -> usize {
+        if self.updates_next_stretch() {
+            self.update(self.glide_share);
+        }
         if self.countdown == 0 {
-            if self.high_pass_moving || self.bands.iter().any(|b| b.moving) {
-                self.update(self.glide_share);
-            }
             self.countdown = CONTROL_FRAMES;
         }
         self.countdown.min(frames)
