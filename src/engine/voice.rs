@@ -316,18 +316,39 @@ impl Voice {
             let (amp, gain) = (self.amp.clone(), self.gain.clone());
             let sounding = self.fill_levels(&mut levels[..left.len()]);
             let mut done = 0;
+            // The step of the update where the last stretch stopped, worked out ahead.
+            let mut ahead = None;
             while done < sounding && self.active {
                 if self.counter.is_multiple_of(CONTROL_INTERVAL) {
-                    self.sampler_control(s, data);
+                    match ahead.take() {
+                        Some(step) => self.step = step,
+                        None => self.sampler_control(s, data),
+                    }
                 }
                 let until_control = CONTROL_INTERVAL - self.counter % CONTROL_INTERVAL;
-                let end = sounding.min(done + until_control as usize);
-                let (l, r) = (&mut left[done..end], &mut right[done..end]);
-                if self.is_plain_stretch(s, data, l.len()) {
+                let mut end = sounding.min(done + until_control as usize);
+                if self.is_plain_stretch(s, data, end - done) {
+                    // On through the next updates while they keep the step and the
+                    // stretch stays plain: one loop, not one per update.
+                    while end < sounding {
+                        let step = self.step;
+                        self.sampler_control(s, data);
+                        let next = std::mem::replace(&mut self.step, step);
+                        let further = sounding.min(end + CONTROL_INTERVAL as usize);
+                        if next.to_bits() != step.to_bits()
+                            || !self.is_plain_stretch(s, data, further - done)
+                        {
+                            ahead = Some(next);
+                            break;
+                        }
+                        end = further;
+                    }
+                    let (l, r) = (&mut left[done..end], &mut right[done..end]);
                     self.sampler_plain(data, &levels[done..end], l, r);
                     done = end;
                     continue;
                 }
+                let (l, r) = (&mut left[done..end], &mut right[done..end]);
                 for (l, r) in l.iter_mut().zip(r.iter_mut()) {
                     let (a, b) = self.sampler_frame(s, data);
                     *l += a * levels[done];
@@ -598,12 +619,16 @@ fn plain_fours(
 ) -> usize {
     use std::arch::x86_64::*;
     let mut p = *position;
-    let fours = left
-        .chunks_exact_mut(4)
-        .zip(right.chunks_exact_mut(4))
-        .zip(levels.chunks_exact(4));
-    let mut done = 0;
-    for ((l, r), g) in fours {
+    let done = 4 * (left.len() / 4);
+    // Indexed rather than zipped chunks: a stretch is a few fours, and building the
+    // zip of three chunk iterators costs a call.
+    for start in (0..done).step_by(4) {
+        let four = start..start + 4;
+        let (l, r, g) = (
+            &mut left[four.clone()],
+            &mut right[four.clone()],
+            &levels[four],
+        );
         let mut at = [0usize; 4];
         let mut t = [0.0f32; 4];
         for (at, t) in at.iter_mut().zip(&mut t) {
@@ -632,7 +657,6 @@ fn plain_fours(
             sum(l, x);
             sum(r, y);
         }
-        done += 4;
     }
     *position = p;
     done
@@ -721,6 +745,66 @@ mod tests {
                         assert_eq!(plain.counter, one.counter);
                     }
                 }
+            }
+        }
+    }
+
+    /// A sampler note's first `frames` frames, rendered in calls of `lengths` in turn.
+    fn sampler_note(
+        inst: &Instrument,
+        data: &SampleData,
+        vibrato: f32,
+        frames: usize,
+        lengths: &[usize],
+    ) -> Vec<u32> {
+        let mut voice = Voice::new(48_000.0);
+        let note = NoteStart {
+            instrument: 0,
+            pitch: 61.3,
+            glide_from: None,
+            gain: 0.8,
+            offset: 3,
+            seed: 1,
+            serial: 1,
+        };
+        voice.start(inst, note);
+        voice.set_vibrato(5.0 / 48_000.0, vibrato);
+        let (mut left, mut right) = (vec![0.0f32; frames], vec![0.0f32; frames]);
+        let mut at = 0;
+        for &length in lengths.iter().cycle() {
+            let end = frames.min(at + length);
+            voice.render(inst, Some(data), &mut left[at..end], &mut right[at..end]);
+            at = end;
+            if at == frames {
+                break;
+            }
+        }
+        left.iter().chain(&right).map(|x| x.to_bits()).collect()
+    }
+
+    #[test]
+    fn stretches_through_held_and_moving_pitches_play_what_frame_by_frame_reads_would() {
+        let mut rng = Rng::new(21);
+        let data = SampleData {
+            sample_rate: 44_100,
+            channels: vec![(0..6_000).map(|_| rng.next_bipolar()).collect()],
+        };
+        let plain = Instrument::sampler("noise", Sampler::new("noise.wav"));
+        // A loop over the whole sample, never reached here, makes every frame go
+        // through `sampler_frame`.
+        let mut looped = plain.clone();
+        if let Source::Sampler(s) = &mut looped.source {
+            s.sample_loop = Some(crate::song::SampleLoop {
+                mode: LoopMode::Forward,
+                start: 0,
+                end: 6_000,
+            });
+        }
+        for vibrato in [0.0, 0.5] {
+            let want = sampler_note(&looped, &data, vibrato, 4_000, &[4_000]);
+            for lengths in [[4_000].as_slice(), &[64], &[1, 7, 13], &[100, 3]] {
+                let got = sampler_note(&plain, &data, vibrato, 4_000, lengths);
+                assert!(want == got, "vibrato {vibrato}, calls of {lengths:?}");
             }
         }
     }
