@@ -151,19 +151,27 @@ impl Channel {
     /// same values. The windows' largest magnitudes come from a sliding maximum over
     /// the whole block, a few vector passes, instead of a scan of every window.
     #[inline(always)]
-    fn push_block(&mut self, xs: &[f32], lanes: &Lanes, bound: f32, floor: f32, peaks: &mut [f32]) {
+    fn push_block(
+        &mut self,
+        xs: &[f32],
+        lanes: &Lanes,
+        (bound, floor): (f32, f32),
+        scratch: &mut Windows,
+        peaks: &mut [f32],
+    ) {
         let n = xs.len();
         debug_assert!(n <= BLOCK && peaks.len() >= n);
         // The samples of every window, oldest first: window t is samples[t..t + TAPS].
-        let mut samples = [0.0f32; TAPS - 1 + BLOCK];
-        let samples = &mut samples[..TAPS - 1 + n];
+        let samples = &mut scratch.samples[..TAPS - 1 + n];
         samples[..TAPS - 1].copy_from_slice(&self.history[self.position + 1..self.position + TAPS]);
         samples[TAPS - 1..].copy_from_slice(xs);
         // largest[t] ends as the largest magnitude in window t: each pass doubles the
-        // stretch every entry covers, from one sample to TAPS.
-        let mut largest = [0.0f32; TAPS - 1 + BLOCK];
-        let mut spare = [0.0f32; TAPS - 1 + BLOCK];
-        let (mut largest, mut spare) = (&mut largest[..samples.len()], &mut spare[..samples.len()]);
+        // stretch every entry covers, from one sample to TAPS. Each pass reads only
+        // what the pass before wrote, so what the arrays held before does not matter.
+        let (mut largest, mut spare) = (
+            &mut scratch.largest[..samples.len()],
+            &mut scratch.spare[..samples.len()],
+        );
         for (m, x) in largest.iter_mut().zip(&*samples) {
             *m = x.abs();
         }
@@ -196,6 +204,21 @@ impl Channel {
     }
 }
 
+/// Room for `push_block`'s work.
+#[derive(Clone, Debug)]
+struct Windows {
+    samples: [f32; TAPS - 1 + BLOCK],
+    largest: [f32; TAPS - 1 + BLOCK],
+    spare: [f32; TAPS - 1 + BLOCK],
+}
+
+/// Room for a block's work, kept with the detector so that no call clears its own.
+#[derive(Clone, Debug)]
+struct Scratch {
+    windows: Windows,
+    right_peaks: [f32; BLOCK],
+}
+
 /// Stereo true-peak detector: for each frame in, the largest absolute value the
 /// reconstructed signal reaches within one sample either side of the frame `DELAY`
 /// frames back.
@@ -204,6 +227,7 @@ pub struct TruePeakDetector {
     channels: [Channel; 2],
     lanes: &'static Lanes,
     bound: f32,
+    scratch: Box<Scratch>,
 }
 
 impl Default for TruePeakDetector {
@@ -223,6 +247,14 @@ impl TruePeakDetector {
             channels: [Channel::new(), Channel::new()],
             lanes: lanes(),
             bound,
+            scratch: Box::new(Scratch {
+                windows: Windows {
+                    samples: [0.0; TAPS - 1 + BLOCK],
+                    largest: [0.0; TAPS - 1 + BLOCK],
+                    spare: [0.0; TAPS - 1 + BLOCK],
+                },
+                right_peaks: [0.0; BLOCK],
+            }),
         }
     }
 
@@ -283,10 +315,13 @@ impl TruePeakDetector {
     #[inline(always)]
     fn block(&mut self, left: &[f32], right: &[f32], floor: f32, peaks: &mut [f32]) {
         let (lanes, bound) = (self.lanes, self.bound);
-        let mut right_peaks = [0.0f32; BLOCK];
+        let Scratch {
+            windows,
+            right_peaks,
+        } = &mut *self.scratch;
         let right_peaks = &mut right_peaks[..right.len()];
-        self.channels[0].push_block(left, lanes, bound, floor, peaks);
-        self.channels[1].push_block(right, lanes, bound, floor, right_peaks);
+        self.channels[0].push_block(left, lanes, (bound, floor), windows, peaks);
+        self.channels[1].push_block(right, lanes, (bound, floor), windows, right_peaks);
         for (p, &r) in peaks.iter_mut().zip(&*right_peaks) {
             *p = p.max(r);
         }

@@ -106,6 +106,15 @@ impl StereoWidth {
         self.side_split.reset();
     }
 
+    /// Whether `process` passes every frame as it is, and will until a setting changes:
+    /// the width is 1 and the lows are not made mono, with neither gliding.
+    pub fn is_transparent(&self) -> bool {
+        self.width.is_settled()
+            && self.width.value() == 1.0
+            && self.mono_lows.is_settled()
+            && self.mono_lows.value() == 0.0
+    }
+
     pub fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
         let width = self.width.next_value();
         let mono_lows = self.mono_lows.next_value();

@@ -96,11 +96,15 @@ pub struct MasterChain {
     eq_bypass: Bypass,
     eq: ParametricEq,
     compressor: Compressor,
+    /// Whether the compressor is set to leave the circuit (it may still be fading out).
+    compressor_bypassed: bool,
     width_bypass: Bypass,
     width: StereoWidth,
     loudness_gain: Smoothed,
     limiter_bypass: Bypass,
     limiter: Limiter,
+    /// Room for the limiter's dry frames, kept so that no block clears its own.
+    dry: Box<[[f32; LIMIT_BLOCK]; 2]>,
 }
 
 impl MasterChain {
@@ -117,6 +121,7 @@ impl MasterChain {
             eq_bypass: Bypass::new(rate, master.eq.bypass),
             eq,
             compressor,
+            compressor_bypassed: master.compressor.bypass,
             width_bypass: Bypass::new(rate, master.width.bypass),
             width: StereoWidth::new(
                 rate,
@@ -126,6 +131,7 @@ impl MasterChain {
             loudness_gain: Smoothed::new(rate, GAIN_RAMP_SECONDS, 1.0),
             limiter_bypass: Bypass::new(rate, master.limiter.bypass),
             limiter: Limiter::new(rate, &limiter_params(master)),
+            dry: Box::new([[0.0; LIMIT_BLOCK]; 2]),
         }
     }
 
@@ -137,6 +143,7 @@ impl MasterChain {
         set_eq(&mut self.eq, master);
         self.compressor.set(compressor_settings(master));
         self.compressor.set_bypass(master.compressor.bypass, false);
+        self.compressor_bypassed = master.compressor.bypass;
         self.width_bypass.set(master.width.bypass);
         self.width.set_params(
             master.width.width_percent / 100.0,
@@ -216,13 +223,22 @@ impl MasterChain {
                 }
             }
         }
-        // Frame by frame: a compressor fading out of circuit stops (and forgets its
-        // reduction) on the frame it arrives, which a whole-block call would run past.
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            self.compressor
-                .process(std::slice::from_mut(l), std::slice::from_mut(r));
+        if !self.compressor_bypassed || self.compressor.is_out() {
+            // Staying in circuit or out of it, the compressor gives the same samples
+            // for the block as frame by frame.
+            self.compressor.process(left, right);
+        } else {
+            // Frame by frame: a compressor fading out of circuit stops (and forgets its
+            // reduction) on the frame it arrives, which a whole-block call would run past.
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                self.compressor
+                    .process(std::slice::from_mut(l), std::slice::from_mut(r));
+            }
         }
-        if self.width_bypass.settled() != Some(0.0) {
+        // A width that leaves the image alone passes each frame as it is, and a
+        // settled cross-fade between a frame and itself is that frame.
+        let width_passes = self.width.is_transparent() && self.width_bypass.settled().is_some();
+        if self.width_bypass.settled() != Some(0.0) && !width_passes {
             let width = &mut self.width;
             for (l, r) in left.iter_mut().zip(right.iter_mut()) {
                 (*l, *r) = self.width_bypass.run((*l, *r), |a, b| width.process(a, b));
@@ -244,7 +260,7 @@ impl MasterChain {
             .zip(right.chunks_mut(LIMIT_BLOCK))
         {
             self.loudness_gain.multiply_stereo(left, right);
-            let (mut dry_left, mut dry_right) = ([0.0f32; LIMIT_BLOCK], [0.0f32; LIMIT_BLOCK]);
+            let [dry_left, dry_right] = &mut *self.dry;
             let n = left.len();
             let (dry_left, dry_right) = (&mut dry_left[..n], &mut dry_right[..n]);
             self.limiter.process_block(left, right, dry_left, dry_right);
@@ -358,6 +374,12 @@ mod tests {
                 m.width.bypass = false;
                 m.limiter.bypass = true;
             }
+            // The width glides to leaving the image alone, then fades out of circuit.
+            18_019 => {
+                m.width.width_percent = 100.0;
+                m.width.mono_below_hz = 0.0;
+            }
+            21_023 => m.width.bypass = true,
             _ => {}
         };
         let mut reference = MasterChain::new(&master, RATE);
@@ -378,7 +400,7 @@ mod tests {
             let mut at = 0;
             while at < input.len() {
                 // Blocks end where a setting changes, as the engine's runs do.
-                let next_change = [3_001, 6_007, 9_011, 12_013, 15_017]
+                let next_change = [3_001, 6_007, 9_011, 12_013, 15_017, 18_019, 21_023]
                     .into_iter()
                     .find(|&c| c > at)
                     .unwrap_or(usize::MAX);
