@@ -92,10 +92,25 @@ impl DelayLine {
     /// what `push` would store: the samples with denormals flushed to zero.
     #[inline]
     pub fn push_in_place(&mut self, n: usize, fill: impl FnOnce(&mut [f32], &mut [f32])) {
+        let (a, b) = self.next_slots(n);
+        fill(a, b);
+        self.advance(n);
+    }
+
+    /// The ring's next `n` slots, in order (two slices, the second empty unless they
+    /// wrap), to be written with what `push` would store (the samples with denormals
+    /// flushed to zero) and then taken as pushed with `advance(n)`.
+    #[inline]
+    pub fn next_slots(&mut self, n: usize) -> (&mut [f32], &mut [f32]) {
         debug_assert!(n <= self.buffer.len());
         let first = n.min(self.buffer.len() - self.write);
         let (older, newer) = self.buffer.split_at_mut(self.write);
-        fill(&mut newer[..first], &mut older[..n - first]);
+        (&mut newer[..first], &mut older[..n - first])
+    }
+
+    /// Takes the `n` slots `next_slots` gave as pushed.
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
         self.write = (self.write + n) & self.mask;
     }
 
