@@ -161,6 +161,9 @@ impl Channel {
     ) {
         let n = xs.len();
         debug_assert!(n <= BLOCK && peaks.len() >= n);
+        if n == 0 {
+            return;
+        }
         // The samples of every window, oldest first: window t is samples[t..t + TAPS].
         let samples = &mut scratch.samples[..TAPS - 1 + n];
         samples[..TAPS - 1].copy_from_slice(&self.history[self.position + 1..self.position + TAPS]);
@@ -184,18 +187,36 @@ impl Channel {
             std::mem::swap(&mut largest, &mut spare);
             span *= 2;
         }
-        for (t, peak) in peaks[..n].iter_mut().enumerate() {
-            let window = &samples[t..t + TAPS];
-            let largest = largest[t] * bound;
-            let between = if largest <= floor {
-                largest
-            } else {
-                largest_between(window, lanes)
-            };
-            let sample = window[TAPS / 2 - 1].abs();
-            *peak = sample.max(between).max(self.previous_between);
-            self.previous_between = between;
+        // The bound stands in for every window's largest interpolated value, and only
+        // the windows whose bound passes `floor` are interpolated: looked for eight at
+        // a time, as most windows of a mix under the ceiling have none to do.
+        let between = &mut largest[..n];
+        for b in between.iter_mut() {
+            *b *= bound;
         }
+        for (at, eight) in between.chunks_mut(8).enumerate() {
+            if eight.iter().fold(false, |any, &b| any | (b > floor)) {
+                for (k, b) in eight.iter_mut().enumerate() {
+                    if *b > floor {
+                        let t = at * 8 + k;
+                        *b = largest_between(&samples[t..t + TAPS], lanes);
+                    }
+                }
+            }
+        }
+        // Every value is finite and at least +0, so the order of the maxima does not
+        // matter; window t's sample sits at index TAPS/2 - 1 of it.
+        let sample = |t: usize| samples[t + TAPS / 2 - 1].abs();
+        peaks[0] = sample(0).max(between[0]).max(self.previous_between);
+        for (((peak, &b), &before), &x) in peaks[1..n]
+            .iter_mut()
+            .zip(&between[1..])
+            .zip(&between[..n - 1])
+            .zip(&samples[TAPS / 2..])
+        {
+            *peak = x.abs().max(b).max(before);
+        }
+        self.previous_between = between[n - 1];
         // The newest TAPS samples, as `push` would leave them.
         let newest = &samples[n - 1..];
         self.history[..TAPS].copy_from_slice(newest);
