@@ -229,6 +229,14 @@ pub struct Echo {
     feedback: Smoothed,
     mix: Smoothed,
     ping_pong: bool,
+    scratch: Box<Scratch>,
+}
+
+/// Room for a stretch's work, kept with the echo so that no stretch clears its own.
+struct Scratch {
+    outs: [[f32; STRETCH]; 2],
+    backs: [[f32; STRETCH]; 2],
+    entering: [f32; STRETCH],
 }
 
 impl Echo {
@@ -243,6 +251,11 @@ impl Echo {
             feedback: Smoothed::new(sample_rate, 0.02, 0.0),
             mix: Smoothed::new(sample_rate, 0.02, 1.0),
             ping_pong: false,
+            scratch: Box::new(Scratch {
+                outs: [[0.0; STRETCH]; 2],
+                backs: [[0.0; STRETCH]; 2],
+                entering: [0.0; STRETCH],
+            }),
         };
         e.set(EchoSettings::default(), true);
         e
@@ -346,13 +359,16 @@ impl Echo {
         let n = left.len();
         let (frames, feedback, mix) =
             (self.frames.value(), self.feedback.value(), self.mix.value());
-        let mut outs = [[0.0f32; STRETCH]; 2];
-        let mut backs = [[0.0f32; STRETCH]; 2];
-        let [out_left, out_right] = &mut outs;
+        let Scratch {
+            outs,
+            backs,
+            entering,
+        } = &mut *self.scratch;
+        let [out_left, out_right] = outs;
         let (out_left, out_right) = (&mut out_left[..n], &mut out_right[..n]);
         self.lines[0].read_run(frames, out_left);
         self.lines[1].read_run(frames, out_right);
-        let [back_left, back_right] = &mut backs;
+        let [back_left, back_right] = backs;
         let (back_left, back_right) = (&mut back_left[..n], &mut back_right[..n]);
         let [low_left, low_right] = &mut self.low_cut;
         let [high_left, high_right] = &mut self.high_cut;
@@ -366,7 +382,6 @@ impl Echo {
             *br = high_right.lowpass(low_right.highpass(or)) * feedback;
         }
         if self.ping_pong {
-            let mut entering = [0.0f32; STRETCH];
             for (((e, &l), &r), &b) in entering
                 .iter_mut()
                 .zip(&*left)

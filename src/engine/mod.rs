@@ -427,10 +427,12 @@ impl Engine {
         self.master.process_block(mix_left, mix_right);
         let start = out.len() - 2 * n;
         let out = &mut out[start..];
-        for ((frame, &l), &r) in out.chunks_exact_mut(2).zip(&*mix_left).zip(&*mix_right) {
-            if self.metering {
+        if self.metering {
+            for (&l, &r) in mix_left.iter().zip(&*mix_right) {
                 self.meter.process(l, r);
             }
+        }
+        for ((frame, &l), &r) in out.chunks_exact_mut(2).zip(&*mix_left).zip(&*mix_right) {
             frame[0] = l;
             frame[1] = r;
         }
