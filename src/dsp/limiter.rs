@@ -176,21 +176,32 @@ impl Limiter {
             let count = l.len();
             self.detector
                 .process_block_above(l, r, self.ceiling, &mut self.peaks[..count]);
-            for ((x, y), (dl, dr)) in l.iter().zip(&*r).zip(
-                dry_left[start..end]
+            // Through the delay ring in runs up to its end, each slot read then written.
+            let mut t = start;
+            while t < end {
+                let run = (end - t).min(self.delay.len() - self.delay_position);
+                let slots = &mut self.delay[self.delay_position..self.delay_position + run];
+                for ((slot, (x, y)), (dl, dr)) in slots
                     .iter_mut()
-                    .zip(&mut dry_right[start..end]),
-            ) {
-                (*dl, *dr) = self.delay[self.delay_position];
-                self.delay[self.delay_position] = (*x, *y);
-                self.delay_position = next_index(self.delay_position, self.delay.len());
+                    .zip(l[t - start..].iter().zip(&r[t - start..]))
+                    .zip(dry_left[t..].iter_mut().zip(&mut dry_right[t..]))
+                {
+                    (*dl, *dr) = *slot;
+                    *slot = (*x, *y);
+                }
+                self.delay_position = next_index(self.delay_position + run - 1, self.delay.len());
+                t += run;
             }
             let len = self.needed.len();
-            if self.is_at_rest() && self.peaks[..count].iter().all(|&p| p <= self.ceiling) {
+            // Looked at whole (no early exit), so the test is a vector pass.
+            let ceiling = self.ceiling;
+            let all_under = !self.peaks[..count]
+                .iter()
+                .fold(false, |over, &p| over | (p > ceiling));
+            if self.is_at_rest() && all_under {
                 // Every gain needed is 1, as are all held: only the rings move on.
                 self.position = (self.position + count) % len;
                 self.minimum_age = 0;
-                let ceiling = self.ceiling;
                 for ((x, y), (&dl, &dr)) in l
                     .iter_mut()
                     .zip(r.iter_mut())
