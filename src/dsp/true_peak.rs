@@ -101,6 +101,22 @@ fn largest_between(window: &[f32], lanes: &Lanes) -> f32 {
     points.iter().fold(0.0f32, |m, y| m.max(y.abs()))
 }
 
+/// `largest_between` for four windows at once: each point's sum still runs over the
+/// taps in order, so each value is the same.
+#[inline(always)]
+fn largest_between_four(windows: [&[f32; TAPS]; 4], lanes: &Lanes) -> [f32; 4] {
+    let mut points = [[0.0f32; OVERSAMPLING]; 4];
+    for (j, taps) in lanes.iter().enumerate() {
+        for (points, window) in points.iter_mut().zip(&windows) {
+            let x = window[j];
+            for (point, &h) in points.iter_mut().zip(taps) {
+                *point += h * x;
+            }
+        }
+    }
+    points.map(|p| p.iter().fold(0.0f32, |m, y| m.max(y.abs())))
+}
+
 /// Frames `process_block_above` works on at once.
 const BLOCK: usize = 256;
 
@@ -175,6 +191,7 @@ impl Channel {
             &mut scratch.largest[..samples.len()],
             &mut scratch.spare[..samples.len()],
         );
+        let over = &mut scratch.over;
         for (m, x) in largest.iter_mut().zip(&*samples) {
             *m = x.abs();
         }
@@ -194,15 +211,33 @@ impl Channel {
         for b in between.iter_mut() {
             *b *= bound;
         }
-        for (at, eight) in between.chunks_mut(8).enumerate() {
+        let mut count = 0;
+        for (at, eight) in between.chunks(8).enumerate() {
             if eight.iter().fold(false, |any, &b| any | (b > floor)) {
-                for (k, b) in eight.iter_mut().enumerate() {
-                    if *b > floor {
-                        let t = at * 8 + k;
-                        *b = largest_between(&samples[t..t + TAPS], lanes);
+                for (k, &b) in eight.iter().enumerate() {
+                    if b > floor {
+                        over[count] = at * 8 + k;
+                        count += 1;
                     }
                 }
             }
+        }
+        // Four windows at a time: each one's sums wait on the tap before, so four side
+        // by side keep the vector units busy.
+        let window = |t: usize| -> &[f32; TAPS] {
+            samples[t..t + TAPS]
+                .try_into()
+                .expect("a window is TAPS samples")
+        };
+        let (fours, rest) = over[..count].as_chunks::<4>();
+        for four in fours {
+            let values = largest_between_four(four.map(window), lanes);
+            for (&t, value) in four.iter().zip(values) {
+                between[t] = value;
+            }
+        }
+        for &t in rest {
+            between[t] = largest_between(window(t), lanes);
         }
         // Every value is finite and at least +0, so the order of the maxima does not
         // matter; window t's sample sits at index TAPS/2 - 1 of it.
@@ -231,6 +266,8 @@ struct Windows {
     samples: [f32; TAPS - 1 + BLOCK],
     largest: [f32; TAPS - 1 + BLOCK],
     spare: [f32; TAPS - 1 + BLOCK],
+    /// The windows to interpolate.
+    over: [usize; BLOCK],
 }
 
 /// Room for a block's work, kept with the detector so that no call clears its own.
@@ -273,6 +310,7 @@ impl TruePeakDetector {
                     samples: [0.0; TAPS - 1 + BLOCK],
                     largest: [0.0; TAPS - 1 + BLOCK],
                     spare: [0.0; TAPS - 1 + BLOCK],
+                    over: [0; BLOCK],
                 },
                 right_peaks: [0.0; BLOCK],
             }),
