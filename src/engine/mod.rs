@@ -55,6 +55,8 @@ pub struct Engine {
     tail_frames: u64,
     fade_frames: u64,
     master: MasterChain,
+    /// Whether `process` runs the master chain (see `set_master_chain`).
+    master_chain: bool,
     meter: LoudnessMeter,
     metering: bool,
     /// The most gain reduction of the master compressor and limiter since it was last
@@ -104,6 +106,7 @@ impl Engine {
             tail_frames: tail_frames(song, sample_rate),
             fade_frames: (END_FADE_SECONDS * f64::from(sample_rate)) as u64,
             master: MasterChain::new(&song.master, sample_rate),
+            master_chain: true,
             meter: LoudnessMeter::new(rate),
             metering: true,
             master_reduction_peak: [0.0; 2],
@@ -124,7 +127,20 @@ impl Engine {
 
     /// Frames by which the output trails the song (the limiter's look-ahead).
     pub fn latency(&self) -> usize {
-        self.master.latency()
+        if self.master_chain {
+            self.master.latency()
+        } else {
+            0
+        }
+    }
+
+    /// Takes the master chain out (or puts it back) for a render of the mix alone, to
+    /// be mastered offline, or of stems: `process` then hands out the master bus as it
+    /// is mixed, with no latency and any sample that is not a number made silence (as
+    /// the limiter does). The same frames as a chain with every stage bypassed, without
+    /// its work. Call it before playing.
+    pub fn set_master_chain(&mut self, on: bool) {
+        self.master_chain = on;
     }
 
     /// New master chain settings while playing; every change glides.
@@ -424,7 +440,15 @@ impl Engine {
             return;
         }
         let (mix_left, mix_right) = (&mut self.mix_left[..n], &mut self.mix_right[..n]);
-        self.master.process_block(mix_left, mix_right);
+        if self.master_chain {
+            self.master.process_block(mix_left, mix_right);
+        } else {
+            for x in mix_left.iter_mut().chain(mix_right.iter_mut()) {
+                if !x.is_finite() {
+                    *x = 0.0;
+                }
+            }
+        }
         let start = out.len() - 2 * n;
         let out = &mut out[start..];
         if self.metering {
