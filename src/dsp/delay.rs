@@ -117,6 +117,7 @@ impl DelayLine {
     /// What `read(delay)` gives at each of the next `out.len()` frames, one push
     /// between each: the same samples, a run at a time. The run must not pass `delay`'s
     /// whole frames, so that every sample it reads is already in.
+    #[inline]
     pub fn read_run(&self, delay: f32, out: &mut [f32]) {
         let (whole, fraction) = self.whole_and_fraction(delay);
         debug_assert!(out.len() <= whole);
@@ -133,6 +134,7 @@ impl DelayLine {
 
     /// Sample `t` of `out` interpolates between the samples pushed `whole - t` and
     /// `whole + 1 - t` frames ago, as `read` does, in stretches where neither wraps.
+    #[inline]
     fn read_run_at(&self, whole: usize, fraction: f32, out: &mut [f32]) {
         let size = self.buffer.len();
         let first = self.write.wrapping_sub(whole) & self.mask;
@@ -151,6 +153,7 @@ impl DelayLine {
 
     /// `xs.len()` frames of `read(delay)` then `push(x)`, with the reads left in `out`:
     /// the same samples, a run at a time.
+    #[inline]
     pub fn read_then_push(&mut self, delay: f32, xs: &[f32], out: &mut [f32]) {
         let n = xs.len();
         let out = &mut out[..n];
