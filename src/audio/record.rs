@@ -11,6 +11,7 @@
 //! never waited for.
 
 use super::{at_preferred_rate, device_id, format_rank, host, quiet};
+use crate::dsp::util::finite_or_silence;
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{SampleFormat, SizedSample};
 use ringbuf::traits::{Consumer, Observer, Producer, Split};
@@ -135,7 +136,7 @@ impl Capture {
             let room = !recording || self.queue.vacant_len() >= self.kept_channels;
             for &sample in &frame[..self.kept_channels] {
                 let x: f32 = sample.to_sample();
-                let x = if x.is_finite() { x } else { 0.0 };
+                let x = finite_or_silence(x);
                 let level = x.abs();
                 peak = peak.max(level);
                 if level >= CLIP_LEVEL {

@@ -8,6 +8,7 @@
 //! passes the ceiling, and the gain curve is a smooth ramp rather than a step.
 
 use super::true_peak::{self, TruePeakDetector};
+use super::util::finite_or_silence;
 
 /// The limiter holds this far under its ceiling. Its own detector reads within 0.1 dB
 /// of the analytic peak for content up to about 21 kHz, but its 32-tap interpolator
@@ -138,7 +139,7 @@ impl Limiter {
     }
 
     pub fn process(&mut self, left: f32, right: f32) -> LimiterOutput {
-        let (left, right) = (clean(left), clean(right));
+        let (left, right) = (finite_or_silence(left), finite_or_silence(right));
         // The peak around the frame `true_peak::DELAY` back; the delay line covers both.
         let peak = self.detector.process_above(left, right, self.ceiling);
         let out = self.delay[self.delay_position];
@@ -165,10 +166,10 @@ impl Limiter {
         let n = left.len().min(right.len());
         let (dry_left, dry_right) = (&mut dry_left[..n], &mut dry_right[..n]);
         for x in &mut left[..n] {
-            *x = clean(*x);
+            *x = finite_or_silence(*x);
         }
         for x in &mut right[..n] {
-            *x = clean(*x);
+            *x = finite_or_silence(*x);
         }
         for start in (0..n).step_by(BLOCK) {
             let end = (start + BLOCK).min(n);
@@ -289,12 +290,6 @@ impl Limiter {
 
 /// Frames `process_block` finds true peaks for at once.
 const BLOCK: usize = 256;
-
-/// A sample that is not a number becomes silence.
-#[inline]
-fn clean(x: f32) -> f32 {
-    if x.is_finite() { x } else { 0.0 }
-}
 
 /// The index after `i` in a ring of `len`: a compare, where `%` would divide.
 #[inline]

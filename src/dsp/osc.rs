@@ -336,7 +336,8 @@ fn read(table: &Table, phase: u32) -> f32 {
 fn read4(table: &Table, phases: std::arch::x86_64::__m128i) -> std::arch::x86_64::__m128 {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of every x86_64 CPU; each pair load reads the two floats
-    // of a checked two-float slice of the table.
+    // of a checked two-float slice of the table, as one unaligned 64-bit load (a pair
+    // starts on any float, so it need not be aligned to 8 bytes).
     unsafe {
         let index: [u32; 4] = std::mem::transmute(_mm_srli_epi32::<{ INDEX_SHIFT as i32 }>(phases));
         let pair = |i: u32| {
@@ -344,7 +345,7 @@ fn read4(table: &Table, phases: std::arch::x86_64::__m128i) -> std::arch::x86_64
             // compiler see that the pair lies inside the table.
             let i = i as usize & (TABLE_SIZE - 1);
             let pair: &[f32; 2] = table[i..i + 2].try_into().expect("two samples");
-            _mm_castpd_ps(_mm_load_sd(pair.as_ptr().cast()))
+            _mm_castsi128_ps(_mm_loadl_epi64(pair.as_ptr().cast()))
         };
         let low = _mm_movelh_ps(pair(index[0]), pair(index[1]));
         let high = _mm_movelh_ps(pair(index[2]), pair(index[3]));

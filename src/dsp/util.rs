@@ -36,6 +36,13 @@ pub fn flush_denormal_in_loop(x: f32) -> f32 {
     }
 }
 
+/// A sample that is not finite (NaN or infinity) becomes silence: what reaches an
+/// output must be a number.
+#[inline]
+pub fn finite_or_silence(x: f32) -> f32 {
+    if x.is_finite() { x } else { 0.0 }
+}
+
 /// log2 to within 2e-5, several times cheaper than `f32::log2`; for per-sample level
 /// detection. Zero and negative inputs give a very negative number, not NaN.
 #[inline]

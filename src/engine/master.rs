@@ -207,8 +207,14 @@ impl MasterChain {
     /// gain and EQ run over the whole block where no cross-fade or glide is under way
     /// (the EQ's own control grid does not depend on where a block ends), which spares
     /// the EQ setting up its cascade for every frame.
-    pub fn pre_limiter_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+    /// The master gain alone (moving as set, or as a lane automates it), for a mix
+    /// that is mastered elsewhere.
+    pub fn gain_block(&mut self, left: &mut [f32], right: &mut [f32]) {
         self.gain.multiply_stereo(left, right);
+    }
+
+    pub fn pre_limiter_block(&mut self, left: &mut [f32], right: &mut [f32]) {
+        self.gain_block(left, right);
         match self.eq_bypass.settled() {
             Some(0.0) => {}
             // A flat EQ (no band off 0 dB or moving, and the master has no high-pass)

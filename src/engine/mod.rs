@@ -14,6 +14,7 @@ mod voice;
 pub use live::{Playhead, Snapshot, Start};
 
 use crate::dsp::meter::{LoudnessMeter, MeterReading};
+use crate::dsp::util::finite_or_silence;
 use crate::song::automation::{InstrumentParam, Target};
 use crate::song::{EffectKind, Master, SampleBank, Song};
 use channel::{Channel, Context};
@@ -136,9 +137,10 @@ impl Engine {
 
     /// Takes the master chain out (or puts it back) for a render of the mix alone, to
     /// be mastered offline, or of stems: `process` then hands out the master bus as it
-    /// is mixed, with no latency and any sample that is not a number made silence (as
-    /// the limiter does). The same frames as a chain with every stage bypassed, without
-    /// its work. Call it before playing.
+    /// is mixed, through the master gain alone (as set or automated), with no latency
+    /// and any sample that is not finite made silence (as the limiter does). The same
+    /// frames as a chain with every other stage bypassed, without its work. Call it
+    /// before playing.
     pub fn set_master_chain(&mut self, on: bool) {
         self.master_chain = on;
     }
@@ -443,10 +445,9 @@ impl Engine {
         if self.master_chain {
             self.master.process_block(mix_left, mix_right);
         } else {
+            self.master.gain_block(mix_left, mix_right);
             for x in mix_left.iter_mut().chain(mix_right.iter_mut()) {
-                if !x.is_finite() {
-                    *x = 0.0;
-                }
+                *x = finite_or_silence(*x);
             }
         }
         let start = out.len() - 2 * n;

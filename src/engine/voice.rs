@@ -490,6 +490,7 @@ impl Voice {
         // A frame and four samples to spare beyond the stretch, against rounding.
         let reach = self.position + (frames as f64 + 1.0) * self.step + 4.0;
         s.sample_loop.is_none()
+            && self.direction > 0.0
             && self.start_share.is_none()
             && self.position >= 1.0
             && reach + self.step * END_FADE_FRAMES <= data.frames() as f64

@@ -238,7 +238,8 @@ fn check_sample_rate(rate: u32) -> Result<u32, RenderError> {
     }
 }
 
-/// The song's mix before the master chain (the limiter's look-ahead already removed).
+/// The song's mix before the master chain: the master bus through the master gain alone
+/// (which lanes may move).
 pub fn render_mix(
     song: &Song,
     samples: &SampleBank,
@@ -721,8 +722,16 @@ mod tests {
 
     #[test]
     fn the_mix_is_what_a_chain_with_every_stage_bypassed_puts_out() {
-        // `render_mix` leaves the master chain out rather than running it bypassed.
-        let song = short_song();
+        // `render_mix` leaves the master chain out rather than running it bypassed; a
+        // lane on the master gain still moves the mix.
+        let mut song = short_song();
+        song.patterns[0].automation.push(crate::song::Lane {
+            target: "master.gain_db".parse().unwrap(),
+            points: ["0 0", "12 -12 exp"]
+                .iter()
+                .map(|p| p.parse().unwrap())
+                .collect(),
+        });
         let bank = SampleBank::default();
         let mut bypassed = song.clone();
         bypassed.master = Master::transparent();
