@@ -10,7 +10,9 @@
 //! copies' outputs add up to the shared bus's output.
 
 use crate::dsp::biquad::{Coefficients, LANES, LaneCascade, LaneFrame, Shape, State};
-use crate::dsp::compressor::{Compressor, CompressorSettings, LaneCompressors, STRIPS};
+use crate::dsp::compressor::{
+    Compressor, CompressorSettings, LaneCompressors, Levels, SIDE_BY_SIDE, STRIPS,
+};
 use crate::dsp::delay::{Echo, EchoSettings};
 use crate::dsp::ducker::{DuckShape, Ducker, ReleaseCurve};
 use crate::dsp::eq::{BandSettings, HighPassOrder, ParametricEq};
@@ -804,53 +806,58 @@ unsafe fn lanes_to_rows_avx(signal: &[LaneFrame], rows: &mut [f32], stride: usiz
 }
 
 /// Strips waiting to run side by side. A strip spends most of its time in the EQ and
-/// compressor, whose recurrences wait on every previous sample; four strips' worth of
+/// compressor, whose recurrences wait on every previous sample; eight strips' worth of
 /// them at once keep the vector units busy instead. Strips join in the order they run,
 /// and the group runs when it is full, when a strip's key is still waiting in it, or at
 /// the end of the run.
+///
+/// The members sit in two halves of four, each half a lane signal (a lane frame a
+/// vector) with its own EQ sections and meters; the compressors of both halves run
+/// together, a frame of all eight one vector.
 struct StripGroup {
     /// The waiting strips' channel indices.
-    members: [usize; STRIPS],
+    members: [usize; SIDE_BY_SIDE],
     len: usize,
     /// Frames in this run.
     frames: usize,
     /// Where this run starts within the engine call (for stems).
     offset: usize,
-    /// The members' signals, frame by frame: member `j`'s left side in lane `j`, its
-    /// right side in lane `j + STRIPS`.
-    signal: Vec<LaneFrame>,
+    /// Each half's signals, frame by frame: member `j`'s left side in lane `j % STRIPS`
+    /// of half `j / STRIPS`, its right side in lane `j % STRIPS + STRIPS`.
+    signals: [Vec<LaneFrame>; 2],
     /// What each keyed member's detector hears, frame by frame.
-    key_levels: Vec<[f32; STRIPS]>,
-    keyed: [bool; STRIPS],
-    cascade: LaneCascade,
+    key_levels: Vec<Levels>,
+    keyed: [bool; SIDE_BY_SIDE],
+    cascades: [LaneCascade; 2],
     compressors: LaneCompressors,
     meters: LaneMeters,
     /// Scratch for a strip that runs on its own, outside the lanes (no EQ, no
     /// compressor): its signal through the stages after the input.
     left: Vec<f32>,
     right: Vec<f32>,
-    /// Every lane's signal as a row of `frames` samples (lane `k` in row `k`): the
-    /// members' input as they join, turned into the lanes all at once when the group
-    /// runs, and their output after the compressor, turned back out the same way.
+    /// Every lane's signal as a row of `frames` samples (lane `k` of half `h` in row
+    /// `h * LANES + k`): the members' input as they join, turned into the lanes all at
+    /// once when the group runs, and their output after the compressor, turned back out
+    /// the same way.
     rows: Vec<f32>,
 }
 
 impl StripGroup {
     fn new(frames: usize) -> StripGroup {
         StripGroup {
-            members: [0; STRIPS],
+            members: [0; SIDE_BY_SIDE],
             len: 0,
             frames: 0,
             offset: 0,
-            signal: vec![[0.0; LANES]; frames],
-            key_levels: vec![[0.0; STRIPS]; frames],
-            keyed: [false; STRIPS],
-            cascade: LaneCascade::new(),
+            signals: std::array::from_fn(|_| vec![[0.0; LANES]; frames]),
+            key_levels: vec![[0.0; SIDE_BY_SIDE]; frames],
+            keyed: [false; SIDE_BY_SIDE],
+            cascades: std::array::from_fn(|_| LaneCascade::new()),
             compressors: LaneCompressors::new(),
             meters: LaneMeters::new(),
             left: vec![0.0; frames],
             right: vec![0.0; frames],
-            rows: vec![0.0; frames * LANES],
+            rows: vec![0.0; frames * 2 * LANES],
         }
     }
 
@@ -859,7 +866,13 @@ impl StripGroup {
     }
 
     fn is_full(&self) -> bool {
-        self.len == STRIPS
+        self.len == SIDE_BY_SIDE
+    }
+
+    /// The rows of member `j`'s left and right side.
+    fn rows_of(j: usize) -> (usize, usize) {
+        let left = j + STRIPS * (j / STRIPS);
+        (left, left + STRIPS)
     }
 
     /// Puts channel `index`'s frames into the next lanes, with the key its detector
@@ -878,9 +891,10 @@ impl StripGroup {
         self.len += 1;
         self.frames = n;
         self.offset = offset;
-        let stride = self.rows.len() / LANES;
-        self.rows[j * stride..j * stride + n].copy_from_slice(left);
-        self.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].copy_from_slice(right);
+        let stride = self.rows.len() / (2 * LANES);
+        let (l, r) = StripGroup::rows_of(j);
+        self.rows[l * stride..l * stride + n].copy_from_slice(left);
+        self.rows[r * stride..r * stride + n].copy_from_slice(right);
         self.keyed[j] = key.is_some();
         if let Some((kl, kr)) = key {
             for ((level, l), r) in self.key_levels.iter_mut().zip(kl).zip(kr) {
@@ -1247,71 +1261,79 @@ impl MixerGraph {
         group.len = 0;
         let members = group.members;
         let members = &members[..len];
-        let signal = &mut group.signal[..n];
-        let stride = group.rows.len() / LANES;
-        for j in len..STRIPS {
-            group.rows[j * stride..j * stride + n].fill(0.0);
-            group.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].fill(0.0);
+        let halves = len.div_ceil(STRIPS);
+        let stride = group.rows.len() / (2 * LANES);
+        for j in len..halves * STRIPS {
+            let (l, r) = StripGroup::rows_of(j);
+            group.rows[l * stride..l * stride + n].fill(0.0);
+            group.rows[r * stride..r * stride + n].fill(0.0);
         }
-        rows_to_lanes(&group.rows, signal, stride);
-        // Trim and phase; a strip at unity (or gliding, done above) is multiplied by 1.
-        let mut trims = [1.0; LANES];
-        for (j, &index) in members.iter().enumerate() {
-            strips[index].trim_lanes(signal, j, &mut trims);
-        }
-        if trims != [1.0; LANES] {
-            for frame in signal.iter_mut() {
-                for i in 0..LANES {
-                    frame[i] *= trims[i];
+        // Member `j` is strip `j % STRIPS` of half `j / STRIPS`.
+        let lanes = |j: usize| (j % STRIPS, j % STRIPS + STRIPS);
+        let [first, second] = &mut group.signals;
+        let (first, second) = (&mut first[..n], &mut second[..n]);
+        for (h, half) in members.chunks(STRIPS).enumerate() {
+            let signal = if h == 0 { &mut *first } else { &mut *second };
+            rows_to_lanes(&group.rows[h * LANES * stride..], signal, stride);
+            // Trim and phase; a strip at unity (or gliding, done above) is multiplied by 1.
+            let mut trims = [1.0; LANES];
+            for (s, &index) in half.iter().enumerate() {
+                strips[index].trim_lanes(signal, s, &mut trims);
+            }
+            if trims != [1.0; LANES] {
+                for frame in signal.iter_mut() {
+                    for i in 0..LANES {
+                        frame[i] *= trims[i];
+                    }
                 }
             }
-        }
-        // High-pass and EQ, in stretches within every member's coefficient grid.
-        let mut equalised = [false; STRIPS];
-        for (j, &index) in members.iter().enumerate() {
-            equalised[j] = strips[index].eq.is_active();
-        }
-        // The sections stay in the lanes for the whole run; a strip's are handed back
-        // and loaded again only where its coefficients move.
-        let lanes = |j: usize| (j, j + STRIPS);
-        let any_equalised = equalised.contains(&true);
-        if any_equalised {
-            group.cascade.clear();
-            for (j, &index) in members.iter().enumerate() {
-                if equalised[j] {
-                    strips[index].eq.load_lanes(&mut group.cascade, lanes(j));
+            // High-pass and EQ, in stretches within every member's coefficient grid.
+            let mut equalised = [false; STRIPS];
+            for (s, &index) in half.iter().enumerate() {
+                equalised[s] = strips[index].eq.is_active();
+            }
+            // The sections stay in the lanes for the whole run; a strip's are handed
+            // back and loaded again only where its coefficients move.
+            let cascade = &mut group.cascades[h];
+            let any_equalised = equalised.contains(&true);
+            if any_equalised {
+                cascade.clear();
+                for (s, &index) in half.iter().enumerate() {
+                    if equalised[s] {
+                        strips[index].eq.load_lanes(cascade, lanes(s));
+                    }
                 }
             }
-        }
-        let mut start = 0;
-        while any_equalised && start < n {
-            let mut stretch = n - start;
-            for (j, &index) in members.iter().enumerate() {
-                if !equalised[j] {
-                    continue;
+            let mut start = 0;
+            while any_equalised && start < n {
+                let mut stretch = n - start;
+                for (s, &index) in half.iter().enumerate() {
+                    if !equalised[s] {
+                        continue;
+                    }
+                    let eq = &mut strips[index].eq;
+                    if eq.updates_next_stretch() {
+                        eq.store_lanes(cascade, lanes(s));
+                        stretch = stretch.min(eq.begin_stretch(n - start));
+                        cascade.clear_lanes(lanes(s));
+                        eq.load_lanes(cascade, lanes(s));
+                    } else {
+                        stretch = stretch.min(eq.begin_stretch(n - start));
+                    }
                 }
-                let eq = &mut strips[index].eq;
-                if eq.updates_next_stretch() {
-                    eq.store_lanes(&group.cascade, lanes(j));
-                    stretch = stretch.min(eq.begin_stretch(n - start));
-                    group.cascade.clear_lanes(lanes(j));
-                    eq.load_lanes(&mut group.cascade, lanes(j));
-                } else {
-                    stretch = stretch.min(eq.begin_stretch(n - start));
+                cascade.process(&mut signal[start..start + stretch]);
+                for (s, &index) in half.iter().enumerate() {
+                    if equalised[s] && strips[index].eq.end_stretch_in_lanes(stretch) {
+                        cascade.settle(lanes(s));
+                    }
                 }
+                start += stretch;
             }
-            group.cascade.process(&mut signal[start..start + stretch]);
-            for (j, &index) in members.iter().enumerate() {
-                if equalised[j] && strips[index].eq.end_stretch_in_lanes(stretch) {
-                    group.cascade.settle(lanes(j));
-                }
-            }
-            start += stretch;
-        }
-        if any_equalised {
-            for (j, &index) in members.iter().enumerate() {
-                if equalised[j] {
-                    strips[index].eq.store_lanes(&group.cascade, lanes(j));
+            if any_equalised {
+                for (s, &index) in half.iter().enumerate() {
+                    if equalised[s] {
+                        strips[index].eq.store_lanes(cascade, lanes(s));
+                    }
                 }
             }
         }
@@ -1321,16 +1343,22 @@ impl MixerGraph {
                 .compressors
                 .load(j, &mut strips[index].compressor, group.keyed[j]);
         }
-        group.compressors.process(signal, &group.key_levels[..n]);
+        let second = if halves == 2 { second } else { &mut [] };
+        group
+            .compressors
+            .process(first, second, &group.key_levels[..n]);
         for (j, &index) in members.iter().enumerate() {
             group.compressors.store(j, &mut strips[index].compressor);
         }
         // The rest strip by strip: it is mostly vectorised over the frames already.
-        lanes_to_rows(signal, &mut group.rows, stride);
-        let (lefts, rights) = group.rows.split_at_mut(STRIPS * stride);
+        for (h, signal) in [&*first, &*second].into_iter().enumerate().take(halves) {
+            lanes_to_rows(signal, &mut group.rows[h * LANES * stride..], stride);
+        }
         for (j, &index) in members.iter().enumerate() {
-            let left = &mut lefts[j * stride..j * stride + n];
-            let right = &mut rights[j * stride..j * stride + n];
+            let (l, r) = StripGroup::rows_of(j);
+            let (lefts, rights) = group.rows.split_at_mut(r * stride);
+            let left = &mut lefts[l * stride..l * stride + n];
+            let right = &mut rights[..n];
             finish_strip(
                 &mut strips[index],
                 index,
@@ -1340,22 +1368,20 @@ impl MixerGraph {
                 group.offset,
                 (&mut *master.0, &mut *master.1),
             );
-            if *metering {
-                // Back into the lanes, post-fader, for the meters.
-                for ((frame, l), r) in signal.iter_mut().zip(left.iter()).zip(right.iter()) {
-                    frame[j] = *l;
-                    frame[j + STRIPS] = *r;
-                }
-            }
         }
         if *metering {
-            group.meters.clear();
-            for (j, &index) in members.iter().enumerate() {
-                group.meters.load(j, &strips[index].meter);
-            }
-            group.meters.process(signal);
-            for (j, &index) in members.iter().enumerate() {
-                group.meters.store(j, &mut strips[index].meter);
+            for (h, half) in members.chunks(STRIPS).enumerate() {
+                // Back into the lanes, post-fader, for the meters.
+                let signal = if h == 0 { &mut *first } else { &mut *second };
+                rows_to_lanes(&group.rows[h * LANES * stride..], signal, stride);
+                group.meters.clear();
+                for (s, &index) in half.iter().enumerate() {
+                    group.meters.load(s, &strips[index].meter);
+                }
+                group.meters.process(signal);
+                for (s, &index) in half.iter().enumerate() {
+                    group.meters.store(s, &mut strips[index].meter);
+                }
             }
         }
     }
