@@ -516,6 +516,167 @@ impl LaneCascade {
             self.sections[used[k]].s2 = s.s2;
         }
     }
+
+    /// `a.process(first)` and `b.process(second)` (as long as `first`) at once: with
+    /// AVX-512, a frame of each is one 512-bit vector, so both cost about what one does.
+    /// Every path gives the same bits.
+    pub fn process_pair(
+        a: &mut LaneCascade,
+        b: &mut LaneCascade,
+        first: &mut [LaneFrame],
+        second: &mut [LaneFrame],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if first.len() == second.len() && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has just been seen to have AVX-512F.
+            unsafe { LaneCascade::process_pair_avx512(a, b, first, second) };
+            return;
+        }
+        a.process(first);
+        b.process(second);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn process_pair_avx512(
+        a: &mut LaneCascade,
+        b: &mut LaneCascade,
+        first: &mut [LaneFrame],
+        second: &mut [LaneFrame],
+    ) {
+        // The slots some lane of either runs, in order, and whether every lane of both
+        // runs every one of them.
+        let mut used = [0usize; LANE_SLOTS];
+        let mut count = 0;
+        let mut all = true;
+        for (slot, (x, y)) in a.sections.iter().zip(&b.sections).enumerate() {
+            let lanes = || x.runs.iter().chain(&y.runs);
+            if lanes().any(|&r| r != 0) {
+                used[count] = slot;
+                count += 1;
+                all &= lanes().all(|&r| r != 0);
+            }
+        }
+        let used = &used[..count];
+        let run = |a: &mut LaneCascade, b: &mut LaneCascade, first, second| match (count, all) {
+            (0, _) => {}
+            (1, true) => run_pair::<1, false>(a, b, used, first, second),
+            (2, true) => run_pair::<2, false>(a, b, used, first, second),
+            (3, true) => run_pair::<3, false>(a, b, used, first, second),
+            (4, true) => run_pair::<4, false>(a, b, used, first, second),
+            (5, true) => run_pair::<5, false>(a, b, used, first, second),
+            (6, true) => run_pair::<6, false>(a, b, used, first, second),
+            (1, false) => run_pair::<1, true>(a, b, used, first, second),
+            (2, false) => run_pair::<2, true>(a, b, used, first, second),
+            (3, false) => run_pair::<3, true>(a, b, used, first, second),
+            (4, false) => run_pair::<4, true>(a, b, used, first, second),
+            (5, false) => run_pair::<5, true>(a, b, used, first, second),
+            _ => run_pair::<6, true>(a, b, used, first, second),
+        };
+        run(a, b, first, second);
+    }
+}
+
+/// Slot `used[k]` of `a` (low half) and `b` (high half) in 512-bit vectors.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct WideSection {
+    b0: std::arch::x86_64::__m512,
+    b1: std::arch::x86_64::__m512,
+    b2: std::arch::x86_64::__m512,
+    a1: std::arch::x86_64::__m512,
+    a2: std::arch::x86_64::__m512,
+    s1: std::arch::x86_64::__m512,
+    s2: std::arch::x86_64::__m512,
+    runs: std::arch::x86_64::__mmask16,
+}
+
+/// Two lane frames side by side in one vector, `low` in the low half.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn join(low: &LaneFrame, high: &LaneFrame) -> std::arch::x86_64::__m512 {
+    use std::arch::x86_64::*;
+    // SAFETY: a lane frame is eight floats, one 256-bit vector.
+    let (low, high) = unsafe {
+        (
+            _mm256_loadu_ps(low.as_ptr()),
+            _mm256_loadu_ps(high.as_ptr()),
+        )
+    };
+    _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+        _mm512_castpd256_pd512(_mm256_castps_pd(low)),
+        _mm256_castps_pd(high),
+    ))
+}
+
+/// A vector's low and high halves written back as two lane frames.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn split(x: std::arch::x86_64::__m512, low: &mut LaneFrame, high: &mut LaneFrame) {
+    use std::arch::x86_64::*;
+    let upper = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(x)));
+    // SAFETY: a lane frame is eight floats, one 256-bit vector.
+    unsafe {
+        _mm256_storeu_ps(low.as_mut_ptr(), _mm512_castps512_ps256(x));
+        _mm256_storeu_ps(high.as_mut_ptr(), upper);
+    }
+}
+
+/// `LaneCascade::run` on two cascades' lanes at once, the same operations in each lane.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn run_pair<const N: usize, const MASKED: bool>(
+    a: &mut LaneCascade,
+    b: &mut LaneCascade,
+    used: &[usize],
+    first: &mut [LaneFrame],
+    second: &mut [LaneFrame],
+) {
+    use std::arch::x86_64::*;
+    let mut local: [WideSection; N] = std::array::from_fn(|k| {
+        let (x, y) = (&a.sections[used[k]], &b.sections[used[k]]);
+        let runs = x
+            .runs
+            .iter()
+            .chain(&y.runs)
+            .enumerate()
+            .fold(0u16, |m, (lane, &r)| m | (u16::from(r != 0) << lane));
+        WideSection {
+            b0: join(&x.b0, &y.b0),
+            b1: join(&x.b1, &y.b1),
+            b2: join(&x.b2, &y.b2),
+            a1: join(&x.a1, &y.a1),
+            a2: join(&x.a2, &y.a2),
+            s1: join(&x.s1, &y.s1),
+            s2: join(&x.s2, &y.s2),
+            runs,
+        }
+    });
+    for (low, high) in first.iter_mut().zip(second.iter_mut()) {
+        let mut x = join(low, high);
+        for s in local.iter_mut() {
+            let y = _mm512_add_ps(_mm512_mul_ps(s.b0, x), s.s1);
+            s.s1 = _mm512_add_ps(
+                _mm512_sub_ps(_mm512_mul_ps(s.b1, x), _mm512_mul_ps(s.a1, y)),
+                s.s2,
+            );
+            s.s2 = _mm512_sub_ps(_mm512_mul_ps(s.b2, x), _mm512_mul_ps(s.a2, y));
+            x = if MASKED {
+                _mm512_mask_blend_ps(s.runs, x, y)
+            } else {
+                y
+            };
+        }
+        split(x, low, high);
+    }
+    for (k, s) in local.iter().enumerate() {
+        let (x, y) = (&mut a.sections[used[k]], &mut b.sections[used[k]]);
+        split(s.s1, &mut x.s1, &mut y.s1);
+        split(s.s2, &mut x.s2, &mut y.s2);
+    }
 }
 
 #[cfg(test)]
@@ -707,6 +868,73 @@ mod tests {
             frames.iter().flatten().map(|x| x.to_bits()).collect()
         };
         assert_eq!(bits(&dispatched), bits(&portable));
+    }
+
+    #[test]
+    fn two_lane_cascades_run_as_a_pair_give_the_bits_of_each_run_alone() {
+        let rate = 48_000.0;
+        // `skip` picks the lanes that pass a slot through; with none, every lane runs
+        // every slot used (the unmasked path).
+        let make = |shift: usize, skip: Option<usize>| {
+            let mut cascade = LaneCascade::new();
+            for slot in 0..LANE_SLOTS - 1 {
+                for k in 0..LANES / 2 {
+                    if skip.is_some_and(|m| (slot + k + shift).is_multiple_of(m)) {
+                        continue;
+                    }
+                    let freq = 40.0 * (1 + slot + 2 * k + shift) as f32;
+                    let section = StereoBiquad {
+                        coefficients: Coefficients::design(Shape::Peak, rate, freq, 1.5, 4.0),
+                        ..StereoBiquad::new()
+                    };
+                    cascade.load(slot, (k, k + LANES / 2), &section);
+                }
+            }
+            cascade
+        };
+        let input = |shift: usize| -> Vec<LaneFrame> {
+            (0..500)
+                .map(|i| {
+                    std::array::from_fn(|lane| {
+                        ((i * 7 + lane * 13 + shift) % 17) as f32 / 8.0 - 1.0
+                    })
+                })
+                .collect()
+        };
+        let bits = |frames: &[LaneFrame]| -> Vec<u32> {
+            frames.iter().flatten().map(|x| x.to_bits()).collect()
+        };
+        for (skip_a, skip_b) in [
+            (None, None),
+            (Some(3), None),
+            (None, Some(4)),
+            (Some(2), Some(5)),
+        ] {
+            let (mut a, mut b) = (make(0, skip_a), make(5, skip_b));
+            let (mut first, mut second) = (input(0), input(3));
+            // Two blocks, the state kept in the lanes between them.
+            for block in [0..123, 123..500] {
+                LaneCascade::process_pair(
+                    &mut a,
+                    &mut b,
+                    &mut first[block.clone()],
+                    &mut second[block],
+                );
+            }
+            let (mut a_alone, mut b_alone) = (make(0, skip_a), make(5, skip_b));
+            let (mut first_alone, mut second_alone) = (input(0), input(3));
+            a_alone.process_portable(&mut first_alone);
+            b_alone.process_portable(&mut second_alone);
+            assert_eq!(bits(&first), bits(&first_alone), "{skip_a:?}");
+            assert_eq!(bits(&second), bits(&second_alone), "{skip_b:?}");
+            assert_ne!(bits(&first), bits(&input(0)), "filtered");
+            for slot in 0..LANE_SLOTS {
+                for (x, y) in [(&a, &a_alone), (&b, &b_alone)] {
+                    let (x, y) = (&x.sections[slot], &y.sections[slot]);
+                    assert_eq!((x.s1, x.s2), (y.s1, y.s2), "state of slot {slot}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -1287,54 +1287,66 @@ impl MixerGraph {
                     }
                 }
             }
-            // High-pass and EQ, in stretches within every member's coefficient grid.
-            let mut equalised = [false; STRIPS];
-            for (s, &index) in half.iter().enumerate() {
-                equalised[s] = strips[index].eq.is_active();
-            }
-            // The sections stay in the lanes for the whole run; a strip's are handed
-            // back and loaded again only where its coefficients move.
-            let cascade = &mut group.cascades[h];
-            let any_equalised = equalised.contains(&true);
-            if any_equalised {
+        }
+        // High-pass and EQ, in stretches within every member's coefficient grid. The
+        // sections stay in the lanes for the whole run; a strip's are handed back and
+        // loaded again only where its coefficients move.
+        let mut equalised = [false; SIDE_BY_SIDE];
+        for (j, &index) in members.iter().enumerate() {
+            equalised[j] = strips[index].eq.is_active();
+        }
+        let in_half = |h: usize| equalised[h * STRIPS..(h + 1) * STRIPS].contains(&true);
+        let halves_equalised = [in_half(0), in_half(1)];
+        for (h, cascade) in group.cascades.iter_mut().enumerate() {
+            if halves_equalised[h] {
                 cascade.clear();
-                for (s, &index) in half.iter().enumerate() {
-                    if equalised[s] {
-                        strips[index].eq.load_lanes(cascade, lanes(s));
-                    }
+            }
+        }
+        for (j, &index) in members.iter().enumerate() {
+            if equalised[j] {
+                let cascade = &mut group.cascades[j / STRIPS];
+                strips[index].eq.load_lanes(cascade, lanes(j));
+            }
+        }
+        let mut start = 0;
+        while halves_equalised.contains(&true) && start < n {
+            let mut stretch = n - start;
+            for (j, &index) in members.iter().enumerate() {
+                if !equalised[j] {
+                    continue;
+                }
+                let cascade = &mut group.cascades[j / STRIPS];
+                let eq = &mut strips[index].eq;
+                if eq.updates_next_stretch() {
+                    eq.store_lanes(cascade, lanes(j));
+                    stretch = stretch.min(eq.begin_stretch(n - start));
+                    cascade.clear_lanes(lanes(j));
+                    eq.load_lanes(cascade, lanes(j));
+                } else {
+                    stretch = stretch.min(eq.begin_stretch(n - start));
                 }
             }
-            let mut start = 0;
-            while any_equalised && start < n {
-                let mut stretch = n - start;
-                for (s, &index) in half.iter().enumerate() {
-                    if !equalised[s] {
-                        continue;
-                    }
-                    let eq = &mut strips[index].eq;
-                    if eq.updates_next_stretch() {
-                        eq.store_lanes(cascade, lanes(s));
-                        stretch = stretch.min(eq.begin_stretch(n - start));
-                        cascade.clear_lanes(lanes(s));
-                        eq.load_lanes(cascade, lanes(s));
-                    } else {
-                        stretch = stretch.min(eq.begin_stretch(n - start));
-                    }
+            let span = start..start + stretch;
+            let [a, b] = &mut group.cascades;
+            match halves_equalised {
+                [true, true] => {
+                    LaneCascade::process_pair(a, b, &mut first[span.clone()], &mut second[span])
                 }
-                cascade.process(&mut signal[start..start + stretch]);
-                for (s, &index) in half.iter().enumerate() {
-                    if equalised[s] && strips[index].eq.end_stretch_in_lanes(stretch) {
-                        cascade.settle(lanes(s));
-                    }
-                }
-                start += stretch;
+                [true, false] => a.process(&mut first[span]),
+                _ => b.process(&mut second[span]),
             }
-            if any_equalised {
-                for (s, &index) in half.iter().enumerate() {
-                    if equalised[s] {
-                        strips[index].eq.store_lanes(cascade, lanes(s));
-                    }
+            for (j, &index) in members.iter().enumerate() {
+                if equalised[j] && strips[index].eq.end_stretch_in_lanes(stretch) {
+                    group.cascades[j / STRIPS].settle(lanes(j));
                 }
+            }
+            start += stretch;
+        }
+        for (j, &index) in members.iter().enumerate() {
+            if equalised[j] {
+                strips[index]
+                    .eq
+                    .store_lanes(&group.cascades[j / STRIPS], lanes(j));
             }
         }
         group.compressors.clear();
