@@ -654,6 +654,15 @@ impl LaneCompressors {
         let mut most = _mm256_setzero_ps();
         let sign = _mm256_set1_ps(-0.0);
         let mut levels = [_mm256_setzero_ps(); CHUNK];
+        // Two chunks in flight: while one chunk's reductions are smoothed (a chain of
+        // short dependent steps), the gains of the chunk before, whose reductions are
+        // known, are worked out beside them (long but independent steps), so the two
+        // overlap. `pending` is the chunk whose gains are still to come: which of the
+        // two places holds it, where it starts and how long it is.
+        let mut reductions = [[_mm256_setzero_ps(); CHUNK]; 2];
+        let mut glides = [Glides::steady(self), Glides::steady(self)];
+        let mut pending: Option<(usize, usize, usize)> = None;
+        let mut slot = 0;
         let mut at = 0;
         while at < n {
             let len = CHUNK.min(n - at);
@@ -684,15 +693,13 @@ impl LaneCompressors {
             let gliding = (0..SIDE_BY_SIDE).any(|j| {
                 self.runs[j] && !(self.makeup[j].is_settled() && self.engaged[j].is_settled())
             });
-            let frames = (
-                &mut first[at..at + len],
-                if two {
-                    &mut second[at..at + len]
-                } else {
-                    &mut second[..0]
-                },
-            );
-            if !asks && resting && !gliding {
+            let steady = !asks && resting && !gliding;
+            if let Some((p, from, count)) = pending.filter(|_| steady) {
+                pending = None;
+                let frames = halves(first, second, from, count);
+                gains_pass(frames, &reductions[p][..count], &glides[p]);
+            }
+            if steady {
                 // No reduction and no glide: one gain a compressor for the whole chunk.
                 let gains: Levels = std::array::from_fn(|j| {
                     if self.runs[j] {
@@ -703,40 +710,52 @@ impl LaneCompressors {
                 });
                 if gains != [1.0; SIDE_BY_SIDE] {
                     let gains = ld(&gains);
+                    let (first, second) = halves(first, second, at, len);
                     for i in 0..len {
-                        apply_gain(frames.0, frames.1, i, gains);
+                        apply_gain(first, second, i, gains);
                     }
                 }
             } else {
-                let mut glides = Glides::steady(self);
+                glides[slot] = Glides::steady(self);
                 if gliding {
-                    glides.lay_out(self, len);
+                    glides[slot].lay_out(self, len);
                 }
-                let state = (&mut reduction, &mut most);
-                let coefficients = (attack, release);
-                if asks {
-                    reduce::<true>(
-                        frames,
-                        &levels[..len],
-                        knee_start,
-                        &curve,
-                        coefficients,
-                        &glides,
-                        state,
-                    );
+                let [even, odd] = &mut reductions;
+                let (current, previous) = if slot == 0 {
+                    (&mut even[..len], &*odd)
                 } else {
-                    reduce::<false>(
-                        frames,
-                        &levels[..len],
-                        knee_start,
-                        &curve,
-                        coefficients,
-                        &glides,
-                        state,
-                    );
+                    (&mut odd[..len], &*even)
+                };
+                if asks {
+                    for (target, &level) in current.iter_mut().zip(&levels[..len]) {
+                        *target = curve.target(level, knee_start);
+                    }
+                } else {
+                    current.fill(_mm256_setzero_ps());
                 }
+                let smoothing = Smoothing {
+                    attack,
+                    release,
+                    reduction: &mut reduction,
+                    most: &mut most,
+                };
+                match pending {
+                    Some((p, from, count)) => smoothing.run_beside(
+                        current,
+                        halves(first, second, from, count),
+                        &previous[..count],
+                        &glides[p],
+                    ),
+                    None => smoothing.run_beside(current, (&mut [], &mut []), &[], &glides[slot]),
+                }
+                pending = Some((slot, at, len));
+                slot ^= 1;
             }
             at += len;
+        }
+        if let Some((p, from, count)) = pending {
+            let frames = halves(first, second, from, count);
+            gains_pass(frames, &reductions[p][..count], &glides[p]);
         }
         let mut stored = [0.0; SIDE_BY_SIDE];
         // SAFETY: `stored` is a whole vector.
@@ -782,6 +801,28 @@ impl Glides {
             }),
             moving: None,
         }
+    }
+
+    /// The gain at frame `i` of the chunk for a smoothed reduction `r`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn gain(&self, r: std::arch::x86_64::__m256, i: usize) -> std::arch::x86_64::__m256 {
+        use std::arch::x86_64::*;
+        // SAFETY: every `Levels` is a whole vector.
+        let ld = |x: &Levels| unsafe { _mm256_loadu_ps(x.as_ptr()) };
+        let one = _mm256_set1_ps(1.0);
+        let reduced = lane_db_to_gain(_mm256_xor_ps(r, _mm256_set1_ps(-0.0)));
+        let reduced = _mm256_blendv_ps(
+            reduced,
+            one,
+            _mm256_cmp_ps::<_CMP_EQ_OQ>(r, _mm256_setzero_ps()),
+        );
+        let (makeup, engaged) = match &self.moving {
+            Some((makeups, engageds)) => (ld(&makeups[i]), ld(&engageds[i])),
+            None => (ld(&self.makeup), ld(&self.engaged)),
+        };
+        let wet = _mm256_mul_ps(reduced, makeup);
+        _mm256_add_ps(one, _mm256_mul_ps(engaged, _mm256_sub_ps(wet, one)))
     }
 
     /// Steps the glides through `len` frames.
@@ -836,6 +877,27 @@ impl LaneCurve {
             _mm256_cmp_ps::<_CMP_GT_OQ>(self.knee, _mm256_setzero_ps()),
         );
         _mm256_blendv_ps(_mm256_blendv_ps(above, knee, within), input_db, below)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl LaneCurve {
+    /// The reduction the curve asks for at a detector `level`: none at or below
+    /// `knee_start` (the level where the knee begins).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn target(
+        &self,
+        level: std::arch::x86_64::__m256,
+        knee_start: std::arch::x86_64::__m256,
+    ) -> std::arch::x86_64::__m256 {
+        use std::arch::x86_64::*;
+        let input_db = lane_gain_to_db(level);
+        let wanted = _mm256_max_ps(
+            _mm256_sub_ps(input_db, self.output_db(input_db)),
+            _mm256_setzero_ps(),
+        );
+        _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(level, knee_start), wanted)
     }
 }
 
@@ -941,64 +1003,82 @@ fn apply_gain(
     }
 }
 
-/// The smoothed reductions and gains over a chunk whose detector `levels` are known:
-/// `ASKS` false when no level passes its knee (every target is zero, no logarithm).
+/// Frames `from..from + count` of `first` and of `second` (none if it is empty).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn halves<'a>(
+    first: &'a mut [LaneFrame],
+    second: &'a mut [LaneFrame],
+    from: usize,
+    count: usize,
+) -> (&'a mut [LaneFrame], &'a mut [LaneFrame]) {
+    let second = second.get_mut(from..from + count).unwrap_or(&mut []);
+    (&mut first[from..from + count], second)
+}
+
+/// The smoothed reductions' state and settings, for eight compressors.
+#[cfg(target_arch = "x86_64")]
+struct Smoothing<'a> {
+    attack: std::arch::x86_64::__m256,
+    release: std::arch::x86_64::__m256,
+    reduction: &'a mut std::arch::x86_64::__m256,
+    most: &'a mut std::arch::x86_64::__m256,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Smoothing<'_> {
+    /// Turns the targets in `values` into smoothed reductions, frame by frame, and
+    /// beside them puts the gains for the reductions `before` on `frames` (as many).
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn run_beside(
+        self,
+        values: &mut [std::arch::x86_64::__m256],
+        frames: (&mut [LaneFrame], &mut [LaneFrame]),
+        before: &[std::arch::x86_64::__m256],
+        glides: &Glides,
+    ) {
+        use std::arch::x86_64::*;
+        let settled = _mm256_set1_ps(SETTLED_DB);
+        let (attack, release) = (self.attack, self.release);
+        let (mut r, mut peak) = (*self.reduction, *self.most);
+        let mut step = |target: __m256| {
+            let rising = _mm256_cmp_ps::<_CMP_GT_OQ>(target, r);
+            let coefficient = _mm256_blendv_ps(release, attack, rising);
+            r = _mm256_add_ps(target, _mm256_mul_ps(coefficient, _mm256_sub_ps(r, target)));
+            r = _mm256_andnot_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(r, settled), r);
+            peak = _mm256_max_ps(peak, r);
+            r
+        };
+        let (first, second) = frames;
+        let both = values.len().min(before.len());
+        for (i, value) in values[..both].iter_mut().enumerate() {
+            *value = step(*value);
+            apply_gain(first, second, i, glides.gain(before[i], i));
+        }
+        for value in values[both..].iter_mut() {
+            *value = step(*value);
+        }
+        for (i, &before) in before.iter().enumerate().skip(both) {
+            apply_gain(first, second, i, glides.gain(before, i));
+        }
+        *self.reduction = r;
+        *self.most = peak;
+    }
+}
+
+/// The gains for the smoothed `reductions` on `frames` (as many).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-fn reduce<const ASKS: bool>(
+fn gains_pass(
     (first, second): (&mut [LaneFrame], &mut [LaneFrame]),
-    levels: &[std::arch::x86_64::__m256],
-    knee_start: std::arch::x86_64::__m256,
-    curve: &LaneCurve,
-    (attack, release): (std::arch::x86_64::__m256, std::arch::x86_64::__m256),
+    reductions: &[std::arch::x86_64::__m256],
     glides: &Glides,
-    (reduction, most): (
-        &mut std::arch::x86_64::__m256,
-        &mut std::arch::x86_64::__m256,
-    ),
 ) {
-    use std::arch::x86_64::*;
-    // SAFETY: every `Levels` is a whole vector.
-    let ld = |x: &Levels| unsafe { _mm256_loadu_ps(x.as_ptr()) };
-    let zero = _mm256_setzero_ps();
-    let one = _mm256_set1_ps(1.0);
-    let settled = _mm256_set1_ps(SETTLED_DB);
-    let (steady_makeup, steady_engaged) = (ld(&glides.makeup), ld(&glides.engaged));
-    // Three passes, so that only the middle one waits on the frame before: the
-    // detector's and the gain's long chains of operations, independent from frame to
-    // frame, overlap with each other and with the smoothing's short serial one.
-    let n = levels.len();
-    let mut values = [zero; CHUNK];
-    if ASKS {
-        for (target, &level) in values[..n].iter_mut().zip(levels) {
-            let input_db = lane_gain_to_db(level);
-            let wanted = _mm256_max_ps(_mm256_sub_ps(input_db, curve.output_db(input_db)), zero);
-            *target = _mm256_and_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(level, knee_start), wanted);
-        }
+    for (i, &r) in reductions.iter().enumerate() {
+        apply_gain(first, second, i, glides.gain(r, i));
     }
-    let (mut r, mut peak) = (*reduction, *most);
-    for value in values[..n].iter_mut() {
-        let target = *value;
-        let coefficient = _mm256_blendv_ps(release, attack, _mm256_cmp_ps::<_CMP_GT_OQ>(target, r));
-        r = _mm256_add_ps(target, _mm256_mul_ps(coefficient, _mm256_sub_ps(r, target)));
-        r = _mm256_andnot_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(r, settled), r);
-        peak = _mm256_max_ps(peak, r);
-        *value = r;
-    }
-    for (i, &r) in values[..n].iter().enumerate() {
-        let reduced = lane_db_to_gain(_mm256_xor_ps(r, _mm256_set1_ps(-0.0)));
-        let reduced = _mm256_blendv_ps(reduced, one, _mm256_cmp_ps::<_CMP_EQ_OQ>(r, zero));
-        let (makeup, engaged) = match &glides.moving {
-            Some((makeups, engageds)) => (ld(&makeups[i]), ld(&engageds[i])),
-            None => (steady_makeup, steady_engaged),
-        };
-        let wet = _mm256_mul_ps(reduced, makeup);
-        let gain = _mm256_add_ps(one, _mm256_mul_ps(engaged, _mm256_sub_ps(wet, one)));
-        apply_gain(first, second, i, gain);
-    }
-    *reduction = r;
-    *most = peak;
 }
 
 #[cfg(test)]
