@@ -830,7 +830,7 @@ struct StripGroup {
     keyed: [bool; SIDE_BY_SIDE],
     cascades: [LaneCascade; 2],
     compressors: LaneCompressors,
-    meters: LaneMeters,
+    meters: [LaneMeters; 2],
     /// Scratch for a strip that runs on its own, outside the lanes (no EQ, no
     /// compressor): its signal through the stages after the input.
     left: Vec<f32>,
@@ -854,7 +854,7 @@ impl StripGroup {
             keyed: [false; SIDE_BY_SIDE],
             cascades: std::array::from_fn(|_| LaneCascade::new()),
             compressors: LaneCompressors::new(),
-            meters: LaneMeters::new(),
+            meters: std::array::from_fn(|_| LaneMeters::new()),
             left: vec![0.0; frames],
             right: vec![0.0; frames],
             rows: vec![0.0; frames * 2 * LANES],
@@ -1386,14 +1386,20 @@ impl MixerGraph {
                 // Back into the lanes, post-fader, for the meters.
                 let signal = if h == 0 { &mut *first } else { &mut *second };
                 rows_to_lanes(&group.rows[h * LANES * stride..], signal, stride);
-                group.meters.clear();
+                let meters = &mut group.meters[h];
+                meters.clear();
                 for (s, &index) in half.iter().enumerate() {
-                    group.meters.load(s, &strips[index].meter);
+                    meters.load(s, &strips[index].meter);
                 }
-                group.meters.process(signal);
-                for (s, &index) in half.iter().enumerate() {
-                    group.meters.store(s, &mut strips[index].meter);
-                }
+            }
+            let [a, b] = &mut group.meters;
+            if halves == 2 {
+                LaneMeters::process_pair((a, b), first, second);
+            } else {
+                a.process(first);
+            }
+            for (j, &index) in members.iter().enumerate() {
+                group.meters[j / STRIPS].store(j % STRIPS, &mut strips[index].meter);
             }
         }
     }
