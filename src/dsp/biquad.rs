@@ -383,13 +383,20 @@ impl LaneCascade {
     /// `State::settle` on lanes `left` and `right` of every slot they run, for state
     /// that stays in the lanes from one block to the next.
     pub fn settle(&mut self, (left, right): (usize, usize)) {
+        let mut lanes = [false; LANES];
+        for lane in [left, right] {
+            if let Some(settles) = lanes.get_mut(lane) {
+                *settles = true;
+            }
+        }
+        self.settle_lanes(lanes);
+    }
+
+    /// `settle` on every lane marked in `lanes`.
+    pub fn settle_lanes(&mut self, lanes: [bool; LANES]) {
         for s in &mut self.sections {
-            for lane in [left, right] {
-                if lane < LANES
-                    && s.runs[lane] != 0
-                    && s.s1[lane].abs() < SETTLED
-                    && s.s2[lane].abs() < SETTLED
-                {
+            for lane in (0..LANES).filter(|&lane| lanes[lane]) {
+                if s.runs[lane] != 0 && s.s1[lane].abs() < SETTLED && s.s2[lane].abs() < SETTLED {
                     s.s1[lane] = 0.0;
                     s.s2[lane] = 0.0;
                 }
@@ -526,14 +533,40 @@ impl LaneCascade {
         first: &mut [LaneFrame],
         second: &mut [LaneFrame],
     ) {
+        let frames = first.len();
+        LaneCascade::process_pair_settling(a, b, first, second, &[(frames, [[false; LANES]; 2])]);
+    }
+
+    /// `process_pair` over stretches one after the other: stretch `k` is
+    /// `stretches[k].0` frames long, and after it `a` settles the lanes marked in
+    /// `stretches[k].1[0]` and `b` those in `stretches[k].1[1]` (`settle_lanes`). The
+    /// sections stay in registers from one stretch to the next.
+    pub fn process_pair_settling(
+        a: &mut LaneCascade,
+        b: &mut LaneCascade,
+        first: &mut [LaneFrame],
+        second: &mut [LaneFrame],
+        stretches: &[(usize, [[bool; LANES]; 2])],
+    ) {
         #[cfg(target_arch = "x86_64")]
-        if first.len() == second.len() && std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has just been seen to have AVX-512F.
-            unsafe { LaneCascade::process_pair_avx512(a, b, first, second) };
+        if first.len() == second.len()
+            && stretches.iter().map(|s| s.0).sum::<usize>() <= first.len()
+            && std::arch::is_x86_feature_detected!("avx512f")
+        {
+            // SAFETY: the CPU has just been seen to have AVX-512F; the stretches were
+            // seen to lie within the frames.
+            unsafe { LaneCascade::process_pair_avx512(a, b, first, second, stretches) };
             return;
         }
-        a.process(first);
-        b.process(second);
+        let mut start = 0;
+        for &(frames, [settles_a, settles_b]) in stretches {
+            let end = (start + frames).min(first.len()).min(second.len());
+            a.process(&mut first[start..end]);
+            b.process(&mut second[start..end]);
+            a.settle_lanes(settles_a);
+            b.settle_lanes(settles_b);
+            start = end;
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -543,6 +576,7 @@ impl LaneCascade {
         b: &mut LaneCascade,
         first: &mut [LaneFrame],
         second: &mut [LaneFrame],
+        stretches: &[(usize, [[bool; LANES]; 2])],
     ) {
         // The slots some lane of either runs, in order, and whether every lane of both
         // runs every one of them.
@@ -560,18 +594,18 @@ impl LaneCascade {
         let used = &used[..count];
         let run = |a: &mut LaneCascade, b: &mut LaneCascade, first, second| match (count, all) {
             (0, _) => {}
-            (1, true) => run_pair::<1, false>(a, b, used, first, second),
-            (2, true) => run_pair::<2, false>(a, b, used, first, second),
-            (3, true) => run_pair::<3, false>(a, b, used, first, second),
-            (4, true) => run_pair::<4, false>(a, b, used, first, second),
-            (5, true) => run_pair::<5, false>(a, b, used, first, second),
-            (6, true) => run_pair::<6, false>(a, b, used, first, second),
-            (1, false) => run_pair::<1, true>(a, b, used, first, second),
-            (2, false) => run_pair::<2, true>(a, b, used, first, second),
-            (3, false) => run_pair::<3, true>(a, b, used, first, second),
-            (4, false) => run_pair::<4, true>(a, b, used, first, second),
-            (5, false) => run_pair::<5, true>(a, b, used, first, second),
-            _ => run_pair::<6, true>(a, b, used, first, second),
+            (1, true) => run_pair::<1, false>(a, b, used, (first, second), stretches),
+            (2, true) => run_pair::<2, false>(a, b, used, (first, second), stretches),
+            (3, true) => run_pair::<3, false>(a, b, used, (first, second), stretches),
+            (4, true) => run_pair::<4, false>(a, b, used, (first, second), stretches),
+            (5, true) => run_pair::<5, false>(a, b, used, (first, second), stretches),
+            (6, true) => run_pair::<6, false>(a, b, used, (first, second), stretches),
+            (1, false) => run_pair::<1, true>(a, b, used, (first, second), stretches),
+            (2, false) => run_pair::<2, true>(a, b, used, (first, second), stretches),
+            (3, false) => run_pair::<3, true>(a, b, used, (first, second), stretches),
+            (4, false) => run_pair::<4, true>(a, b, used, (first, second), stretches),
+            (5, false) => run_pair::<5, true>(a, b, used, (first, second), stretches),
+            _ => run_pair::<6, true>(a, b, used, (first, second), stretches),
         };
         run(a, b, first, second);
     }
@@ -632,8 +666,8 @@ fn run_pair<const N: usize, const MASKED: bool>(
     a: &mut LaneCascade,
     b: &mut LaneCascade,
     used: &[usize],
-    first: &mut [LaneFrame],
-    second: &mut [LaneFrame],
+    (first, second): (&mut [LaneFrame], &mut [LaneFrame]),
+    stretches: &[(usize, [[bool; LANES]; 2])],
 ) {
     use std::arch::x86_64::*;
     let mut local: [WideSection; N] = std::array::from_fn(|k| {
@@ -655,22 +689,52 @@ fn run_pair<const N: usize, const MASKED: bool>(
             runs,
         }
     });
-    for (low, high) in first.iter_mut().zip(second.iter_mut()) {
-        let mut x = join(low, high);
-        for s in local.iter_mut() {
-            let y = _mm512_add_ps(_mm512_mul_ps(s.b0, x), s.s1);
-            s.s1 = _mm512_add_ps(
-                _mm512_sub_ps(_mm512_mul_ps(s.b1, x), _mm512_mul_ps(s.a1, y)),
-                s.s2,
-            );
-            s.s2 = _mm512_sub_ps(_mm512_mul_ps(s.b2, x), _mm512_mul_ps(s.a2, y));
-            x = if MASKED {
-                _mm512_mask_blend_ps(s.runs, x, y)
-            } else {
-                y
-            };
+    let settled = _mm512_set1_ps(SETTLED);
+    let magnitude = |x: __m512| {
+        _mm512_castsi512_ps(_mm512_and_si512(
+            _mm512_castps_si512(x),
+            _mm512_set1_epi32(i32::MAX),
+        ))
+    };
+    let mut start = 0;
+    for &(frames, [settles_a, settles_b]) in stretches {
+        let end = start + frames;
+        for (low, high) in first[start..end]
+            .iter_mut()
+            .zip(second[start..end].iter_mut())
+        {
+            let mut x = join(low, high);
+            for s in local.iter_mut() {
+                let y = _mm512_add_ps(_mm512_mul_ps(s.b0, x), s.s1);
+                s.s1 = _mm512_add_ps(
+                    _mm512_sub_ps(_mm512_mul_ps(s.b1, x), _mm512_mul_ps(s.a1, y)),
+                    s.s2,
+                );
+                s.s2 = _mm512_sub_ps(_mm512_mul_ps(s.b2, x), _mm512_mul_ps(s.a2, y));
+                x = if MASKED {
+                    _mm512_mask_blend_ps(s.runs, x, y)
+                } else {
+                    y
+                };
+            }
+            split(x, low, high);
         }
-        split(x, low, high);
+        // `settle_lanes` on the marked lanes of each slot they run.
+        let settles = settles_a
+            .iter()
+            .chain(&settles_b)
+            .enumerate()
+            .fold(0u16, |m, (lane, &on)| m | (u16::from(on) << lane));
+        if settles != 0 {
+            for s in local.iter_mut() {
+                let quiet = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(magnitude(s.s1), settled)
+                    & _mm512_cmp_ps_mask::<_CMP_LT_OQ>(magnitude(s.s2), settled);
+                let zero = settles & s.runs & quiet;
+                s.s1 = _mm512_maskz_mov_ps(!zero, s.s1);
+                s.s2 = _mm512_maskz_mov_ps(!zero, s.s2);
+            }
+        }
+        start = end;
     }
     for (k, s) in local.iter().enumerate() {
         let (x, y) = (&mut a.sections[used[k]], &mut b.sections[used[k]]);
@@ -935,6 +999,92 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_pair_run_stretch_after_stretch_settles_as_each_stretch_run_alone() {
+        let rate = 48_000.0;
+        let make = |shift: usize| {
+            let mut cascade = LaneCascade::new();
+            for slot in 0..3 {
+                for k in 0..LANES / 2 {
+                    let freq = 300.0 * (1 + slot + k + shift) as f32;
+                    let section = StereoBiquad {
+                        coefficients: Coefficients::design(Shape::Peak, rate, freq, 1.0, 6.0),
+                        ..StereoBiquad::new()
+                    };
+                    cascade.load(slot, (k, k + LANES / 2), &section);
+                }
+            }
+            cascade
+        };
+        // A burst, then silence long enough for the states to fall below settling.
+        let input = |shift: usize| -> Vec<LaneFrame> {
+            (0..6_000)
+                .map(|i| {
+                    std::array::from_fn(|lane| {
+                        if i < 200 {
+                            ((i * 7 + lane * 13 + shift) % 17) as f32 / 8.0 - 1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect()
+        };
+        // Stretches of 32 frames; the even lanes of `a` and the odd lanes of `b` settle
+        // after every other one.
+        let stretches: Vec<(usize, [[bool; LANES]; 2])> = (0..6_000 / 32)
+            .map(|k| {
+                let on = k % 2 == 1;
+                (
+                    32,
+                    [
+                        std::array::from_fn(|lane| on && lane % 2 == 0),
+                        std::array::from_fn(|lane| on && lane % 2 == 1),
+                    ],
+                )
+            })
+            .collect();
+        let (mut a, mut b) = (make(0), make(3));
+        let (mut first, mut second) = (input(0), input(5));
+        // Sixteen stretches a call, as the mixer hands them over.
+        for (k, chunk) in stretches.chunks(16).enumerate() {
+            let (start, span) = (32 * 16 * k, 32 * chunk.len());
+            LaneCascade::process_pair_settling(
+                &mut a,
+                &mut b,
+                &mut first[start..start + span],
+                &mut second[start..start + span],
+                chunk,
+            );
+        }
+        let (mut a_alone, mut b_alone) = (make(0), make(3));
+        let (mut first_alone, mut second_alone) = (input(0), input(5));
+        for (k, &(length, [settles_a, settles_b])) in stretches.iter().enumerate() {
+            let span = 32 * k..32 * k + length;
+            a_alone.process_portable(&mut first_alone[span.clone()]);
+            b_alone.process_portable(&mut second_alone[span]);
+            a_alone.settle_lanes(settles_a);
+            b_alone.settle_lanes(settles_b);
+        }
+        let bits = |frames: &[LaneFrame]| -> Vec<u32> {
+            frames.iter().flatten().map(|x| x.to_bits()).collect()
+        };
+        assert_eq!(bits(&first), bits(&first_alone));
+        assert_eq!(bits(&second), bits(&second_alone));
+        for (x, y) in [(&a, &a_alone), (&b, &b_alone)] {
+            for slot in 0..LANE_SLOTS {
+                let (x, y) = (&x.sections[slot], &y.sections[slot]);
+                assert_eq!((x.s1, x.s2), (y.s1, y.s2), "state of slot {slot}");
+            }
+        }
+        let s = &a.sections[0];
+        assert!(
+            s.s1[0] == 0.0 && s.s2[0] == 0.0,
+            "a settled lane is at exact zero"
+        );
+        assert!(s.s1[1] != 0.0, "a lane never settled is not: {:?}", s.s1);
     }
 
     #[test]

@@ -1326,12 +1326,54 @@ impl MixerGraph {
                     stretch = stretch.min(eq.begin_stretch(n - start));
                 }
             }
+            if halves_equalised == [true, true] {
+                // Both halves at once, and while no coefficient moves, stretch after
+                // stretch in one call, settling each member's lanes at the end of each
+                // step of its grid as below.
+                let mut stretches = [(0, [[false; LANES]; 2]); 16];
+                let mut count = 0;
+                let mut end = start;
+                loop {
+                    let mut settles = [[false; LANES]; 2];
+                    for (j, &index) in members.iter().enumerate() {
+                        if equalised[j] && strips[index].eq.end_stretch_in_lanes(stretch) {
+                            let (left, right) = lanes(j);
+                            settles[j / STRIPS][left] = true;
+                            settles[j / STRIPS][right] = true;
+                        }
+                    }
+                    stretches[count] = (stretch, settles);
+                    count += 1;
+                    end += stretch;
+                    let moves = members
+                        .iter()
+                        .enumerate()
+                        .any(|(j, &index)| equalised[j] && strips[index].eq.updates_next_stretch());
+                    if end == n || count == stretches.len() || moves {
+                        break;
+                    }
+                    stretch = n - end;
+                    for (j, &index) in members.iter().enumerate() {
+                        if equalised[j] {
+                            stretch = stretch.min(strips[index].eq.begin_stretch(n - end));
+                        }
+                    }
+                }
+                let [a, b] = &mut group.cascades;
+                let span = start..end;
+                LaneCascade::process_pair_settling(
+                    a,
+                    b,
+                    &mut first[span.clone()],
+                    &mut second[span],
+                    &stretches[..count],
+                );
+                start = end;
+                continue;
+            }
             let span = start..start + stretch;
             let [a, b] = &mut group.cascades;
             match halves_equalised {
-                [true, true] => {
-                    LaneCascade::process_pair(a, b, &mut first[span.clone()], &mut second[span])
-                }
                 [true, false] => a.process(&mut first[span]),
                 _ => b.process(&mut second[span]),
             }
