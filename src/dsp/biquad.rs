@@ -320,6 +320,19 @@ struct LaneSection {
 }
 
 impl LaneSection {
+    /// `State::settle` on `lane` if it runs this section.
+    #[inline]
+    fn settle_lane(&mut self, lane: usize) {
+        if lane < LANES
+            && self.runs[lane] != 0
+            && self.s1[lane].abs() < SETTLED
+            && self.s2[lane].abs() < SETTLED
+        {
+            self.s1[lane] = 0.0;
+            self.s2[lane] = 0.0;
+        }
+    }
+
     const PASS: LaneSection = LaneSection {
         b0: [1.0; LANES],
         b1: [0.0; LANES],
@@ -383,23 +396,18 @@ impl LaneCascade {
     /// `State::settle` on lanes `left` and `right` of every slot they run, for state
     /// that stays in the lanes from one block to the next.
     pub fn settle(&mut self, (left, right): (usize, usize)) {
-        let mut lanes = [false; LANES];
-        for lane in [left, right] {
-            if let Some(settles) = lanes.get_mut(lane) {
-                *settles = true;
+        for s in &mut self.sections {
+            for lane in [left, right] {
+                s.settle_lane(lane);
             }
         }
-        self.settle_lanes(lanes);
     }
 
     /// `settle` on every lane marked in `lanes`.
     pub fn settle_lanes(&mut self, lanes: [bool; LANES]) {
         for s in &mut self.sections {
             for lane in (0..LANES).filter(|&lane| lanes[lane]) {
-                if s.runs[lane] != 0 && s.s1[lane].abs() < SETTLED && s.s2[lane].abs() < SETTLED {
-                    s.s1[lane] = 0.0;
-                    s.s2[lane] = 0.0;
-                }
+                s.settle_lane(lane);
             }
         }
     }
