@@ -92,16 +92,32 @@ impl DelayLine {
     /// what `push` would store: the samples with denormals flushed to zero.
     #[inline]
     pub fn push_in_place(&mut self, n: usize, fill: impl FnOnce(&mut [f32], &mut [f32])) {
+        let (a, b) = self.next_slots(n);
+        fill(a, b);
+        self.advance(n);
+    }
+
+    /// The ring's next `n` slots, in order (two slices, the second empty unless they
+    /// wrap), to be written with what `push` would store (the samples with denormals
+    /// flushed to zero) and then taken as pushed with `advance(n)`.
+    #[inline]
+    pub fn next_slots(&mut self, n: usize) -> (&mut [f32], &mut [f32]) {
         debug_assert!(n <= self.buffer.len());
         let first = n.min(self.buffer.len() - self.write);
         let (older, newer) = self.buffer.split_at_mut(self.write);
-        fill(&mut newer[..first], &mut older[..n - first]);
+        (&mut newer[..first], &mut older[..n - first])
+    }
+
+    /// Takes the `n` slots `next_slots` gave as pushed.
+    #[inline]
+    pub fn advance(&mut self, n: usize) {
         self.write = (self.write + n) & self.mask;
     }
 
     /// What `read(delay)` gives at each of the next `out.len()` frames, one push
     /// between each: the same samples, a run at a time. The run must not pass `delay`'s
     /// whole frames, so that every sample it reads is already in.
+    #[inline]
     pub fn read_run(&self, delay: f32, out: &mut [f32]) {
         let (whole, fraction) = self.whole_and_fraction(delay);
         debug_assert!(out.len() <= whole);
@@ -118,6 +134,7 @@ impl DelayLine {
 
     /// Sample `t` of `out` interpolates between the samples pushed `whole - t` and
     /// `whole + 1 - t` frames ago, as `read` does, in stretches where neither wraps.
+    #[inline]
     fn read_run_at(&self, whole: usize, fraction: f32, out: &mut [f32]) {
         let size = self.buffer.len();
         let first = self.write.wrapping_sub(whole) & self.mask;
@@ -136,6 +153,7 @@ impl DelayLine {
 
     /// `xs.len()` frames of `read(delay)` then `push(x)`, with the reads left in `out`:
     /// the same samples, a run at a time.
+    #[inline]
     pub fn read_then_push(&mut self, delay: f32, xs: &[f32], out: &mut [f32]) {
         let n = xs.len();
         let out = &mut out[..n];
@@ -214,6 +232,14 @@ pub struct Echo {
     feedback: Smoothed,
     mix: Smoothed,
     ping_pong: bool,
+    scratch: Box<Scratch>,
+}
+
+/// Room for a stretch's work, kept with the echo so that no stretch clears its own.
+struct Scratch {
+    outs: [[f32; STRETCH]; 2],
+    backs: [[f32; STRETCH]; 2],
+    entering: [f32; STRETCH],
 }
 
 impl Echo {
@@ -228,6 +254,11 @@ impl Echo {
             feedback: Smoothed::new(sample_rate, 0.02, 0.0),
             mix: Smoothed::new(sample_rate, 0.02, 1.0),
             ping_pong: false,
+            scratch: Box::new(Scratch {
+                outs: [[0.0; STRETCH]; 2],
+                backs: [[0.0; STRETCH]; 2],
+                entering: [0.0; STRETCH],
+            }),
         };
         e.set(EchoSettings::default(), true);
         e
@@ -331,13 +362,16 @@ impl Echo {
         let n = left.len();
         let (frames, feedback, mix) =
             (self.frames.value(), self.feedback.value(), self.mix.value());
-        let mut outs = [[0.0f32; STRETCH]; 2];
-        let mut backs = [[0.0f32; STRETCH]; 2];
-        let [out_left, out_right] = &mut outs;
+        let Scratch {
+            outs,
+            backs,
+            entering,
+        } = &mut *self.scratch;
+        let [out_left, out_right] = outs;
         let (out_left, out_right) = (&mut out_left[..n], &mut out_right[..n]);
         self.lines[0].read_run(frames, out_left);
         self.lines[1].read_run(frames, out_right);
-        let [back_left, back_right] = &mut backs;
+        let [back_left, back_right] = backs;
         let (back_left, back_right) = (&mut back_left[..n], &mut back_right[..n]);
         let [low_left, low_right] = &mut self.low_cut;
         let [high_left, high_right] = &mut self.high_cut;
@@ -351,7 +385,6 @@ impl Echo {
             *br = high_right.lowpass(low_right.highpass(or)) * feedback;
         }
         if self.ping_pong {
-            let mut entering = [0.0f32; STRETCH];
             for (((e, &l), &r), &b) in entering
                 .iter_mut()
                 .zip(&*left)

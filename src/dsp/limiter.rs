@@ -64,6 +64,8 @@ pub struct Limiter {
     released: f32,
     release_coefficient: f32,
     gain: f32,
+    /// Room for a block's true peaks, kept so that no call clears its own.
+    peaks: Box<[f32; BLOCK]>,
 }
 
 impl Limiter {
@@ -84,6 +86,7 @@ impl Limiter {
             released: 1.0,
             release_coefficient: 0.0,
             gain: 1.0,
+            peaks: Box::new([0.0; BLOCK]),
         };
         limiter.set_params(params);
         limiter
@@ -170,24 +173,35 @@ impl Limiter {
         for start in (0..n).step_by(BLOCK) {
             let end = (start + BLOCK).min(n);
             let (l, r) = (&mut left[start..end], &mut right[start..end]);
-            let mut peaks = [0.0f32; BLOCK];
-            let peaks = &mut peaks[..l.len()];
-            self.detector.process_block_above(l, r, self.ceiling, peaks);
-            for ((x, y), (dl, dr)) in l.iter().zip(&*r).zip(
-                dry_left[start..end]
+            let count = l.len();
+            self.detector
+                .process_block_above(l, r, self.ceiling, &mut self.peaks[..count]);
+            // Through the delay ring in runs up to its end, each slot read then written.
+            let mut t = start;
+            while t < end {
+                let run = (end - t).min(self.delay.len() - self.delay_position);
+                let slots = &mut self.delay[self.delay_position..self.delay_position + run];
+                for ((slot, (x, y)), (dl, dr)) in slots
                     .iter_mut()
-                    .zip(&mut dry_right[start..end]),
-            ) {
-                (*dl, *dr) = self.delay[self.delay_position];
-                self.delay[self.delay_position] = (*x, *y);
-                self.delay_position = next_index(self.delay_position, self.delay.len());
+                    .zip(l[t - start..].iter().zip(&r[t - start..]))
+                    .zip(dry_left[t..].iter_mut().zip(&mut dry_right[t..]))
+                {
+                    (*dl, *dr) = *slot;
+                    *slot = (*x, *y);
+                }
+                self.delay_position = next_index(self.delay_position + run - 1, self.delay.len());
+                t += run;
             }
             let len = self.needed.len();
-            if self.is_at_rest() && peaks.iter().all(|&p| p <= self.ceiling) {
+            // Looked at whole (no early exit), so the test is a vector pass.
+            let ceiling = self.ceiling;
+            let all_under = !self.peaks[..count]
+                .iter()
+                .fold(false, |over, &p| over | (p > ceiling));
+            if self.is_at_rest() && all_under {
                 // Every gain needed is 1, as are all held: only the rings move on.
-                self.position = (self.position + peaks.len()) % len;
+                self.position = (self.position + count) % len;
                 self.minimum_age = 0;
-                let ceiling = self.ceiling;
                 for ((x, y), (&dl, &dr)) in l
                     .iter_mut()
                     .zip(r.iter_mut())
@@ -199,13 +213,13 @@ impl Limiter {
                 }
                 continue;
             }
-            for (((x, y), (&dl, &dr)), &peak) in l
+            for (i, ((x, y), (&dl, &dr))) in l
                 .iter_mut()
                 .zip(r.iter_mut())
                 .zip(dry_left[start..end].iter().zip(&dry_right[start..end]))
-                .zip(&*peaks)
+                .enumerate()
             {
-                let gain = self.next_gain(peak);
+                let gain = self.next_gain(self.peaks[i]);
                 *x = self.limit(dl, gain);
                 *y = self.limit(dr, gain);
             }

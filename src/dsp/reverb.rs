@@ -81,18 +81,22 @@ impl Diffuser {
     /// stretch runs as plain vector arithmetic. `scratch` holds a stretch.
     #[inline(always)]
     fn process_run(&mut self, xs: &mut [f32], scratch: &mut [f32]) {
+        // Each sample's delayed one straight from the ring, `v` into `scratch`.
+        let stretch = |xs: &mut [f32], delayed: &[f32], vs: &mut [f32]| {
+            for ((x, &d), v) in xs.iter_mut().zip(delayed).zip(vs) {
+                *v = *x - DIFFUSER_GAIN * d;
+                *x = d + DIFFUSER_GAIN * *v;
+            }
+        };
         for xs in xs.chunks_mut(self.frames) {
             let n = xs.len();
             let (older, newer) = self.line.run(self.frames, n);
-            let delayed = &mut scratch[..n];
-            delayed[..older.len()].copy_from_slice(older);
-            delayed[older.len()..].copy_from_slice(newer);
-            for (x, d) in xs.iter_mut().zip(delayed.iter_mut()) {
-                let v = *x - DIFFUSER_GAIN * *d;
-                *x = *d + DIFFUSER_GAIN * v;
-                *d = v;
-            }
-            self.line.push_slice(delayed);
+            let vs = &mut scratch[..n];
+            let (xs_older, xs_newer) = xs.split_at_mut(older.len());
+            let (vs_older, vs_newer) = vs.split_at_mut(older.len());
+            stretch(xs_older, older, vs_older);
+            stretch(xs_newer, newer, vs_newer);
+            self.line.push_slice(vs);
         }
     }
 }
@@ -114,11 +118,12 @@ struct Scratch {
     stage: Vec<f32>,
     wet_left: Vec<f32>,
     wet_right: Vec<f32>,
-    /// The lines' outputs, frame-major: a frame's eight side by side, one vector.
-    outs: Vec<[f32; LINES]>,
-    /// What goes back into the lines, frame-major.
-    back: Vec<[f32; LINES]>,
+    /// The lines' outputs, line by line, as their rings hold them.
+    outs: Box<Rows>,
 }
+
+/// A chunk of each of the eight lines.
+type Rows = [[f32; MAX_CHUNK]; LINES];
 
 impl Scratch {
     fn new() -> Scratch {
@@ -127,8 +132,7 @@ impl Scratch {
             stage: vec![0.0; MAX_CHUNK],
             wet_left: vec![0.0; MAX_CHUNK],
             wet_right: vec![0.0; MAX_CHUNK],
-            outs: vec![[0.0; LINES]; MAX_CHUNK],
-            back: vec![[0.0; LINES]; MAX_CHUNK],
+            outs: Box::new([[0.0; MAX_CHUNK]; LINES]),
         }
     }
 }
@@ -349,11 +353,9 @@ impl Reverb {
             wet_left,
             wet_right,
             outs,
-            back,
         } = &mut self.scratch;
         let (input, stage) = (&mut input[..n], &mut stage[..n]);
         let (wet_left, wet_right) = (&mut wet_left[..n], &mut wet_right[..n]);
-        let (outs, back) = (&mut outs[..n], &mut back[..n]);
 
         // DC blocker: y = x - x[-1] + R·y[-1], into `stage`.
         let (mut dc_in, mut dc_out) = (self.dc_in, self.dc_out);
@@ -384,16 +386,18 @@ impl Reverb {
             d.process_run(input, stage);
         }
 
-        // The lines' outputs (all went in before the chunk) and the wet sums.
+        // The lines' outputs (all went in before the chunk) and the wet sums, added in
+        // line order as `run_network` adds them.
         wet_left.fill(0.0);
         wet_right.fill(0.0);
-        for (i, line) in self.lines.iter().enumerate() {
+        for (i, (line, out)) in self.lines.iter().zip(outs.iter_mut()).enumerate() {
             let (older, newer) = line.run(steady.lengths[i], n);
-            let (outs_older, outs_newer) = outs.split_at_mut(older.len());
+            let (out, wet_left, wet_right) = (&mut out[..n], &mut *wet_left, &mut *wet_right);
+            let (out_older, out_newer) = out.split_at_mut(older.len());
             let (left_older, left_newer) = wet_left.split_at_mut(older.len());
             let (right_older, right_newer) = wet_right.split_at_mut(older.len());
-            gather(i, older, outs_older, left_older, right_older);
-            gather(i, newer, outs_newer, left_newer, right_newer);
+            gather(i, older, out_older, left_older, right_older);
+            gather(i, newer, out_newer, left_newer, right_newer);
         }
 
         // The loops: damping, loop gain and matrix, the eight lines as one vector.
@@ -404,6 +408,9 @@ impl Reverb {
         };
         let mut states = self.damping_states;
         let network = (steady.damping, &self.loop_gains, &mut states);
+        // What goes back into the lines is written straight into their rings.
+        let mut back = self.lines.each_mut().map(|line| line.next_slots(n));
+        let back = &mut back;
         #[cfg(target_arch = "x86_64")]
         if AVX {
             // SAFETY: `AVX` is true only in `chunk_avx`, called once AVX is seen.
@@ -414,21 +421,13 @@ impl Reverb {
         #[cfg(not(target_arch = "x86_64"))]
         loops(outs, input, back, network, each_frame);
         self.damping_states = states;
+        for line in &mut self.lines {
+            line.advance(n);
+        }
         if blocker_in_loops {
             self.pre_delay.push_slice(stage);
         }
         (self.dc_in, self.dc_out) = (dc_in, dc_out);
-        for (i, line) in self.lines.iter_mut().enumerate() {
-            line.push_in_place(n, |older, newer| {
-                let (back_older, back_newer) = back.split_at(older.len());
-                for (y, b) in older.iter_mut().zip(back_older) {
-                    *y = b[i];
-                }
-                for (y, b) in newer.iter_mut().zip(back_newer) {
-                    *y = b[i];
-                }
-            });
-        }
 
         for (((l, r), &wl), &wr) in left.iter_mut().zip(right).zip(&*wet_left).zip(&*wet_right) {
             mix_out(l, r, wl, wr, steady.width, steady.mix);
@@ -498,20 +497,28 @@ impl Reverb {
     }
 }
 
-/// Line `line`'s run of outputs into the frame-major outputs, and into the wet sums
-/// (added in line order, as `run_network` adds them).
+/// Line `line`'s run of outputs into its row, and into the wet sums (added in line
+/// order, as `run_network` adds them): a copy with work in it, so no call to `memcpy`
+/// for a few dozen samples.
 #[inline(always)]
-fn gather(
-    line: usize,
-    run: &[f32],
-    outs: &mut [[f32; LINES]],
-    wet_left: &mut [f32],
-    wet_right: &mut [f32],
-) {
-    for (((&x, o), l), r) in run.iter().zip(outs).zip(wet_left).zip(wet_right) {
-        o[line] = x;
+fn gather(line: usize, run: &[f32], out: &mut [f32], wet_left: &mut [f32], wet_right: &mut [f32]) {
+    for (((&x, o), l), r) in run.iter().zip(out).zip(wet_left).zip(wet_right) {
+        *o = x;
         *l += x * LEFT[line];
         *r += x * RIGHT[line];
+    }
+}
+
+/// The next `n` slots of each line's ring (see `DelayLine::next_slots`).
+type Slots<'a> = [(&'a mut [f32], &'a mut [f32]); LINES];
+
+/// Sample `t` of a run of slots.
+#[inline(always)]
+fn put((older, newer): &mut (&mut [f32], &mut [f32]), t: usize, x: f32) {
+    if t < older.len() {
+        older[t] = x;
+    } else {
+        newer[t - older.len()] = x;
     }
 }
 
@@ -520,35 +527,69 @@ fn gather(
 /// first in frame `t`.
 #[inline(always)]
 fn loops(
-    outs: &[[f32; LINES]],
+    outs: &Rows,
     input: &[f32],
-    back: &mut [[f32; LINES]],
+    back: &mut Slots,
     (damping, gains, states): (f32, &[f32; LINES], &mut [f32; LINES]),
     mut each_frame: impl FnMut(usize),
 ) {
-    for (t, ((o, b), &x)) in outs.iter().zip(back.iter_mut()).zip(input).enumerate() {
+    for (t, &x) in input.iter().enumerate() {
         each_frame(t);
         let mut feedback = [0.0f32; LINES];
         for i in 0..LINES {
-            states[i] = flush_denormal(states[i] + damping * (o[i] - states[i]));
+            states[i] = flush_denormal(states[i] + damping * (outs[i][t] - states[i]));
             feedback[i] = states[i] * gains[i];
         }
         hadamard(&mut feedback);
         for i in 0..LINES {
-            b[i] = flush_denormal(feedback[i] + x * INPUT[i] * SCALE);
+            put(
+                &mut back[i],
+                t,
+                flush_denormal(feedback[i] + x * INPUT[i] * SCALE),
+            );
         }
     }
 }
 
+/// Eight rows of eight as eight columns: `rows[i]` lane `j` becomes lane `i` of the
+/// result's `j`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+#[inline]
+fn transpose(rows: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
+    use std::arch::x86_64::*;
+    let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
+    let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
+    let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
+    let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
+    let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
+    let low = |a, b| _mm256_shuffle_ps::<0b0100_0100>(a, b);
+    let high = |a, b| _mm256_shuffle_ps::<0b1110_1110>(a, b);
+    let (u0, u1, u2, u3) = (low(t0, t2), high(t0, t2), low(t1, t3), high(t1, t3));
+    let (u4, u5, u6, u7) = (low(t4, t6), high(t4, t6), low(t5, t7), high(t5, t7));
+    [
+        _mm256_permute2f128_ps::<0x20>(u0, u4),
+        _mm256_permute2f128_ps::<0x20>(u1, u5),
+        _mm256_permute2f128_ps::<0x20>(u2, u6),
+        _mm256_permute2f128_ps::<0x20>(u3, u7),
+        _mm256_permute2f128_ps::<0x31>(u0, u4),
+        _mm256_permute2f128_ps::<0x31>(u1, u5),
+        _mm256_permute2f128_ps::<0x31>(u2, u6),
+        _mm256_permute2f128_ps::<0x31>(u3, u7),
+    ]
+}
+
 /// `loops` with each frame's eight lines in one AVX register: the same operations in
-/// each lane (no FMA), and the matrix's butterflies as lane swaps and blends.
+/// each lane (no FMA), and the matrix's butterflies as lane swaps and blends. Eight
+/// frames at a time come out of the rows and go back into them as 8 x 8 transposes,
+/// which fit in the time each frame waits on the damping's chain.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
 #[inline]
 fn loops_avx(
-    outs: &[[f32; LINES]],
+    outs: &Rows,
     input: &[f32],
-    back: &mut [[f32; LINES]],
+    back: &mut Slots,
     (damping, gains, states): (f32, &[f32; LINES], &mut [f32; LINES]),
     mut each_frame: impl FnMut(usize),
 ) {
@@ -577,9 +618,7 @@ fn loops_avx(
     let scale = _mm256_set1_ps(SCALE);
     let signs = lanes(INPUT);
     let mut s = lanes(*states);
-    for (t, ((o, b), &x)) in outs.iter().zip(back.iter_mut()).zip(input).enumerate() {
-        each_frame(t);
-        let o = lanes(*o);
+    let mut step = |o: __m256, x: f32| {
         s = _mm256_add_ps(s, _mm256_mul_ps(damping, _mm256_sub_ps(o, s)));
         // As `flush_denormal_in_loop`: a predicted branch keeps the comparison off the
         // loops' chain of dependent operations.
@@ -594,8 +633,53 @@ fn loops_avx(
         let f = butterfly(f, _mm256_permute2f128_ps::<0x01>(f, f), upper4);
         let f = _mm256_mul_ps(f, scale);
         let entering = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(x), signs), scale);
+        flush(_mm256_add_ps(f, entering))
+    };
+    let n = input.len();
+    let mut t = 0;
+    while t + 8 <= n {
+        // SAFETY: t + 8 <= n <= MAX_CHUNK, so eight floats are read from each row.
+        let frames = transpose(std::array::from_fn(|i| unsafe {
+            _mm256_loadu_ps(outs[i][t..t + 8].as_ptr())
+        }));
+        let mut results = frames;
+        for (k, (result, frame)) in results.iter_mut().zip(frames).enumerate() {
+            each_frame(t + k);
+            *result = step(frame, input[t + k]);
+        }
+        for (slots, result) in back.iter_mut().zip(transpose(results)) {
+            let (older, newer) = slots;
+            let to = if t + 8 <= older.len() {
+                Some(&mut older[t..t + 8])
+            } else if t >= older.len() {
+                Some(&mut newer[t - older.len()..t - older.len() + 8])
+            } else {
+                None
+            };
+            if let Some(to) = to {
+                // SAFETY: eight floats are written to eight.
+                unsafe { _mm256_storeu_ps(to.as_mut_ptr(), result) };
+                continue;
+            }
+            // The eight straddle the ring's end.
+            let mut frame = [0.0f32; LINES];
+            // SAFETY: eight floats are written to an eight-float array.
+            unsafe { _mm256_storeu_ps(frame.as_mut_ptr(), result) };
+            for (k, y) in frame.into_iter().enumerate() {
+                put(slots, t + k, y);
+            }
+        }
+        t += 8;
+    }
+    for (t, &x) in input.iter().enumerate().skip(t) {
+        each_frame(t);
+        let result = step(lanes(std::array::from_fn(|i| outs[i][t])), x);
+        let mut frame = [0.0f32; LINES];
         // SAFETY: eight floats are written to an eight-float array.
-        unsafe { _mm256_storeu_ps(b.as_mut_ptr(), flush(_mm256_add_ps(f, entering))) };
+        unsafe { _mm256_storeu_ps(frame.as_mut_ptr(), result) };
+        for (slots, y) in back.iter_mut().zip(frame) {
+            put(slots, t, y);
+        }
     }
     // SAFETY: as above.
     unsafe { _mm256_storeu_ps(states.as_mut_ptr(), s) };

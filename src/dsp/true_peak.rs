@@ -101,6 +101,22 @@ fn largest_between(window: &[f32], lanes: &Lanes) -> f32 {
     points.iter().fold(0.0f32, |m, y| m.max(y.abs()))
 }
 
+/// `largest_between` for four windows at once: each point's sum still runs over the
+/// taps in order, so each value is the same.
+#[inline(always)]
+fn largest_between_four(windows: [&[f32; TAPS]; 4], lanes: &Lanes) -> [f32; 4] {
+    let mut points = [[0.0f32; OVERSAMPLING]; 4];
+    for (j, taps) in lanes.iter().enumerate() {
+        for (points, window) in points.iter_mut().zip(&windows) {
+            let x = window[j];
+            for (point, &h) in points.iter_mut().zip(taps) {
+                *point += h * x;
+            }
+        }
+    }
+    points.map(|p| p.iter().fold(0.0f32, |m, y| m.max(y.abs())))
+}
+
 /// Frames `process_block_above` works on at once.
 const BLOCK: usize = 256;
 
@@ -151,19 +167,31 @@ impl Channel {
     /// same values. The windows' largest magnitudes come from a sliding maximum over
     /// the whole block, a few vector passes, instead of a scan of every window.
     #[inline(always)]
-    fn push_block(&mut self, xs: &[f32], lanes: &Lanes, bound: f32, floor: f32, peaks: &mut [f32]) {
+    fn push_block(
+        &mut self,
+        xs: &[f32],
+        lanes: &Lanes,
+        (bound, floor): (f32, f32),
+        scratch: &mut Windows,
+        peaks: &mut [f32],
+    ) {
         let n = xs.len();
         debug_assert!(n <= BLOCK && peaks.len() >= n);
+        if n == 0 {
+            return;
+        }
         // The samples of every window, oldest first: window t is samples[t..t + TAPS].
-        let mut samples = [0.0f32; TAPS - 1 + BLOCK];
-        let samples = &mut samples[..TAPS - 1 + n];
+        let samples = &mut scratch.samples[..TAPS - 1 + n];
         samples[..TAPS - 1].copy_from_slice(&self.history[self.position + 1..self.position + TAPS]);
         samples[TAPS - 1..].copy_from_slice(xs);
         // largest[t] ends as the largest magnitude in window t: each pass doubles the
-        // stretch every entry covers, from one sample to TAPS.
-        let mut largest = [0.0f32; TAPS - 1 + BLOCK];
-        let mut spare = [0.0f32; TAPS - 1 + BLOCK];
-        let (mut largest, mut spare) = (&mut largest[..samples.len()], &mut spare[..samples.len()]);
+        // stretch every entry covers, from one sample to TAPS. Each pass reads only
+        // what the pass before wrote, so what the arrays held before does not matter.
+        let (mut largest, mut spare) = (
+            &mut scratch.largest[..samples.len()],
+            &mut scratch.spare[..samples.len()],
+        );
+        let over = &mut scratch.over;
         for (m, x) in largest.iter_mut().zip(&*samples) {
             *m = x.abs();
         }
@@ -176,24 +204,77 @@ impl Channel {
             std::mem::swap(&mut largest, &mut spare);
             span *= 2;
         }
-        for (t, peak) in peaks[..n].iter_mut().enumerate() {
-            let window = &samples[t..t + TAPS];
-            let largest = largest[t] * bound;
-            let between = if largest <= floor {
-                largest
-            } else {
-                largest_between(window, lanes)
-            };
-            let sample = window[TAPS / 2 - 1].abs();
-            *peak = sample.max(between).max(self.previous_between);
-            self.previous_between = between;
+        // The bound stands in for every window's largest interpolated value, and only
+        // the windows whose bound passes `floor` are interpolated: looked for eight at
+        // a time, as most windows of a mix under the ceiling have none to do.
+        let between = &mut largest[..n];
+        for b in between.iter_mut() {
+            *b *= bound;
         }
+        let mut count = 0;
+        for (at, eight) in between.chunks(8).enumerate() {
+            if eight.iter().fold(false, |any, &b| any | (b > floor)) {
+                for (k, &b) in eight.iter().enumerate() {
+                    if b > floor {
+                        over[count] = at * 8 + k;
+                        count += 1;
+                    }
+                }
+            }
+        }
+        // Four windows at a time: each one's sums wait on the tap before, so four side
+        // by side keep the vector units busy.
+        let window = |t: usize| -> &[f32; TAPS] {
+            samples[t..t + TAPS]
+                .try_into()
+                .expect("a window is TAPS samples")
+        };
+        let (fours, rest) = over[..count].as_chunks::<4>();
+        for four in fours {
+            let values = largest_between_four(four.map(window), lanes);
+            for (&t, value) in four.iter().zip(values) {
+                between[t] = value;
+            }
+        }
+        for &t in rest {
+            between[t] = largest_between(window(t), lanes);
+        }
+        // Every value is finite and at least +0, so the order of the maxima does not
+        // matter; window t's sample sits at index TAPS/2 - 1 of it.
+        let sample = |t: usize| samples[t + TAPS / 2 - 1].abs();
+        peaks[0] = sample(0).max(between[0]).max(self.previous_between);
+        for (((peak, &b), &before), &x) in peaks[1..n]
+            .iter_mut()
+            .zip(&between[1..])
+            .zip(&between[..n - 1])
+            .zip(&samples[TAPS / 2..])
+        {
+            *peak = x.abs().max(b).max(before);
+        }
+        self.previous_between = between[n - 1];
         // The newest TAPS samples, as `push` would leave them.
         let newest = &samples[n - 1..];
         self.history[..TAPS].copy_from_slice(newest);
         self.history[TAPS..].copy_from_slice(newest);
         self.position = 0;
     }
+}
+
+/// Room for `push_block`'s work.
+#[derive(Clone, Debug)]
+struct Windows {
+    samples: [f32; TAPS - 1 + BLOCK],
+    largest: [f32; TAPS - 1 + BLOCK],
+    spare: [f32; TAPS - 1 + BLOCK],
+    /// The windows to interpolate.
+    over: [usize; BLOCK],
+}
+
+/// Room for a block's work, kept with the detector so that no call clears its own.
+#[derive(Clone, Debug)]
+struct Scratch {
+    windows: Windows,
+    right_peaks: [f32; BLOCK],
 }
 
 /// Stereo true-peak detector: for each frame in, the largest absolute value the
@@ -204,6 +285,7 @@ pub struct TruePeakDetector {
     channels: [Channel; 2],
     lanes: &'static Lanes,
     bound: f32,
+    scratch: Box<Scratch>,
 }
 
 impl Default for TruePeakDetector {
@@ -223,6 +305,15 @@ impl TruePeakDetector {
             channels: [Channel::new(), Channel::new()],
             lanes: lanes(),
             bound,
+            scratch: Box::new(Scratch {
+                windows: Windows {
+                    samples: [0.0; TAPS - 1 + BLOCK],
+                    largest: [0.0; TAPS - 1 + BLOCK],
+                    spare: [0.0; TAPS - 1 + BLOCK],
+                    over: [0; BLOCK],
+                },
+                right_peaks: [0.0; BLOCK],
+            }),
         }
     }
 
@@ -283,10 +374,13 @@ impl TruePeakDetector {
     #[inline(always)]
     fn block(&mut self, left: &[f32], right: &[f32], floor: f32, peaks: &mut [f32]) {
         let (lanes, bound) = (self.lanes, self.bound);
-        let mut right_peaks = [0.0f32; BLOCK];
+        let Scratch {
+            windows,
+            right_peaks,
+        } = &mut *self.scratch;
         let right_peaks = &mut right_peaks[..right.len()];
-        self.channels[0].push_block(left, lanes, bound, floor, peaks);
-        self.channels[1].push_block(right, lanes, bound, floor, right_peaks);
+        self.channels[0].push_block(left, lanes, (bound, floor), windows, peaks);
+        self.channels[1].push_block(right, lanes, (bound, floor), windows, right_peaks);
         for (p, &r) in peaks.iter_mut().zip(&*right_peaks) {
             *p = p.max(r);
         }

@@ -49,6 +49,13 @@ impl Crossover {
         let high = self.high[1].process(&self.high_pass, high);
         (low, high)
     }
+
+    /// The high side of `process` alone, for a signal whose lows are dropped: the low
+    /// side's sections keep no state the high side reads.
+    fn high(&mut self, x: f32) -> f32 {
+        let high = self.high[0].process(&self.high_pass, x);
+        self.high[1].process(&self.high_pass, high)
+    }
 }
 
 const RAMP_SECONDS: f32 = 0.02;
@@ -106,6 +113,15 @@ impl StereoWidth {
         self.side_split.reset();
     }
 
+    /// Whether `process` passes every frame as it is, and will until a setting changes:
+    /// the width is 1 and the lows are not made mono, with neither gliding.
+    pub fn is_transparent(&self) -> bool {
+        self.width.is_settled()
+            && self.width.value() == 1.0
+            && self.mono_lows.is_settled()
+            && self.mono_lows.value() == 0.0
+    }
+
     pub fn process(&mut self, left: f32, right: f32) -> (f32, f32) {
         let width = self.width.next_value();
         let mono_lows = self.mono_lows.next_value();
@@ -131,7 +147,7 @@ impl StereoWidth {
         let mid = 0.5 * (left + right);
         let side = 0.5 * (left - right);
         let (mid_low, mid_high) = self.mid_split.process(mid);
-        let (_, side_high) = self.side_split.process(side);
+        let side_high = self.side_split.high(side);
         let mid = mid + (mid_low + mid_high - mid) * mono_lows;
         let side = width * (side + (side_high - side) * mono_lows);
         (mid + side, mid - side)

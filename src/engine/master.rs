@@ -96,11 +96,15 @@ pub struct MasterChain {
     eq_bypass: Bypass,
     eq: ParametricEq,
     compressor: Compressor,
+    /// Whether the compressor is set to leave the circuit (it may still be fading out).
+    compressor_bypassed: bool,
     width_bypass: Bypass,
     width: StereoWidth,
     loudness_gain: Smoothed,
     limiter_bypass: Bypass,
     limiter: Limiter,
+    /// Room for the limiter's dry frames, kept so that no block clears its own.
+    dry: Box<[[f32; LIMIT_BLOCK]; 2]>,
 }
 
 impl MasterChain {
@@ -117,6 +121,7 @@ impl MasterChain {
             eq_bypass: Bypass::new(rate, master.eq.bypass),
             eq,
             compressor,
+            compressor_bypassed: master.compressor.bypass,
             width_bypass: Bypass::new(rate, master.width.bypass),
             width: StereoWidth::new(
                 rate,
@@ -126,6 +131,7 @@ impl MasterChain {
             loudness_gain: Smoothed::new(rate, GAIN_RAMP_SECONDS, 1.0),
             limiter_bypass: Bypass::new(rate, master.limiter.bypass),
             limiter: Limiter::new(rate, &limiter_params(master)),
+            dry: Box::new([[0.0; LIMIT_BLOCK]; 2]),
         }
     }
 
@@ -137,6 +143,7 @@ impl MasterChain {
         set_eq(&mut self.eq, master);
         self.compressor.set(compressor_settings(master));
         self.compressor.set_bypass(master.compressor.bypass, false);
+        self.compressor_bypassed = master.compressor.bypass;
         self.width_bypass.set(master.width.bypass);
         self.width.set_params(
             master.width.width_percent / 100.0,
@@ -204,6 +211,9 @@ impl MasterChain {
         self.gain.multiply_stereo(left, right);
         match self.eq_bypass.settled() {
             Some(0.0) => {}
+            // A flat EQ (no band off 0 dB or moving, and the master has no high-pass)
+            // passes its input as it is; only its control grid moves on.
+            Some(1.0) if !self.eq.is_active() => self.eq.skip_silence(left.len()),
             Some(1.0) => self.eq.process(left, right),
             _ => {
                 let eq = &mut self.eq;
@@ -216,13 +226,22 @@ impl MasterChain {
                 }
             }
         }
-        // Frame by frame: a compressor fading out of circuit stops (and forgets its
-        // reduction) on the frame it arrives, which a whole-block call would run past.
-        for (l, r) in left.iter_mut().zip(right.iter_mut()) {
-            self.compressor
-                .process(std::slice::from_mut(l), std::slice::from_mut(r));
+        if !self.compressor_bypassed || self.compressor.is_out() {
+            // Staying in circuit or out of it, the compressor gives the same samples
+            // for the block as frame by frame.
+            self.compressor.process(left, right);
+        } else {
+            // Frame by frame: a compressor fading out of circuit stops (and forgets its
+            // reduction) on the frame it arrives, which a whole-block call would run past.
+            for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                self.compressor
+                    .process(std::slice::from_mut(l), std::slice::from_mut(r));
+            }
         }
-        if self.width_bypass.settled() != Some(0.0) {
+        // A width that leaves the image alone passes each frame as it is, and a
+        // settled cross-fade between a frame and itself is that frame.
+        let width_passes = self.width.is_transparent() && self.width_bypass.settled().is_some();
+        if self.width_bypass.settled() != Some(0.0) && !width_passes {
             let width = &mut self.width;
             for (l, r) in left.iter_mut().zip(right.iter_mut()) {
                 (*l, *r) = self.width_bypass.run((*l, *r), |a, b| width.process(a, b));
@@ -244,7 +263,7 @@ impl MasterChain {
             .zip(right.chunks_mut(LIMIT_BLOCK))
         {
             self.loudness_gain.multiply_stereo(left, right);
-            let (mut dry_left, mut dry_right) = ([0.0f32; LIMIT_BLOCK], [0.0f32; LIMIT_BLOCK]);
+            let [dry_left, dry_right] = &mut *self.dry;
             let n = left.len();
             let (dry_left, dry_right) = (&mut dry_left[..n], &mut dry_right[..n]);
             self.limiter.process_block(left, right, dry_left, dry_right);
@@ -346,31 +365,61 @@ mod tests {
     fn blocks_of_any_size_give_the_frame_by_frame_samples_through_every_change() {
         let master = every_stage_working();
         let input = noise(24_000, 1.5);
-        // Every stage's cross-fade and the gain's ramp start somewhere mid-block.
-        let changes = |at: usize, m: &mut Master| match at {
-            3_001 => m.eq.bypass = true,
-            6_007 => m.compressor.bypass = true,
-            9_011 => m.width.bypass = true,
-            12_013 => m.gain_db = -3.0,
-            15_017 => {
-                m.eq.bypass = false;
-                m.compressor.bypass = false;
-                m.width.bypass = false;
-                m.limiter.bypass = true;
+        // Every stage's cross-fade and the gain's ramp start somewhere mid-block;
+        // `changes` says whether a setting changed at `at`.
+        let changes = |at: usize, m: &mut Master| {
+            match at {
+                3_001 => m.eq.bypass = true,
+                6_007 => m.compressor.bypass = true,
+                9_011 => m.width.bypass = true,
+                12_013 => m.gain_db = -3.0,
+                15_017 => {
+                    m.eq.bypass = false;
+                    m.compressor.bypass = false;
+                    m.width.bypass = false;
+                    m.limiter.bypass = true;
+                }
+                // The EQ glides flat (in about 4,100 frames), then off flat again on the
+                // grid its flat stretch kept.
+                16_001 => m.eq.mid1.gain_db = 0.0,
+                21_503 => m.eq.mid1.gain_db = -3.0,
+                // The width glides to leaving the image alone, then fades out of circuit.
+                18_019 => {
+                    m.width.width_percent = 100.0;
+                    m.width.mono_below_hz = 0.0;
+                }
+                21_023 => m.width.bypass = true,
+                _ => return false,
             }
-            _ => {}
+            true
         };
-        let mut reference = MasterChain::new(&master, RATE);
-        let mut m = master;
-        let want: Vec<(f32, f32)> = input
-            .iter()
-            .enumerate()
-            .map(|(i, &(l, r))| {
-                changes(i, &mut m);
-                reference.set_params(&m);
-                reference.process(l, r)
-            })
-            .collect();
+        // The settings handed over at every call (the EQ's bands are then always
+        // moving), or only where they change, as the engine does (then the EQ rests flat).
+        for every_call in [true, false] {
+            let mut reference = MasterChain::new(&master, RATE);
+            let mut m = master;
+            let want: Vec<(f32, f32)> = input
+                .iter()
+                .enumerate()
+                .map(|(i, &(l, r))| {
+                    if changes(i, &mut m) || every_call {
+                        reference.set_params(&m);
+                    }
+                    reference.process(l, r)
+                })
+                .collect();
+            check_blocks(&master, &input, &want, every_call, changes);
+        }
+    }
+
+    fn check_blocks(
+        master: &Master,
+        input: &[(f32, f32)],
+        want: &[(f32, f32)],
+        every_call: bool,
+        changes: impl Fn(usize, &mut Master) -> bool,
+    ) {
+        let master = *master;
         for block in [1, 7, 64, 256, 1000] {
             let mut chain = MasterChain::new(&master, RATE);
             let mut m = master;
@@ -378,20 +427,23 @@ mod tests {
             let mut at = 0;
             while at < input.len() {
                 // Blocks end where a setting changes, as the engine's runs do.
-                let next_change = [3_001, 6_007, 9_011, 12_013, 15_017]
-                    .into_iter()
-                    .find(|&c| c > at)
-                    .unwrap_or(usize::MAX);
+                let next_change = [
+                    3_001, 6_007, 9_011, 12_013, 15_017, 16_001, 18_019, 21_023, 21_503,
+                ]
+                .into_iter()
+                .find(|&c| c > at)
+                .unwrap_or(usize::MAX);
                 let n = block.min(input.len() - at).min(next_change - at);
-                changes(at, &mut m);
-                chain.set_params(&m);
+                if changes(at, &mut m) || every_call {
+                    chain.set_params(&m);
+                }
                 let (mut l, mut r): (Vec<f32>, Vec<f32>) =
                     input[at..at + n].iter().copied().unzip();
                 chain.process_block(&mut l, &mut r);
                 got.extend(l.into_iter().zip(r));
                 at += n;
             }
-            assert!(got == want, "blocks of {block} differ");
+            assert!(got == want, "blocks of {block} differ ({every_call})");
         }
     }
 

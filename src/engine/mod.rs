@@ -26,6 +26,12 @@ use sequencer::Sequencer;
 const END_FADE_SECONDS: f64 = 0.05;
 /// Frames rendered per pass over the channels; events split passes at their exact sample.
 const MAX_RUN: usize = 128;
+/// Frames of the mix gathered, run after run, for one pass through the master chain:
+/// movement splits passes over the channels into runs of 64 frames or less, and the
+/// master chain's true-peak detector and limiter do better with longer blocks. The
+/// chain gives the same samples for any blocks (it is tested to), so only where its
+/// settings change must a block end.
+const MASTER_BLOCK: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Stage {
@@ -49,13 +55,21 @@ pub struct Engine {
     tail_frames: u64,
     fade_frames: u64,
     master: MasterChain,
+    /// Whether `process` runs the master chain (see `set_master_chain`).
+    master_chain: bool,
     meter: LoudnessMeter,
     metering: bool,
     /// The most gain reduction of the master compressor and limiter since it was last
-    /// taken, sampled once a run (at most `MAX_RUN` frames apart).
+    /// taken, sampled after each pass through the master chain (at most
+    /// `MASTER_BLOCK` frames apart).
     master_reduction_peak: [f32; 2],
+    /// The master bus: runs gather here until the master chain takes them.
     mix_left: Vec<f32>,
     mix_right: Vec<f32>,
+    /// Frames of `mix_left` and `mix_right` waiting for the master chain.
+    mixed: usize,
+    /// A moved master setting waits for the frames mixed before it.
+    master_moved: bool,
     channel_left: Vec<f32>,
     channel_right: Vec<f32>,
     modulation: Modulation,
@@ -92,11 +106,14 @@ impl Engine {
             tail_frames: tail_frames(song, sample_rate),
             fade_frames: (END_FADE_SECONDS * f64::from(sample_rate)) as u64,
             master: MasterChain::new(&song.master, sample_rate),
+            master_chain: true,
             meter: LoudnessMeter::new(rate),
             metering: true,
             master_reduction_peak: [0.0; 2],
-            mix_left: vec![0.0; MAX_RUN],
-            mix_right: vec![0.0; MAX_RUN],
+            mix_left: vec![0.0; MASTER_BLOCK],
+            mix_right: vec![0.0; MASTER_BLOCK],
+            mixed: 0,
+            master_moved: false,
             channel_left: vec![0.0; MAX_RUN],
             channel_right: vec![0.0; MAX_RUN],
             modulation,
@@ -110,7 +127,20 @@ impl Engine {
 
     /// Frames by which the output trails the song (the limiter's look-ahead).
     pub fn latency(&self) -> usize {
-        self.master.latency()
+        if self.master_chain {
+            self.master.latency()
+        } else {
+            0
+        }
+    }
+
+    /// Takes the master chain out (or puts it back) for a render of the mix alone, to
+    /// be mastered offline, or of stems: `process` then hands out the master bus as it
+    /// is mixed, with no latency and any sample that is not a number made silence (as
+    /// the limiter does). The same frames as a chain with every stage bypassed, without
+    /// its work. Call it before playing.
+    pub fn set_master_chain(&mut self, on: bool) {
+        self.master_chain = on;
     }
 
     /// New master chain settings while playing; every change glides.
@@ -280,10 +310,12 @@ impl Engine {
         self.modulation.settle(&mut self.song);
         self.mixer.apply(&self.song.mixer, true);
         self.master = MasterChain::new(&self.song.master, self.sample_rate);
+        self.master_moved = false;
     }
 
     /// Evaluates automation and LFOs at `now` and hands the moved values to the strips,
-    /// buses, master and voices that read them.
+    /// buses and voices that read them; a moved master setting is left to the caller
+    /// (`master_moved`), which first passes the frames mixed so far through the chain.
     fn modulate(&mut self) {
         self.row_started = false;
         self.modulation.update(self.now, &mut self.song);
@@ -319,9 +351,7 @@ impl Engine {
         if buses {
             self.mixer.apply_buses(&self.song.mixer, false);
         }
-        if master {
-            self.master.set_params(&self.song.master);
-        }
+        self.master_moved |= master;
     }
 
     /// Fills `out` (interleaved stereo) with the next frames; silence once finished.
@@ -337,6 +367,10 @@ impl Engine {
                 let into_grid = self.now % CONTROL_FRAMES;
                 if into_grid == 0 || self.row_started {
                     self.modulate();
+                    if std::mem::take(&mut self.master_moved) {
+                        self.master_pass(&mut out[..2 * done]);
+                        self.master.set_params(&self.song.master);
+                    }
                 }
                 until_control = (CONTROL_FRAMES - into_grid) as usize;
             }
@@ -345,17 +379,22 @@ impl Engine {
                 .min(MAX_RUN)
                 .min(until_event)
                 .min(until_control);
-            self.render_run(&mut out[2 * done..2 * (done + run)], done);
+            if self.mixed + run > MASTER_BLOCK {
+                self.master_pass(&mut out[..2 * done]);
+            }
+            self.render_run(run, done);
             done += run;
         }
+        self.master_pass(&mut out[..2 * frames]);
     }
 
-    /// Renders frames in which no event falls, channel by channel; `offset` is where
-    /// they start within the `process` call.
-    fn render_run(&mut self, out: &mut [f32], offset: usize) {
-        let n = out.len() / 2;
-        let mix_left = &mut self.mix_left[..n];
-        let mix_right = &mut self.mix_right[..n];
+    /// Renders `n` frames in which no event falls, channel by channel, onto the master
+    /// bus after the frames already there; `offset` is where they start within the
+    /// `process` call.
+    fn render_run(&mut self, n: usize, offset: usize) {
+        let mixed = self.mixed..self.mixed + n;
+        let mix_left = &mut self.mix_left[mixed.clone()];
+        let mix_right = &mut self.mix_right[mixed];
         mix_left.fill(0.0);
         mix_right.fill(0.0);
         let channel_left = &mut self.channel_left[..n];
@@ -389,15 +428,38 @@ impl Engine {
                 *r *= fade;
             }
         }
-        self.master.process_block(mix_left, mix_right);
-        for ((frame, &l), &r) in out.chunks_exact_mut(2).zip(&*mix_left).zip(&*mix_right) {
-            if self.metering {
+        self.mixed += n;
+        self.now += n as u64;
+    }
+
+    /// Passes the frames mixed so far through the master chain into the end of `out`
+    /// (interleaved stereo, as many frames as were mixed).
+    fn master_pass(&mut self, out: &mut [f32]) {
+        let n = std::mem::take(&mut self.mixed);
+        if n == 0 {
+            return;
+        }
+        let (mix_left, mix_right) = (&mut self.mix_left[..n], &mut self.mix_right[..n]);
+        if self.master_chain {
+            self.master.process_block(mix_left, mix_right);
+        } else {
+            for x in mix_left.iter_mut().chain(mix_right.iter_mut()) {
+                if !x.is_finite() {
+                    *x = 0.0;
+                }
+            }
+        }
+        let start = out.len() - 2 * n;
+        let out = &mut out[start..];
+        if self.metering {
+            for (&l, &r) in mix_left.iter().zip(&*mix_right) {
                 self.meter.process(l, r);
             }
+        }
+        for ((frame, &l), &r) in out.chunks_exact_mut(2).zip(&*mix_left).zip(&*mix_right) {
             frame[0] = l;
             frame[1] = r;
         }
-        self.now += n as u64;
         let peak = &mut self.master_reduction_peak;
         peak[0] = peak[0].max(self.master.compressor_reduction_db());
         peak[1] = peak[1].max(self.master.limiter_reduction_db());

@@ -176,10 +176,19 @@ pub fn render_blocks(
     samples: &SampleBank,
     sample_rate: u32,
     block_size: usize,
+    sink: impl FnMut(&[f32], u64, u64) -> io::Result<()>,
+) -> io::Result<()> {
+    let engine = Engine::new(song, samples, sample_rate);
+    render_engine_blocks(engine, Engine::length(song, sample_rate), block_size, sink)
+}
+
+/// `render_blocks` with an engine made for it, `total` frames long.
+fn render_engine_blocks(
+    mut engine: Engine,
+    total: u64,
+    block_size: usize,
     mut sink: impl FnMut(&[f32], u64, u64) -> io::Result<()>,
 ) -> io::Result<()> {
-    let total = Engine::length(song, sample_rate);
-    let mut engine = Engine::new(song, samples, sample_rate);
     // Exports measure what they write; the live meter would only cost time here.
     engine.set_metering(false);
     let mut skip = engine.latency() as u64;
@@ -239,18 +248,17 @@ pub fn render_mix(
 ) -> Vec<f32> {
     let mut unmastered = song.clone();
     unmastered.master = Master::transparent();
-    let mut out = Vec::with_capacity(2 * Engine::length(song, sample_rate) as usize);
-    render_blocks(
-        &unmastered,
-        samples,
-        sample_rate,
-        block_size,
-        |block, done, total| {
-            out.extend_from_slice(block);
-            progress(done, total);
-            Ok(())
-        },
-    )
+    let total = Engine::length(song, sample_rate);
+    let mut out = Vec::with_capacity(2 * total as usize);
+    let mut engine = Engine::new(&unmastered, samples, sample_rate);
+    // The master is applied offline; the engine's, every stage bypassed, would only
+    // delay the mix.
+    engine.set_master_chain(false);
+    render_engine_blocks(engine, total, block_size, |block, done, total| {
+        out.extend_from_slice(block);
+        progress(done, total);
+        Ok(())
+    })
     .expect("rendering to memory cannot fail");
     out
 }
@@ -396,6 +404,8 @@ pub fn render_stem_blocks(
     let block_size = block_size.max(1);
     let total = Engine::length(song, sample_rate);
     let mut engine = Engine::new(song, samples, sample_rate);
+    // Stems are taken before the master chain.
+    engine.set_master_chain(false);
     engine.capture_stems(block_size);
     let mut buffer = vec![0.0f32; block_size * 2];
     let mut done = 0u64;
@@ -707,6 +717,21 @@ mod tests {
         assert_eq!(mastered.len(), live.len());
         assert!(mastered == live, "offline and live masters differ");
         assert!(live.iter().any(|x| x.abs() > 0.5));
+    }
+
+    #[test]
+    fn the_mix_is_what_a_chain_with_every_stage_bypassed_puts_out() {
+        // `render_mix` leaves the master chain out rather than running it bypassed.
+        let song = short_song();
+        let bank = SampleBank::default();
+        let mut bypassed = song.clone();
+        bypassed.master = Master::transparent();
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        let want = bits(&render_to_vec(&bypassed, &bank, 48_000, 333));
+        for block in [64, 512] {
+            let mix = render_mix(&song, &bank, 48_000, block, &mut |_, _| {});
+            assert!(bits(&mix) == want, "blocks of {block}");
+        }
     }
 
     #[test]
