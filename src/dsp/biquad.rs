@@ -320,6 +320,19 @@ struct LaneSection {
 }
 
 impl LaneSection {
+    /// `State::settle` on `lane` if it runs this section.
+    #[inline]
+    fn settle_lane(&mut self, lane: usize) {
+        if lane < LANES
+            && self.runs[lane] != 0
+            && self.s1[lane].abs() < SETTLED
+            && self.s2[lane].abs() < SETTLED
+        {
+            self.s1[lane] = 0.0;
+            self.s2[lane] = 0.0;
+        }
+    }
+
     const PASS: LaneSection = LaneSection {
         b0: [1.0; LANES],
         b1: [0.0; LANES],
@@ -385,14 +398,16 @@ impl LaneCascade {
     pub fn settle(&mut self, (left, right): (usize, usize)) {
         for s in &mut self.sections {
             for lane in [left, right] {
-                if lane < LANES
-                    && s.runs[lane] != 0
-                    && s.s1[lane].abs() < SETTLED
-                    && s.s2[lane].abs() < SETTLED
-                {
-                    s.s1[lane] = 0.0;
-                    s.s2[lane] = 0.0;
-                }
+                s.settle_lane(lane);
+            }
+        }
+    }
+
+    /// `settle` on every lane marked in `lanes`.
+    pub fn settle_lanes(&mut self, lanes: [bool; LANES]) {
+        for s in &mut self.sections {
+            for lane in (0..LANES).filter(|&lane| lanes[lane]) {
+                s.settle_lane(lane);
             }
         }
     }
@@ -515,6 +530,224 @@ impl LaneCascade {
             self.sections[used[k]].s1 = s.s1;
             self.sections[used[k]].s2 = s.s2;
         }
+    }
+
+    /// `a.process(first)` and `b.process(second)` (as long as `first`) at once: with
+    /// AVX-512, a frame of each is one 512-bit vector, so both cost about what one does.
+    /// Every path gives the same bits.
+    pub fn process_pair(
+        a: &mut LaneCascade,
+        b: &mut LaneCascade,
+        first: &mut [LaneFrame],
+        second: &mut [LaneFrame],
+    ) {
+        let frames = first.len();
+        LaneCascade::process_pair_settling(a, b, first, second, &[(frames, [[false; LANES]; 2])]);
+    }
+
+    /// `process_pair` over stretches one after the other: stretch `k` is
+    /// `stretches[k].0` frames long, and after it `a` settles the lanes marked in
+    /// `stretches[k].1[0]` and `b` those in `stretches[k].1[1]` (`settle_lanes`). The
+    /// sections stay in registers from one stretch to the next.
+    pub fn process_pair_settling(
+        a: &mut LaneCascade,
+        b: &mut LaneCascade,
+        first: &mut [LaneFrame],
+        second: &mut [LaneFrame],
+        stretches: &[(usize, [[bool; LANES]; 2])],
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        if first.len() == second.len()
+            && stretches.iter().map(|s| s.0).sum::<usize>() <= first.len()
+            && std::arch::is_x86_feature_detected!("avx512f")
+        {
+            // SAFETY: the CPU has just been seen to have AVX-512F; the stretches were
+            // seen to lie within the frames.
+            unsafe { LaneCascade::process_pair_avx512(a, b, first, second, stretches) };
+            return;
+        }
+        let mut start = 0;
+        for &(frames, [settles_a, settles_b]) in stretches {
+            let end = (start + frames).min(first.len()).min(second.len());
+            a.process(&mut first[start..end]);
+            b.process(&mut second[start..end]);
+            a.settle_lanes(settles_a);
+            b.settle_lanes(settles_b);
+            start = end;
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn process_pair_avx512(
+        a: &mut LaneCascade,
+        b: &mut LaneCascade,
+        first: &mut [LaneFrame],
+        second: &mut [LaneFrame],
+        stretches: &[(usize, [[bool; LANES]; 2])],
+    ) {
+        // The slots some lane of either runs, in order, and whether every lane of both
+        // runs every one of them.
+        let mut used = [0usize; LANE_SLOTS];
+        let mut count = 0;
+        let mut all = true;
+        for (slot, (x, y)) in a.sections.iter().zip(&b.sections).enumerate() {
+            let lanes = || x.runs.iter().chain(&y.runs);
+            if lanes().any(|&r| r != 0) {
+                used[count] = slot;
+                count += 1;
+                all &= lanes().all(|&r| r != 0);
+            }
+        }
+        let used = &used[..count];
+        let run = |a: &mut LaneCascade, b: &mut LaneCascade, first, second| match (count, all) {
+            (0, _) => {}
+            (1, true) => run_pair::<1, false>(a, b, used, (first, second), stretches),
+            (2, true) => run_pair::<2, false>(a, b, used, (first, second), stretches),
+            (3, true) => run_pair::<3, false>(a, b, used, (first, second), stretches),
+            (4, true) => run_pair::<4, false>(a, b, used, (first, second), stretches),
+            (5, true) => run_pair::<5, false>(a, b, used, (first, second), stretches),
+            (6, true) => run_pair::<6, false>(a, b, used, (first, second), stretches),
+            (1, false) => run_pair::<1, true>(a, b, used, (first, second), stretches),
+            (2, false) => run_pair::<2, true>(a, b, used, (first, second), stretches),
+            (3, false) => run_pair::<3, true>(a, b, used, (first, second), stretches),
+            (4, false) => run_pair::<4, true>(a, b, used, (first, second), stretches),
+            (5, false) => run_pair::<5, true>(a, b, used, (first, second), stretches),
+            _ => run_pair::<6, true>(a, b, used, (first, second), stretches),
+        };
+        run(a, b, first, second);
+    }
+}
+
+/// Slot `used[k]` of `a` (low half) and `b` (high half) in 512-bit vectors.
+#[cfg(target_arch = "x86_64")]
+#[derive(Clone, Copy)]
+struct WideSection {
+    b0: std::arch::x86_64::__m512,
+    b1: std::arch::x86_64::__m512,
+    b2: std::arch::x86_64::__m512,
+    a1: std::arch::x86_64::__m512,
+    a2: std::arch::x86_64::__m512,
+    s1: std::arch::x86_64::__m512,
+    s2: std::arch::x86_64::__m512,
+    runs: std::arch::x86_64::__mmask16,
+}
+
+/// Two lane frames side by side in one vector, `low` in the low half.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn join(low: &LaneFrame, high: &LaneFrame) -> std::arch::x86_64::__m512 {
+    use std::arch::x86_64::*;
+    // SAFETY: a lane frame is eight floats, one 256-bit vector.
+    let (low, high) = unsafe {
+        (
+            _mm256_loadu_ps(low.as_ptr()),
+            _mm256_loadu_ps(high.as_ptr()),
+        )
+    };
+    _mm512_castpd_ps(_mm512_insertf64x4::<1>(
+        _mm512_castpd256_pd512(_mm256_castps_pd(low)),
+        _mm256_castps_pd(high),
+    ))
+}
+
+/// A vector's low and high halves written back as two lane frames.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn split(x: std::arch::x86_64::__m512, low: &mut LaneFrame, high: &mut LaneFrame) {
+    use std::arch::x86_64::*;
+    let upper = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(x)));
+    // SAFETY: a lane frame is eight floats, one 256-bit vector.
+    unsafe {
+        _mm256_storeu_ps(low.as_mut_ptr(), _mm512_castps512_ps256(x));
+        _mm256_storeu_ps(high.as_mut_ptr(), upper);
+    }
+}
+
+/// `LaneCascade::run` on two cascades' lanes at once, the same operations in each lane.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+fn run_pair<const N: usize, const MASKED: bool>(
+    a: &mut LaneCascade,
+    b: &mut LaneCascade,
+    used: &[usize],
+    (first, second): (&mut [LaneFrame], &mut [LaneFrame]),
+    stretches: &[(usize, [[bool; LANES]; 2])],
+) {
+    use std::arch::x86_64::*;
+    let mut local: [WideSection; N] = std::array::from_fn(|k| {
+        let (x, y) = (&a.sections[used[k]], &b.sections[used[k]]);
+        let runs = x
+            .runs
+            .iter()
+            .chain(&y.runs)
+            .enumerate()
+            .fold(0u16, |m, (lane, &r)| m | (u16::from(r != 0) << lane));
+        WideSection {
+            b0: join(&x.b0, &y.b0),
+            b1: join(&x.b1, &y.b1),
+            b2: join(&x.b2, &y.b2),
+            a1: join(&x.a1, &y.a1),
+            a2: join(&x.a2, &y.a2),
+            s1: join(&x.s1, &y.s1),
+            s2: join(&x.s2, &y.s2),
+            runs,
+        }
+    });
+    let settled = _mm512_set1_ps(SETTLED);
+    let magnitude = |x: __m512| {
+        _mm512_castsi512_ps(_mm512_and_si512(
+            _mm512_castps_si512(x),
+            _mm512_set1_epi32(i32::MAX),
+        ))
+    };
+    let mut start = 0;
+    for &(frames, [settles_a, settles_b]) in stretches {
+        let end = start + frames;
+        for (low, high) in first[start..end]
+            .iter_mut()
+            .zip(second[start..end].iter_mut())
+        {
+            let mut x = join(low, high);
+            for s in local.iter_mut() {
+                let y = _mm512_add_ps(_mm512_mul_ps(s.b0, x), s.s1);
+                s.s1 = _mm512_add_ps(
+                    _mm512_sub_ps(_mm512_mul_ps(s.b1, x), _mm512_mul_ps(s.a1, y)),
+                    s.s2,
+                );
+                s.s2 = _mm512_sub_ps(_mm512_mul_ps(s.b2, x), _mm512_mul_ps(s.a2, y));
+                x = if MASKED {
+                    _mm512_mask_blend_ps(s.runs, x, y)
+                } else {
+                    y
+                };
+            }
+            split(x, low, high);
+        }
+        // `settle_lanes` on the marked lanes of each slot they run.
+        let settles = settles_a
+            .iter()
+            .chain(&settles_b)
+            .enumerate()
+            .fold(0u16, |m, (lane, &on)| m | (u16::from(on) << lane));
+        if settles != 0 {
+            for s in local.iter_mut() {
+                let quiet = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(magnitude(s.s1), settled)
+                    & _mm512_cmp_ps_mask::<_CMP_LT_OQ>(magnitude(s.s2), settled);
+                let zero = settles & s.runs & quiet;
+                s.s1 = _mm512_maskz_mov_ps(!zero, s.s1);
+                s.s2 = _mm512_maskz_mov_ps(!zero, s.s2);
+            }
+        }
+        start = end;
+    }
+    for (k, s) in local.iter().enumerate() {
+        let (x, y) = (&mut a.sections[used[k]], &mut b.sections[used[k]]);
+        split(s.s1, &mut x.s1, &mut y.s1);
+        split(s.s2, &mut x.s2, &mut y.s2);
     }
 }
 
@@ -707,6 +940,159 @@ mod tests {
             frames.iter().flatten().map(|x| x.to_bits()).collect()
         };
         assert_eq!(bits(&dispatched), bits(&portable));
+    }
+
+    #[test]
+    fn two_lane_cascades_run_as_a_pair_give_the_bits_of_each_run_alone() {
+        let rate = 48_000.0;
+        // `skip` picks the lanes that pass a slot through; with none, every lane runs
+        // every slot used (the unmasked path).
+        let make = |shift: usize, skip: Option<usize>| {
+            let mut cascade = LaneCascade::new();
+            for slot in 0..LANE_SLOTS - 1 {
+                for k in 0..LANES / 2 {
+                    if skip.is_some_and(|m| (slot + k + shift).is_multiple_of(m)) {
+                        continue;
+                    }
+                    let freq = 40.0 * (1 + slot + 2 * k + shift) as f32;
+                    let section = StereoBiquad {
+                        coefficients: Coefficients::design(Shape::Peak, rate, freq, 1.5, 4.0),
+                        ..StereoBiquad::new()
+                    };
+                    cascade.load(slot, (k, k + LANES / 2), &section);
+                }
+            }
+            cascade
+        };
+        let input = |shift: usize| -> Vec<LaneFrame> {
+            (0..500)
+                .map(|i| {
+                    std::array::from_fn(|lane| {
+                        ((i * 7 + lane * 13 + shift) % 17) as f32 / 8.0 - 1.0
+                    })
+                })
+                .collect()
+        };
+        let bits = |frames: &[LaneFrame]| -> Vec<u32> {
+            frames.iter().flatten().map(|x| x.to_bits()).collect()
+        };
+        for (skip_a, skip_b) in [
+            (None, None),
+            (Some(3), None),
+            (None, Some(4)),
+            (Some(2), Some(5)),
+        ] {
+            let (mut a, mut b) = (make(0, skip_a), make(5, skip_b));
+            let (mut first, mut second) = (input(0), input(3));
+            // Two blocks, the state kept in the lanes between them.
+            for block in [0..123, 123..500] {
+                LaneCascade::process_pair(
+                    &mut a,
+                    &mut b,
+                    &mut first[block.clone()],
+                    &mut second[block],
+                );
+            }
+            let (mut a_alone, mut b_alone) = (make(0, skip_a), make(5, skip_b));
+            let (mut first_alone, mut second_alone) = (input(0), input(3));
+            a_alone.process_portable(&mut first_alone);
+            b_alone.process_portable(&mut second_alone);
+            assert_eq!(bits(&first), bits(&first_alone), "{skip_a:?}");
+            assert_eq!(bits(&second), bits(&second_alone), "{skip_b:?}");
+            assert_ne!(bits(&first), bits(&input(0)), "filtered");
+            for slot in 0..LANE_SLOTS {
+                for (x, y) in [(&a, &a_alone), (&b, &b_alone)] {
+                    let (x, y) = (&x.sections[slot], &y.sections[slot]);
+                    assert_eq!((x.s1, x.s2), (y.s1, y.s2), "state of slot {slot}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_pair_run_stretch_after_stretch_settles_as_each_stretch_run_alone() {
+        let rate = 48_000.0;
+        let make = |shift: usize| {
+            let mut cascade = LaneCascade::new();
+            for slot in 0..3 {
+                for k in 0..LANES / 2 {
+                    let freq = 300.0 * (1 + slot + k + shift) as f32;
+                    let section = StereoBiquad {
+                        coefficients: Coefficients::design(Shape::Peak, rate, freq, 1.0, 6.0),
+                        ..StereoBiquad::new()
+                    };
+                    cascade.load(slot, (k, k + LANES / 2), &section);
+                }
+            }
+            cascade
+        };
+        // A burst, then silence long enough for the states to fall below settling.
+        let input = |shift: usize| -> Vec<LaneFrame> {
+            (0..6_000)
+                .map(|i| {
+                    std::array::from_fn(|lane| {
+                        if i < 200 {
+                            ((i * 7 + lane * 13 + shift) % 17) as f32 / 8.0 - 1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                })
+                .collect()
+        };
+        // Stretches of 32 frames; the even lanes of `a` and the odd lanes of `b` settle
+        // after every other one.
+        let stretches: Vec<(usize, [[bool; LANES]; 2])> = (0..6_000 / 32)
+            .map(|k| {
+                let on = k % 2 == 1;
+                (
+                    32,
+                    [
+                        std::array::from_fn(|lane| on && lane % 2 == 0),
+                        std::array::from_fn(|lane| on && lane % 2 == 1),
+                    ],
+                )
+            })
+            .collect();
+        let (mut a, mut b) = (make(0), make(3));
+        let (mut first, mut second) = (input(0), input(5));
+        // Sixteen stretches a call, as the mixer hands them over.
+        for (k, chunk) in stretches.chunks(16).enumerate() {
+            let (start, span) = (32 * 16 * k, 32 * chunk.len());
+            LaneCascade::process_pair_settling(
+                &mut a,
+                &mut b,
+                &mut first[start..start + span],
+                &mut second[start..start + span],
+                chunk,
+            );
+        }
+        let (mut a_alone, mut b_alone) = (make(0), make(3));
+        let (mut first_alone, mut second_alone) = (input(0), input(5));
+        for (k, &(length, [settles_a, settles_b])) in stretches.iter().enumerate() {
+            let span = 32 * k..32 * k + length;
+            a_alone.process_portable(&mut first_alone[span.clone()]);
+            b_alone.process_portable(&mut second_alone[span]);
+            a_alone.settle_lanes(settles_a);
+            b_alone.settle_lanes(settles_b);
+        }
+        let bits = |frames: &[LaneFrame]| -> Vec<u32> {
+            frames.iter().flatten().map(|x| x.to_bits()).collect()
+        };
+        assert_eq!(bits(&first), bits(&first_alone));
+        assert_eq!(bits(&second), bits(&second_alone));
+        for (x, y) in [(&a, &a_alone), (&b, &b_alone)] {
+            for slot in 0..LANE_SLOTS {
+                let (x, y) = (&x.sections[slot], &y.sections[slot]);
+                assert_eq!((x.s1, x.s2), (y.s1, y.s2), "state of slot {slot}");
+            }
+        }
+        let s = &a.sections[0];
+        assert!(
+            s.s1[0] == 0.0 && s.s2[0] == 0.0,
+            "a settled lane is at exact zero"
+        );
+        assert!(s.s1[1] != 0.0, "a lane never settled is not: {:?}", s.s1);
     }
 
     #[test]

@@ -137,13 +137,36 @@ impl LaneMeters {
     pub fn process(&mut self, frames: &[LaneFrame]) {
         let (c, mut peak, mut power) = (self.coefficient, self.peak, self.power);
         for x in frames {
-            for i in 0..LANES {
-                peak[i] = peak[i].max(x[i].abs());
-                power[i] += c[i] * (x[i] * x[i] - power[i]);
-            }
+            LaneMeters::step(c, (&mut peak, &mut power), x);
         }
         self.peak = peak;
         self.power = power;
+    }
+
+    /// `a.process(first)` and `b.process(second)` (as long) in one pass: each running
+    /// mean waits on its previous sample, and side by side the two chains overlap.
+    #[inline(always)]
+    pub fn process_pair(
+        (a, b): (&mut LaneMeters, &mut LaneMeters),
+        first: &[LaneFrame],
+        second: &[LaneFrame],
+    ) {
+        let (ca, mut peak_a, mut power_a) = (a.coefficient, a.peak, a.power);
+        let (cb, mut peak_b, mut power_b) = (b.coefficient, b.peak, b.power);
+        for (x, y) in first.iter().zip(second) {
+            LaneMeters::step(ca, (&mut peak_a, &mut power_a), x);
+            LaneMeters::step(cb, (&mut peak_b, &mut power_b), y);
+        }
+        (a.peak, a.power) = (peak_a, power_a);
+        (b.peak, b.power) = (peak_b, power_b);
+    }
+
+    #[inline(always)]
+    fn step(c: LaneFrame, (peak, power): (&mut LaneFrame, &mut LaneFrame), x: &LaneFrame) {
+        for i in 0..LANES {
+            peak[i] = peak[i].max(x[i].abs());
+            power[i] += c[i] * (x[i] * x[i] - power[i]);
+        }
     }
 }
 
@@ -181,6 +204,33 @@ mod tests {
             }
             assert_eq!(*m, together[j], "strip {j}");
         }
+    }
+
+    #[test]
+    fn two_lane_meters_run_as_a_pair_read_what_each_reads_alone() {
+        let signal = |shift: usize| -> Vec<LaneFrame> {
+            (0..1_000)
+                .map(|i| std::array::from_fn(|lane| ((i * (lane + shift + 1)) as f32 * 0.01).sin()))
+                .collect()
+        };
+        let (first, second) = (signal(0), signal(5));
+        let make = || {
+            let mut lanes = LaneMeters::new();
+            for j in 0..STRIPS {
+                lanes.load(j, &StereoMeter::new(48_000.0));
+            }
+            lanes
+        };
+        let (mut a, mut b) = (make(), make());
+        LaneMeters::process_pair((&mut a, &mut b), &first, &second);
+        let (mut a_alone, mut b_alone) = (make(), make());
+        a_alone.process(&first);
+        b_alone.process(&second);
+        for (pair, alone) in [(&a, &a_alone), (&b, &b_alone)] {
+            assert_eq!(pair.peak, alone.peak);
+            assert_eq!(pair.power, alone.power);
+        }
+        assert!(a.power.iter().all(|&p| p > 0.01), "{:?}", a.power);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! copies' outputs add up to the shared bus's output.
 
 use crate::dsp::biquad::{Coefficients, LANES, LaneCascade, LaneFrame, Shape, State};
-use crate::dsp::compressor::{Compressor, CompressorSettings, LaneCompressors, STRIPS};
+use crate::dsp::compressor::{
+    Compressor, CompressorSettings, LaneCompressors, Levels, SIDE_BY_SIDE, STRIPS,
+};
 use crate::dsp::delay::{Echo, EchoSettings};
 use crate::dsp::ducker::{DuckShape, Ducker, ReleaseCurve};
 use crate::dsp::eq::{BandSettings, HighPassOrder, ParametricEq};
@@ -804,53 +806,58 @@ unsafe fn lanes_to_rows_avx(signal: &[LaneFrame], rows: &mut [f32], stride: usiz
 }
 
 /// Strips waiting to run side by side. A strip spends most of its time in the EQ and
-/// compressor, whose recurrences wait on every previous sample; four strips' worth of
+/// compressor, whose recurrences wait on every previous sample; eight strips' worth of
 /// them at once keep the vector units busy instead. Strips join in the order they run,
 /// and the group runs when it is full, when a strip's key is still waiting in it, or at
 /// the end of the run.
+///
+/// The members sit in two halves of four, each half a lane signal (a lane frame a
+/// vector) with its own EQ sections and meters; the compressors of both halves run
+/// together, a frame of all eight one vector.
 struct StripGroup {
     /// The waiting strips' channel indices.
-    members: [usize; STRIPS],
+    members: [usize; SIDE_BY_SIDE],
     len: usize,
     /// Frames in this run.
     frames: usize,
     /// Where this run starts within the engine call (for stems).
     offset: usize,
-    /// The members' signals, frame by frame: member `j`'s left side in lane `j`, its
-    /// right side in lane `j + STRIPS`.
-    signal: Vec<LaneFrame>,
+    /// Each half's signals, frame by frame: member `j`'s left side in lane `j % STRIPS`
+    /// of half `j / STRIPS`, its right side in lane `j % STRIPS + STRIPS`.
+    signals: [Vec<LaneFrame>; 2],
     /// What each keyed member's detector hears, frame by frame.
-    key_levels: Vec<[f32; STRIPS]>,
-    keyed: [bool; STRIPS],
-    cascade: LaneCascade,
+    key_levels: Vec<Levels>,
+    keyed: [bool; SIDE_BY_SIDE],
+    cascades: [LaneCascade; 2],
     compressors: LaneCompressors,
-    meters: LaneMeters,
+    meters: [LaneMeters; 2],
     /// Scratch for a strip that runs on its own, outside the lanes (no EQ, no
     /// compressor): its signal through the stages after the input.
     left: Vec<f32>,
     right: Vec<f32>,
-    /// Every lane's signal as a row of `frames` samples (lane `k` in row `k`): the
-    /// members' input as they join, turned into the lanes all at once when the group
-    /// runs, and their output after the compressor, turned back out the same way.
+    /// Every lane's signal as a row of `frames` samples (lane `k` of half `h` in row
+    /// `h * LANES + k`): the members' input as they join, turned into the lanes all at
+    /// once when the group runs, and their output after the compressor, turned back out
+    /// the same way.
     rows: Vec<f32>,
 }
 
 impl StripGroup {
     fn new(frames: usize) -> StripGroup {
         StripGroup {
-            members: [0; STRIPS],
+            members: [0; SIDE_BY_SIDE],
             len: 0,
             frames: 0,
             offset: 0,
-            signal: vec![[0.0; LANES]; frames],
-            key_levels: vec![[0.0; STRIPS]; frames],
-            keyed: [false; STRIPS],
-            cascade: LaneCascade::new(),
+            signals: std::array::from_fn(|_| vec![[0.0; LANES]; frames]),
+            key_levels: vec![[0.0; SIDE_BY_SIDE]; frames],
+            keyed: [false; SIDE_BY_SIDE],
+            cascades: std::array::from_fn(|_| LaneCascade::new()),
             compressors: LaneCompressors::new(),
-            meters: LaneMeters::new(),
+            meters: std::array::from_fn(|_| LaneMeters::new()),
             left: vec![0.0; frames],
             right: vec![0.0; frames],
-            rows: vec![0.0; frames * LANES],
+            rows: vec![0.0; frames * 2 * LANES],
         }
     }
 
@@ -859,7 +866,13 @@ impl StripGroup {
     }
 
     fn is_full(&self) -> bool {
-        self.len == STRIPS
+        self.len == SIDE_BY_SIDE
+    }
+
+    /// The rows of member `j`'s left and right side.
+    fn rows_of(j: usize) -> (usize, usize) {
+        let left = j + STRIPS * (j / STRIPS);
+        (left, left + STRIPS)
     }
 
     /// Puts channel `index`'s frames into the next lanes, with the key its detector
@@ -878,9 +891,10 @@ impl StripGroup {
         self.len += 1;
         self.frames = n;
         self.offset = offset;
-        let stride = self.rows.len() / LANES;
-        self.rows[j * stride..j * stride + n].copy_from_slice(left);
-        self.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].copy_from_slice(right);
+        let stride = self.rows.len() / (2 * LANES);
+        let (l, r) = StripGroup::rows_of(j);
+        self.rows[l * stride..l * stride + n].copy_from_slice(left);
+        self.rows[r * stride..r * stride + n].copy_from_slice(right);
         self.keyed[j] = key.is_some();
         if let Some((kl, kr)) = key {
             for ((level, l), r) in self.key_levels.iter_mut().zip(kl).zip(kr) {
@@ -1247,72 +1261,134 @@ impl MixerGraph {
         group.len = 0;
         let members = group.members;
         let members = &members[..len];
-        let signal = &mut group.signal[..n];
-        let stride = group.rows.len() / LANES;
-        for j in len..STRIPS {
-            group.rows[j * stride..j * stride + n].fill(0.0);
-            group.rows[(j + STRIPS) * stride..(j + STRIPS) * stride + n].fill(0.0);
+        let halves = len.div_ceil(STRIPS);
+        let stride = group.rows.len() / (2 * LANES);
+        for j in len..halves * STRIPS {
+            let (l, r) = StripGroup::rows_of(j);
+            group.rows[l * stride..l * stride + n].fill(0.0);
+            group.rows[r * stride..r * stride + n].fill(0.0);
         }
-        rows_to_lanes(&group.rows, signal, stride);
-        // Trim and phase; a strip at unity (or gliding, done above) is multiplied by 1.
-        let mut trims = [1.0; LANES];
-        for (j, &index) in members.iter().enumerate() {
-            strips[index].trim_lanes(signal, j, &mut trims);
-        }
-        if trims != [1.0; LANES] {
-            for frame in signal.iter_mut() {
-                for i in 0..LANES {
-                    frame[i] *= trims[i];
+        // Member `j` is strip `j % STRIPS` of half `j / STRIPS`.
+        let lanes = |j: usize| (j % STRIPS, j % STRIPS + STRIPS);
+        let [first, second] = &mut group.signals;
+        let (first, second) = (&mut first[..n], &mut second[..n]);
+        for (h, half) in members.chunks(STRIPS).enumerate() {
+            let signal = if h == 0 { &mut *first } else { &mut *second };
+            rows_to_lanes(&group.rows[h * LANES * stride..], signal, stride);
+            // Trim and phase; a strip at unity (or gliding, done above) is multiplied by 1.
+            let mut trims = [1.0; LANES];
+            for (s, &index) in half.iter().enumerate() {
+                strips[index].trim_lanes(signal, s, &mut trims);
+            }
+            if trims != [1.0; LANES] {
+                for frame in signal.iter_mut() {
+                    for i in 0..LANES {
+                        frame[i] *= trims[i];
+                    }
                 }
             }
         }
-        // High-pass and EQ, in stretches within every member's coefficient grid.
-        let mut equalised = [false; STRIPS];
+        // High-pass and EQ, in stretches within every member's coefficient grid. The
+        // sections stay in the lanes for the whole run; a strip's are handed back and
+        // loaded again only where its coefficients move.
+        let mut equalised = [false; SIDE_BY_SIDE];
         for (j, &index) in members.iter().enumerate() {
             equalised[j] = strips[index].eq.is_active();
         }
-        // The sections stay in the lanes for the whole run; a strip's are handed back
-        // and loaded again only where its coefficients move.
-        let lanes = |j: usize| (j, j + STRIPS);
-        let any_equalised = equalised.contains(&true);
-        if any_equalised {
-            group.cascade.clear();
-            for (j, &index) in members.iter().enumerate() {
-                if equalised[j] {
-                    strips[index].eq.load_lanes(&mut group.cascade, lanes(j));
-                }
+        let in_half = |h: usize| equalised[h * STRIPS..(h + 1) * STRIPS].contains(&true);
+        let halves_equalised = [in_half(0), in_half(1)];
+        for (h, cascade) in group.cascades.iter_mut().enumerate() {
+            if halves_equalised[h] {
+                cascade.clear();
+            }
+        }
+        for (j, &index) in members.iter().enumerate() {
+            if equalised[j] {
+                let cascade = &mut group.cascades[j / STRIPS];
+                strips[index].eq.load_lanes(cascade, lanes(j));
             }
         }
         let mut start = 0;
-        while any_equalised && start < n {
+        while halves_equalised.contains(&true) && start < n {
             let mut stretch = n - start;
             for (j, &index) in members.iter().enumerate() {
                 if !equalised[j] {
                     continue;
                 }
+                let cascade = &mut group.cascades[j / STRIPS];
                 let eq = &mut strips[index].eq;
                 if eq.updates_next_stretch() {
-                    eq.store_lanes(&group.cascade, lanes(j));
+                    eq.store_lanes(cascade, lanes(j));
                     stretch = stretch.min(eq.begin_stretch(n - start));
-                    group.cascade.clear_lanes(lanes(j));
-                    eq.load_lanes(&mut group.cascade, lanes(j));
+                    cascade.clear_lanes(lanes(j));
+                    eq.load_lanes(cascade, lanes(j));
                 } else {
                     stretch = stretch.min(eq.begin_stretch(n - start));
                 }
             }
-            group.cascade.process(&mut signal[start..start + stretch]);
+            if halves_equalised == [true, true] {
+                // Both halves at once, and while no coefficient moves, stretch after
+                // stretch in one call, settling each member's lanes at the end of each
+                // step of its grid as below.
+                let mut stretches = [(0, [[false; LANES]; 2]); 16];
+                let mut count = 0;
+                let mut end = start;
+                loop {
+                    let mut settles = [[false; LANES]; 2];
+                    for (j, &index) in members.iter().enumerate() {
+                        if equalised[j] && strips[index].eq.end_stretch_in_lanes(stretch) {
+                            let (left, right) = lanes(j);
+                            settles[j / STRIPS][left] = true;
+                            settles[j / STRIPS][right] = true;
+                        }
+                    }
+                    stretches[count] = (stretch, settles);
+                    count += 1;
+                    end += stretch;
+                    let moves = members
+                        .iter()
+                        .enumerate()
+                        .any(|(j, &index)| equalised[j] && strips[index].eq.updates_next_stretch());
+                    if end == n || count == stretches.len() || moves {
+                        break;
+                    }
+                    stretch = n - end;
+                    for (j, &index) in members.iter().enumerate() {
+                        if equalised[j] {
+                            stretch = stretch.min(strips[index].eq.begin_stretch(n - end));
+                        }
+                    }
+                }
+                let [a, b] = &mut group.cascades;
+                let span = start..end;
+                LaneCascade::process_pair_settling(
+                    a,
+                    b,
+                    &mut first[span.clone()],
+                    &mut second[span],
+                    &stretches[..count],
+                );
+                start = end;
+                continue;
+            }
+            let span = start..start + stretch;
+            let [a, b] = &mut group.cascades;
+            match halves_equalised {
+                [true, false] => a.process(&mut first[span]),
+                _ => b.process(&mut second[span]),
+            }
             for (j, &index) in members.iter().enumerate() {
                 if equalised[j] && strips[index].eq.end_stretch_in_lanes(stretch) {
-                    group.cascade.settle(lanes(j));
+                    group.cascades[j / STRIPS].settle(lanes(j));
                 }
             }
             start += stretch;
         }
-        if any_equalised {
-            for (j, &index) in members.iter().enumerate() {
-                if equalised[j] {
-                    strips[index].eq.store_lanes(&group.cascade, lanes(j));
-                }
+        for (j, &index) in members.iter().enumerate() {
+            if equalised[j] {
+                strips[index]
+                    .eq
+                    .store_lanes(&group.cascades[j / STRIPS], lanes(j));
             }
         }
         group.compressors.clear();
@@ -1321,16 +1397,22 @@ impl MixerGraph {
                 .compressors
                 .load(j, &mut strips[index].compressor, group.keyed[j]);
         }
-        group.compressors.process(signal, &group.key_levels[..n]);
+        let second = if halves == 2 { second } else { &mut [] };
+        group
+            .compressors
+            .process(first, second, &group.key_levels[..n]);
         for (j, &index) in members.iter().enumerate() {
             group.compressors.store(j, &mut strips[index].compressor);
         }
         // The rest strip by strip: it is mostly vectorised over the frames already.
-        lanes_to_rows(signal, &mut group.rows, stride);
-        let (lefts, rights) = group.rows.split_at_mut(STRIPS * stride);
+        for (h, signal) in [&*first, &*second].into_iter().enumerate().take(halves) {
+            lanes_to_rows(signal, &mut group.rows[h * LANES * stride..], stride);
+        }
         for (j, &index) in members.iter().enumerate() {
-            let left = &mut lefts[j * stride..j * stride + n];
-            let right = &mut rights[j * stride..j * stride + n];
+            let (l, r) = StripGroup::rows_of(j);
+            let (lefts, rights) = group.rows.split_at_mut(r * stride);
+            let left = &mut lefts[l * stride..l * stride + n];
+            let right = &mut rights[..n];
             finish_strip(
                 &mut strips[index],
                 index,
@@ -1340,22 +1422,26 @@ impl MixerGraph {
                 group.offset,
                 (&mut *master.0, &mut *master.1),
             );
-            if *metering {
-                // Back into the lanes, post-fader, for the meters.
-                for ((frame, l), r) in signal.iter_mut().zip(left.iter()).zip(right.iter()) {
-                    frame[j] = *l;
-                    frame[j + STRIPS] = *r;
-                }
-            }
         }
         if *metering {
-            group.meters.clear();
-            for (j, &index) in members.iter().enumerate() {
-                group.meters.load(j, &strips[index].meter);
+            for (h, half) in members.chunks(STRIPS).enumerate() {
+                // Back into the lanes, post-fader, for the meters.
+                let signal = if h == 0 { &mut *first } else { &mut *second };
+                rows_to_lanes(&group.rows[h * LANES * stride..], signal, stride);
+                let meters = &mut group.meters[h];
+                meters.clear();
+                for (s, &index) in half.iter().enumerate() {
+                    meters.load(s, &strips[index].meter);
+                }
             }
-            group.meters.process(signal);
+            let [a, b] = &mut group.meters;
+            if halves == 2 {
+                LaneMeters::process_pair((a, b), first, second);
+            } else {
+                a.process(first);
+            }
             for (j, &index) in members.iter().enumerate() {
-                group.meters.store(j, &mut strips[index].meter);
+                group.meters[j / STRIPS].store(j % STRIPS, &mut strips[index].meter);
             }
         }
     }
