@@ -266,8 +266,12 @@ impl Voice {
     fn current_pitch(&mut self) -> f32 {
         self.glide_pitch = self.pitch + (self.glide_pitch - self.pitch) * self.glide_coeff;
         self.sweep *= self.sweep_coeff;
-        self.vibrato_phase =
-            (self.vibrato_phase + self.vibrato_step * CONTROL_INTERVAL as f32).fract();
+        // Without vibrato the phase stays where it is: `fract` (a call to `truncf`
+        // where the CPU target lacks SSE4.1) would give it back unchanged.
+        if self.vibrato_step != 0.0 {
+            self.vibrato_phase =
+                (self.vibrato_phase + self.vibrato_step * CONTROL_INTERVAL as f32).fract();
+        }
         let vibrato = if self.vibrato_depth != 0.0 {
             self.vibrato_depth * (self.vibrato_phase * std::f32::consts::TAU).sin()
         } else {
