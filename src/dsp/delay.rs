@@ -76,25 +76,15 @@ impl DelayLine {
     /// Pushes `xs`, in order: as many calls of `push`.
     #[inline]
     pub fn push_slice(&mut self, xs: &[f32]) {
-        self.push_in_place(xs.len(), |a, b| {
-            let (xa, xb) = xs.split_at(a.len());
-            for (y, &x) in a.iter_mut().zip(xa) {
-                *y = flush_denormal(x);
-            }
-            for (y, &x) in b.iter_mut().zip(xb) {
-                *y = flush_denormal(x);
-            }
-        });
-    }
-
-    /// Pushes `n` samples written in place: `fill` gets the ring's next `n` slots, in
-    /// order (two slices, the second empty unless they wrap), and must leave in them
-    /// what `push` would store: the samples with denormals flushed to zero.
-    #[inline]
-    pub fn push_in_place(&mut self, n: usize, fill: impl FnOnce(&mut [f32], &mut [f32])) {
-        let (a, b) = self.next_slots(n);
-        fill(a, b);
-        self.advance(n);
+        let (a, b) = self.next_slots(xs.len());
+        let (xa, xb) = xs.split_at(a.len());
+        for (y, &x) in a.iter_mut().zip(xa) {
+            *y = flush_denormal(x);
+        }
+        for (y, &x) in b.iter_mut().zip(xb) {
+            *y = flush_denormal(x);
+        }
+        self.advance(xs.len());
     }
 
     /// The ring's next `n` slots, in order (two slices, the second empty unless they
@@ -104,8 +94,8 @@ impl DelayLine {
     pub fn next_slots(&mut self, n: usize) -> (&mut [f32], &mut [f32]) {
         debug_assert!(n <= self.buffer.len());
         let first = n.min(self.buffer.len() - self.write);
-        let (older, newer) = self.buffer.split_at_mut(self.write);
-        (&mut newer[..first], &mut older[..n - first])
+        let (before_write, from_write) = self.buffer.split_at_mut(self.write);
+        (&mut from_write[..first], &mut before_write[..n - first])
     }
 
     /// Takes the `n` slots `next_slots` gave as pushed.

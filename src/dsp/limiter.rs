@@ -7,7 +7,7 @@
 //! is at most the gain of the sample now leaving the delay line, so the output never
 //! passes the ceiling, and the gain curve is a smooth ramp rather than a step.
 
-use super::true_peak::{self, TruePeakDetector};
+use super::true_peak::{self, BLOCK, TruePeakDetector};
 use super::util::finite_or_silence;
 
 /// The limiter holds this far under its ceiling. Its own detector reads within 0.1 dB
@@ -65,6 +65,8 @@ pub struct Limiter {
     released: f32,
     release_coefficient: f32,
     gain: f32,
+    /// The lowest `gain` since the last `take_peak_reduction_db`.
+    lowest_gain: f32,
     /// Room for a block's true peaks, kept so that no call clears its own.
     peaks: Box<[f32; BLOCK]>,
 }
@@ -87,6 +89,7 @@ impl Limiter {
             released: 1.0,
             release_coefficient: 0.0,
             gain: 1.0,
+            lowest_gain: 1.0,
             peaks: Box::new([0.0; BLOCK]),
         };
         limiter.set_params(params);
@@ -110,6 +113,11 @@ impl Limiter {
         -super::util::gain_to_db(self.gain)
     }
 
+    /// The most reduction since the last call, for a meter that must not miss a peak.
+    pub fn take_peak_reduction_db(&mut self) -> f32 {
+        -super::util::gain_to_db(std::mem::replace(&mut self.lowest_gain, self.gain))
+    }
+
     pub fn reset(&mut self) {
         self.detector.reset();
         self.delay.fill((0.0, 0.0));
@@ -121,6 +129,7 @@ impl Limiter {
         self.minimum_age = 0;
         self.released = 1.0;
         self.gain = 1.0;
+        self.lowest_gain = 1.0;
     }
 
     fn rescan_minimum(&mut self) {
@@ -277,6 +286,7 @@ impl Limiter {
         } else {
             ((self.sum / len as f64) as f32).min(1.0)
         };
+        self.lowest_gain = self.lowest_gain.min(self.gain);
         self.gain
     }
 
@@ -287,9 +297,6 @@ impl Limiter {
         (x * gain).clamp(-self.ceiling, self.ceiling)
     }
 }
-
-/// Frames `process_block` finds true peaks for at once.
-const BLOCK: usize = 256;
 
 /// The index after `i` in a ring of `len`: a compare, where `%` would divide.
 #[inline]
@@ -453,6 +460,29 @@ mod tests {
         assert_eq!(l.gain, 1.0);
         let out = l.process(0.25, -0.5);
         assert_eq!(out.limited, (0.1, -0.1));
+    }
+
+    #[test]
+    fn the_peak_reduction_is_the_most_of_any_frame_since_it_was_taken() {
+        let mut l = limiter(0.0);
+        let mut most = 0.0f32;
+        let (mut left, mut right) = (vec![0.1f32; 4_800], vec![0.1f32; 4_800]);
+        left[100] = 4.0;
+        right[2_000] = -2.0;
+        let (mut dry_left, mut dry_right) = (vec![0.0; 4_800], vec![0.0; 4_800]);
+        // Frame by frame through `process`, then the same through `process_block`.
+        for (&x, &y) in left.iter().zip(&right) {
+            l.process(x, y);
+            most = most.max(l.gain_reduction_db());
+        }
+        assert!(most > 6.0 && l.gain_reduction_db() < most - 1.0);
+        assert_eq!(l.take_peak_reduction_db(), most);
+        l.reset();
+        l.process_block(&mut left, &mut right, &mut dry_left, &mut dry_right);
+        assert_eq!(l.take_peak_reduction_db(), most);
+        // Taken: from there, only what comes after counts.
+        let now = l.gain_reduction_db();
+        assert_eq!(l.take_peak_reduction_db(), now);
     }
 
     #[test]

@@ -514,11 +514,11 @@ type Slots<'a> = [(&'a mut [f32], &'a mut [f32]); LINES];
 
 /// Sample `t` of a run of slots.
 #[inline(always)]
-fn put((older, newer): &mut (&mut [f32], &mut [f32]), t: usize, x: f32) {
-    if t < older.len() {
-        older[t] = x;
+fn put((first, wrapped): &mut (&mut [f32], &mut [f32]), t: usize, x: f32) {
+    if t < first.len() {
+        first[t] = x;
     } else {
-        newer[t - older.len()] = x;
+        wrapped[t - first.len()] = x;
     }
 }
 

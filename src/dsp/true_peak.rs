@@ -117,8 +117,8 @@ fn largest_between_four(windows: [&[f32; TAPS]; 4], lanes: &Lanes) -> [f32; 4] {
     points.map(|p| p.iter().fold(0.0f32, |m, y| m.max(y.abs())))
 }
 
-/// Frames `process_block_above` works on at once.
-const BLOCK: usize = 256;
+/// Frames `process_block_above` works on at once (the most it takes in one call).
+pub const BLOCK: usize = 256;
 
 /// The true peak around each sample of one channel, reported `DELAY` frames late.
 #[derive(Clone, Debug)]
@@ -239,8 +239,8 @@ impl Channel {
         for &t in rest {
             between[t] = largest_between(window(t), lanes);
         }
-        // Every value is finite and at least +0, so the order of the maxima does not
-        // matter; window t's sample sits at index TAPS/2 - 1 of it.
+        // No value is NaN (inputs are finite; an overflow is +inf) and each is at
+        // least +0, so the order of the maxima does not matter; window t's sample sits at index TAPS/2 - 1 of it.
         let sample = |t: usize| samples[t + TAPS / 2 - 1].abs();
         peaks[0] = sample(0).max(between[0]).max(self.previous_between);
         for (((peak, &b), &before), &x) in peaks[1..n]

@@ -177,6 +177,14 @@ impl MasterChain {
         self.limiter.gain_reduction_db()
     }
 
+    /// The most reduction (dB) of the compressor and the limiter since the last call.
+    pub fn take_peak_reductions_db(&mut self) -> [f32; 2] {
+        [
+            self.compressor.take_peak_reduction_db(),
+            self.limiter.take_peak_reduction_db(),
+        ]
+    }
+
     pub fn reset(&mut self) {
         self.eq.reset();
         self.compressor.reset();

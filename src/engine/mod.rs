@@ -61,8 +61,7 @@ pub struct Engine {
     meter: LoudnessMeter,
     metering: bool,
     /// The most gain reduction of the master compressor and limiter since it was last
-    /// taken, sampled after each pass through the master chain (at most
-    /// `MASTER_BLOCK` frames apart).
+    /// taken, frame by frame (gathered after each pass through the master chain).
     master_reduction_peak: [f32; 2],
     /// The master bus: runs gather here until the master chain takes them.
     mix_left: Vec<f32>,
@@ -461,9 +460,10 @@ impl Engine {
             frame[0] = l;
             frame[1] = r;
         }
-        let peak = &mut self.master_reduction_peak;
-        peak[0] = peak[0].max(self.master.compressor_reduction_db());
-        peak[1] = peak[1].max(self.master.limiter_reduction_db());
+        let taken = self.master.take_peak_reductions_db();
+        for (peak, taken) in self.master_reduction_peak.iter_mut().zip(taken) {
+            *peak = peak.max(taken);
+        }
     }
 }
 
