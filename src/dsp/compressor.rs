@@ -241,7 +241,9 @@ pub type Levels = [f32; SIDE_BY_SIDE];
 /// stretch that never passes any knee takes no logarithm.
 const CHUNK: usize = 32;
 /// Up to this many compressors run one at a time along the frames; more run as a
-/// vector a frame, whose work is the same for one compressor or eight.
+/// vector a frame, whose work is the same for one compressor or eight (with AVX2; without
+/// it, all run one at a time).
+#[cfg(any(target_arch = "x86_64", test))]
 const FEW: usize = 2;
 
 /// Up to eight compressors over the strips of two lane signals (compressor `j < STRIPS`
@@ -260,7 +262,6 @@ pub struct LaneCompressors {
     knee_start: Levels,
     threshold: Levels,
     knee: Levels,
-    half_knee: Levels,
     slope: Levels,
     bend: Levels,
     attack: Levels,
@@ -286,7 +287,6 @@ impl LaneCompressors {
             knee_start: [f32::INFINITY; SIDE_BY_SIDE],
             threshold: [0.0; SIDE_BY_SIDE],
             knee: [0.0; SIDE_BY_SIDE],
-            half_knee: [0.0; SIDE_BY_SIDE],
             slope: [1.0; SIDE_BY_SIDE],
             bend: [0.0; SIDE_BY_SIDE],
             attack: [0.0; SIDE_BY_SIDE],
@@ -326,7 +326,6 @@ impl LaneCompressors {
         self.knee_start[j] = compressor.knee_start;
         self.threshold[j] = curve.threshold;
         self.knee[j] = curve.knee;
-        self.half_knee[j] = curve.knee / 2.0;
         self.slope[j] = curve.slope;
         self.bend[j] = curve.bend;
         self.attack[j] = compressor.attack;
@@ -376,10 +375,10 @@ impl LaneCompressors {
                 return;
             }
         }
-        self.process_portable(first, second, keys);
+        self.process_few(first, second, keys);
     }
 
-    /// `process` for a few compressors, with 256-bit vectors (no FMA: the portable
+    /// `process` for a few compressors, with 256-bit vectors (no FMA: the scalar
     /// path's bits): each one's detector, curve and gain worked out along the frames,
     /// so the work scales with the compressors that run rather than the eight places.
     #[cfg(target_arch = "x86_64")]
@@ -577,7 +576,9 @@ impl LaneCompressors {
         }
     }
 
-    /// A compressor at a time, a frame at a time, exactly as `Compressor::process_keyed`.
+    /// A compressor at a time, a frame at a time, exactly as `Compressor::process_keyed`:
+    /// the reference the faster paths are checked against.
+    #[cfg(test)]
     fn process_portable(
         &mut self,
         first: &mut [LaneFrame],
@@ -626,7 +627,7 @@ impl LaneCompressors {
     }
 
     /// `process` with a frame of all eight compressors in one 256-bit vector: every
-    /// operation is the IEEE one of the portable path (no FMA), so the bits are its.
+    /// operation is the IEEE one of the scalar paths (no FMA), so the bits are its.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     fn process_avx2(&mut self, first: &mut [LaneFrame], second: &mut [LaneFrame], keys: &[Levels]) {
@@ -642,10 +643,12 @@ impl LaneCompressors {
         let ld = |x: &Levels| unsafe { _mm256_loadu_ps(x.as_ptr()) };
         let keyed = ld(&keyed);
         let knee_start = ld(&self.knee_start);
+        let knee = ld(&self.knee);
         let curve = LaneCurve {
             threshold: ld(&self.threshold),
-            knee: ld(&self.knee),
-            half_knee: ld(&self.half_knee),
+            knee,
+            // Exactly `knee / 2.0`, as the scalar curve has it.
+            half_knee: _mm256_mul_ps(knee, _mm256_set1_ps(0.5)),
             slope: ld(&self.slope),
             bend: ld(&self.bend),
         };
