@@ -349,10 +349,31 @@ impl LaneCompressors {
     /// Runs the compressors over `first` and `second` (empty, or as long as `first`).
     /// `keys` holds, frame by frame, the level each keyed compressor's detector hears
     /// (the louder side of its key).
+    /// Compressors `j >= STRIPS` have no strip without `second`: they do not run, and
+    /// their state is left as it is.
     pub fn process(&mut self, first: &mut [LaneFrame], second: &mut [LaneFrame], keys: &[Levels]) {
         if !self.runs.contains(&true) {
             return;
         }
+        if !second.is_empty() || !self.runs[STRIPS..].contains(&true) {
+            self.dispatch(first, second, keys);
+            return;
+        }
+        // Every path then sees them as not running: no detector, glide or reduction of
+        // theirs moves.
+        let (runs, knee_start, reduction) = (self.runs, self.knee_start, self.reduction);
+        self.runs[STRIPS..].fill(false);
+        self.knee_start[STRIPS..].fill(f32::INFINITY);
+        self.reduction[STRIPS..].fill(0.0);
+        if self.runs.contains(&true) {
+            self.dispatch(first, &mut [], keys);
+        }
+        self.runs = runs;
+        self.knee_start = knee_start;
+        self.reduction[STRIPS..].copy_from_slice(&reduction[STRIPS..]);
+    }
+
+    fn dispatch(&mut self, first: &mut [LaneFrame], second: &mut [LaneFrame], keys: &[Levels]) {
         let n = first.len();
         debug_assert!(second.is_empty() || second.len() == n);
         debug_assert!(!self.keyed.contains(&true) || keys.len() >= n);
@@ -1558,6 +1579,71 @@ mod tests {
             make(count).process_portable(&mut portable.0, &mut portable.1, &keys);
             assert_eq!(bits(&dispatched), bits(&portable), "{count} compressors");
             assert_ne!(bits(&dispatched), bits(&input), "they compressed");
+        }
+    }
+
+    #[test]
+    fn compressors_on_a_missing_second_signal_are_left_as_they_are() {
+        // Loaded with a reduction held and a make-up glide under way, for one of them a
+        // loud key: with no second signal, none of that moves, whichever path the
+        // compressors on the first signal take (one of them, or more than a few).
+        let settings = CompressorSettings {
+            threshold_db: -30.0,
+            knee_db: 0.0,
+            makeup_db: 2.0,
+            ..CompressorSettings::default()
+        };
+        let squeezed = || {
+            let mut c = compressor(settings);
+            let (mut l, mut r) = (steady(-6.0, 2_000), steady(-6.0, 2_000));
+            c.process(&mut l, &mut r);
+            c.set(CompressorSettings {
+                makeup_db: 8.0,
+                ..settings
+            });
+            assert!(c.gain_reduction_db() > 10.0 && !c.makeup.is_settled());
+            c
+        };
+        let n = 500;
+        let signal = |lane: usize| -> Vec<f32> {
+            (0..n)
+                .map(|i| ((i * (lane + 3)) as f32 * 0.05).sin() * 0.8)
+                .collect()
+        };
+        let keys = vec![[0.9f32; SIDE_BY_SIDE]; n];
+        for on_first in [vec![0], vec![0, 1, 2]] {
+            let mut lanes = LaneCompressors::new();
+            let mut together: Vec<Compressor> = (0..SIDE_BY_SIDE).map(|_| squeezed()).collect();
+            let missing = [STRIPS + 1, STRIPS + 2];
+            for &j in on_first.iter().chain(&missing) {
+                lanes.load(j, &mut together[j], j == STRIPS + 2);
+            }
+            let (mut first, _) = two_signals(n, signal);
+            let input = first.clone();
+            lanes.process(&mut first, &mut [], &keys);
+            for &j in on_first.iter().chain(&missing) {
+                lanes.store(j, &mut together[j]);
+            }
+            for &j in &missing {
+                let mut fresh = squeezed();
+                let c = &mut together[j];
+                assert_eq!(c.gain_reduction_db(), fresh.gain_reduction_db(), "{j}");
+                assert_eq!(c.take_peak_reduction_db(), fresh.take_peak_reduction_db());
+                assert_eq!(c.makeup.value(), fresh.makeup.value(), "{j}");
+                assert_eq!(c.engaged.value(), fresh.engaged.value(), "{j}");
+            }
+            for &j in &on_first {
+                let mut alone = squeezed();
+                let (left, right) = sides(j);
+                let mut l: Vec<f32> = input.iter().map(|f| f[left]).collect();
+                let mut r: Vec<f32> = input.iter().map(|f| f[right]).collect();
+                alone.process(&mut l, &mut r);
+                for i in 0..n {
+                    assert_eq!(first[i][left].to_bits(), l[i].to_bits(), "{j} at {i}");
+                    assert_eq!(first[i][right].to_bits(), r[i].to_bits(), "{j} at {i}");
+                }
+                assert_eq!(together[j].gain_reduction_db(), alone.gain_reduction_db());
+            }
         }
     }
 
