@@ -695,7 +695,10 @@ impl LaneCompressors {
             for (i, level) in levels[..len].iter_mut().enumerate() {
                 let louder = |frame: &LaneFrame| {
                     let x = _mm256_andnot_ps(sign, unsafe { _mm256_loadu_ps(frame.as_ptr()) });
-                    _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps::<1>(x))
+                    let (left, right) = (_mm256_castps256_ps128(x), _mm256_extractf128_ps::<1>(x));
+                    // `f32::max` on a NaN side: the other side (`_mm_max_ps` would give
+                    // `right` whenever either is NaN).
+                    _mm_blendv_ps(_mm_max_ps(left, right), left, _mm_cmpunord_ps(right, right))
                 };
                 let low = louder(&first[at + i]);
                 let high = if two {
@@ -708,7 +711,8 @@ impl LaneCompressors {
                     x = _mm256_blendv_ps(x, ld(&keys[at + i]), keyed);
                 }
                 *level = x;
-                loudest = _mm256_max_ps(loudest, x);
+                // A NaN level leaves the loudest as it was, as `f32::max` does.
+                loudest = _mm256_max_ps(x, loudest);
             }
             let asks = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(loudest, knee_start)) != 0;
             let resting =
@@ -1645,6 +1649,76 @@ mod tests {
                 assert_eq!(together[j].gain_reduction_db(), alone.gain_reduction_db());
             }
         }
+    }
+
+    #[test]
+    fn a_nan_sample_is_heard_as_the_scalar_paths_hear_it() {
+        // A NaN on one side of a loud strip: its detector hears the other side, as
+        // `f32::max` has it, on every path.
+        let make = || {
+            let mut lanes = LaneCompressors::new();
+            for j in 0..SIDE_BY_SIDE {
+                let mut c = compressor(CompressorSettings {
+                    threshold_db: -30.0,
+                    knee_db: 0.0,
+                    attack_ms: 0.1,
+                    ..CompressorSettings::default()
+                });
+                lanes.load(j, &mut c, false);
+            }
+            lanes
+        };
+        let n = 200;
+        let mut input = two_signals(n, |lane| {
+            (0..n)
+                .map(|i| ((i * (lane + 2)) as f32 * 0.03).sin() * 0.9)
+                .collect()
+        });
+        for i in 40..80 {
+            input.0[i][STRIPS] = f32::NAN;
+            input.1[i][1] = f32::NAN;
+        }
+        let (mut dispatched, mut portable) = (input.clone(), input);
+        let keys = vec![[0.0; SIDE_BY_SIDE]; n];
+        let (mut lanes, mut reference) = (make(), make());
+        lanes.process(&mut dispatched.0, &mut dispatched.1, &keys);
+        reference.process_portable(&mut portable.0, &mut portable.1, &keys);
+        let bits = |frames: &TwoSignals| -> Vec<u32> {
+            frames
+                .0
+                .iter()
+                .chain(&frames.1)
+                .flatten()
+                .map(|x| x.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&dispatched), bits(&portable));
+        assert_eq!(lanes.reduction, reference.reduction);
+        assert!(reference.reduction[0] > 10.0 && reference.reduction[STRIPS + 1] > 10.0);
+        // Only one strip loud, and silenced by NaNs on both sides at the end of a
+        // chunk: what it asked for before them still counts.
+        let mut input = two_signals(n, |lane| {
+            (0..n)
+                .map(|i| {
+                    let level = if lane % STRIPS == 0 && lane < LANES && i < 62 {
+                        0.9
+                    } else {
+                        0.001
+                    };
+                    ((i * (lane + 2)) as f32 * 0.03).sin() * level
+                })
+                .collect()
+        });
+        for frame in &mut input.0[62..64] {
+            frame[0] = f32::NAN;
+            frame[STRIPS] = f32::NAN;
+        }
+        let (mut dispatched, mut portable) = (input.clone(), input);
+        let (mut lanes, mut reference) = (make(), make());
+        lanes.process(&mut dispatched.0, &mut dispatched.1, &keys);
+        reference.process_portable(&mut portable.0, &mut portable.1, &keys);
+        assert_eq!(bits(&dispatched), bits(&portable));
+        assert!(reference.peak[0] > 10.0);
     }
 
     #[test]
