@@ -1837,48 +1837,86 @@ mod tests {
 
     #[test]
     fn gliding_eqs_side_by_side_give_the_samples_of_each_eq_alone() {
-        // Only EQs in circuit. Runs of 100 frames, and channel 1's EQ switched in late,
-        // so the two strips' 32-frame coefficient grids are out of step.
-        let mut mixer = Mixer::with_channels(2);
-        mixer.channels[0].eq.mid1.gain_db = 6.0;
-        mixer.channels[0].high_pass.slope = HighPassSlope::Db24;
-        let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
-        let mut alone: Vec<Strip> = (0..2).map(|_| Strip::new(RATE, RUN)).collect();
-        for (strip, song_strip) in alone.iter_mut().zip(&mixer.channels) {
-            strip.apply(song_strip, true, 120.0, true);
-        }
-        let run = 100;
-        for k in 0..60 {
-            if k == 3 || k == 20 || k == 41 {
-                // Moves that glide: a band comes in, a gain and a corner move.
-                mixer.channels[1].eq.high.gain_db = -4.0 - k as f32 / 10.0;
-                mixer.channels[0].eq.mid1.gain_db = 6.0 - k as f32 / 5.0;
-                mixer.channels[0].high_pass.freq = 40.0 + k as f32;
-                graph.apply(&mixer, false);
-                for (strip, song_strip) in alone.iter_mut().zip(&mixer.channels) {
-                    strip.apply(song_strip, true, 120.0, false);
+        // Only EQs in circuit. Runs of 100 frames, and EQs switched in late, each at
+        // its own run, so the strips' 32-frame coefficient grids are out of step. With
+        // 7 and 11 channels a group of eight has EQs gliding in both its halves (its
+        // two lane signals) at once; with 11 a second group has one half.
+        for channels in [2, 7, 11] {
+            let mut mixer = Mixer::with_channels(channels);
+            mixer.channels[0].eq.mid1.gain_db = 6.0;
+            mixer.channels[0].high_pass.slope = HighPassSlope::Db24;
+            if channels > 5 {
+                mixer.channels[5].eq.low.gain_db = 5.0;
+            }
+            let mut graph = MixerGraph::new(&mixer, 120.0, RATE, RUN);
+            // Each channel's own samples (the master bus sums more than two channels in
+            // an order of its own).
+            graph.capture_stems(&mixer, RUN);
+            let mut alone: Vec<Strip> = (0..channels).map(|_| Strip::new(RATE, RUN)).collect();
+            for (strip, song_strip) in alone.iter_mut().zip(&mixer.channels) {
+                strip.apply(song_strip, true, 120.0, true);
+            }
+            let run = 100;
+            for k in 0..60 {
+                // Channel `ch > 1` switched in at run `3 + 4 * ch` (channel 1 at run 3).
+                let switched_in =
+                    (1..channels).find(|&ch| k == if ch == 1 { 3 } else { 3 + 4 * ch });
+                let moves = k == 20 || k == 41;
+                if switched_in.is_some() || moves {
+                    if let Some(ch) = switched_in {
+                        mixer.channels[ch].eq.high.gain_db = -4.0 - ch as f32 / 2.0;
+                    }
+                    if moves {
+                        // Moves that glide: a gain and a corner in the first half, a
+                        // gain in the second.
+                        mixer.channels[1].eq.high.gain_db = -4.0 - k as f32 / 10.0;
+                        mixer.channels[0].eq.mid1.gain_db = 6.0 - k as f32 / 5.0;
+                        mixer.channels[0].high_pass.freq = 40.0 + k as f32;
+                        if channels > 5 {
+                            mixer.channels[5].eq.low.gain_db = 5.0 - k as f32 / 8.0;
+                        }
+                    }
+                    graph.apply(&mixer, false);
+                    for (strip, song_strip) in alone.iter_mut().zip(&mixer.channels) {
+                        strip.apply(song_strip, true, 120.0, false);
+                    }
+                }
+                let (mut ml, mut mr) = (vec![0.0; run], vec![0.0; run]);
+                let (mut expected_l, mut expected_r) = (vec![0.0; run], vec![0.0; run]);
+                let mut expected_stems = Vec::new();
+                graph.begin_run(run);
+                for (ch, strip) in alone.iter_mut().enumerate() {
+                    let l = sine(run, k * run, 0.5 / (ch + 1) as f32);
+                    let r: Vec<f32> = l.iter().map(|x| -0.7 * x).collect();
+                    graph.strip(ch, 0.0, &l, &r, (&mut ml, &mut mr), 0);
+                    let (mut el, mut er) = (l.clone(), r.clone());
+                    if strip.eq.is_active() {
+                        strip.eq.process(&mut el, &mut er);
+                    }
+                    strip.output.apply(&mut el, &mut er);
+                    add(&el, &mut expected_l);
+                    add(&er, &mut expected_r);
+                    let stem: Vec<f32> = el.iter().zip(&er).flat_map(|(&l, &r)| [l, r]).collect();
+                    expected_stems.push(stem);
+                }
+                graph.finish_run(&mut ml, &mut mr, 0);
+                let stems = &graph.stems().unwrap().channels;
+                for (ch, expected) in expected_stems.iter().enumerate() {
+                    assert_eq!(
+                        &stems[ch][..2 * run],
+                        expected,
+                        "{channels} channels, {ch}, run {k}"
+                    );
+                }
+                if channels == 2 {
+                    assert_eq!(ml, expected_l, "run {k}");
+                    assert_eq!(mr, expected_r, "run {k}");
                 }
             }
-            let (mut ml, mut mr) = (vec![0.0; run], vec![0.0; run]);
-            let (mut expected_l, mut expected_r) = (vec![0.0; run], vec![0.0; run]);
-            graph.begin_run(run);
-            for (ch, strip) in alone.iter_mut().enumerate() {
-                let l = sine(run, k * run, 0.5 / (ch + 1) as f32);
-                let r: Vec<f32> = l.iter().map(|x| -0.7 * x).collect();
-                graph.strip(ch, 0.0, &l, &r, (&mut ml, &mut mr), 0);
-                let (mut el, mut er) = (l.clone(), r.clone());
-                if strip.eq.is_active() {
-                    strip.eq.process(&mut el, &mut er);
-                }
-                strip.output.apply(&mut el, &mut er);
-                add(&el, &mut expected_l);
-                add(&er, &mut expected_r);
+            for ch in 0..channels {
+                assert!(graph.strips[ch].eq.is_active(), "{channels} channels, {ch}");
             }
-            graph.finish_run(&mut ml, &mut mr, 0);
-            assert_eq!(ml, expected_l, "run {k}");
-            assert_eq!(mr, expected_r, "run {k}");
         }
-        assert!(graph.strips[1].eq.is_active());
     }
 
     #[test]
