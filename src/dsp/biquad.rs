@@ -294,9 +294,10 @@ impl Cascade {
 }
 
 /// Signals a `LaneCascade` runs side by side: four stereo strips, their left sides in
-/// lanes 0 to 3 and their right sides in lanes 4 to 7 (a 256-bit vector a frame). Wider
-/// groups measured faster on the fully mixed stress song but slower on the demo songs,
-/// whose groups are often part full.
+/// lanes 0 to 3 and their right sides in lanes 4 to 7 (a 256-bit vector a frame). The
+/// mixer groups eight strips as two such signals: when both have filters in circuit they
+/// run together (`process_pair`, `process_pair_settling`), and a group with filters in
+/// one half pays for that signal only.
 pub const LANES: usize = 8;
 
 /// One frame of every lane.

@@ -252,9 +252,11 @@ const FEW: usize = 2;
 /// samples are exactly those of its compressor run alone.
 ///
 /// The smoothed reduction waits on the frame before, so one compressor's work is a
-/// chain of dependent steps. Here a frame of all eight compressors is one vector: the
-/// chain is paid once for eight, and the rest of a frame's work (detector, logarithm,
-/// curve, gain) overlaps with the chains of the frames around it.
+/// chain of dependent steps. With AVX2 and more than `FEW` compressors running, a frame
+/// of all eight is one vector: the chain is paid once for eight, and the rest of a
+/// frame's work (detector, logarithm, curve, gain) overlaps with the chains of the
+/// frames around it. Otherwise (a few, or no AVX2) they run one at a time along chunks
+/// of frames, so the work scales with the compressors that run.
 pub struct LaneCompressors {
     runs: [bool; SIDE_BY_SIDE],
     keyed: [bool; SIDE_BY_SIDE],
