@@ -66,14 +66,14 @@ impl Svf {
     /// `set` for a cutoff that moves every few samples (a voice's filter envelope): the
     /// `tan` it needs comes from a rational approximation, within 4e-7 of the exact
     /// value (f32 carries 6e-8), and the coefficients from that fraction over one
-    /// division (see `ratio`), several times cheaper than `f32::tan` and three
+    /// division (see `prewarped_fraction`), several times cheaper than `f32::tan` and three
     /// divisions, whose latency each voice's next samples would wait on.
     pub fn set_moving(&mut self, mode: FilterMode, cutoff_hz: f32, resonance: f32) {
         let Some(cutoff) = self.settle(mode, cutoff_hz, resonance) else {
             return;
         };
         let (numerator, denominator) = tan_pi_fraction(cutoff * self.inv_rate);
-        self.ratio(numerator, denominator);
+        self.prewarped_fraction(numerator, denominator);
     }
 
     /// The coefficients for `g = n / d`, the cutoff's prewarped angle, with one division:
@@ -81,7 +81,7 @@ impl Svf {
     /// n d / s`, `a3 = g a2 = n² / s` and `d11 = -2 g (g + k) a1 = -2 n (n + k d) / s`.
     /// Every term is a product or a sum of positive numbers, so each coefficient is
     /// within a few roundings of its exact value, as `prewarped`'s are.
-    fn ratio(&mut self, n: f32, d: f32) {
+    fn prewarped_fraction(&mut self, n: f32, d: f32) {
         let (n, d) = (f64::from(n), f64::from(d));
         let (dd, nk) = (d * d, n * (n + f64::from(self.k) * d));
         let r = 1.0 / (dd + nk);
@@ -257,7 +257,7 @@ impl Steps {
 }
 
 /// `tan(π · w)` for `w` in 0 ..= 0.5 (a cutoff over the sample rate), within 4e-7 of
-/// the exact value, as a numerator and a denominator (for `Svf::ratio` to divide once).
+/// the exact value, as a numerator and a denominator (for `Svf::prewarped_fraction` to divide once).
 /// Past a quarter it is `1 / tan(π · (0.5 - w))`, and `0.5 - w` is exact there, so the
 /// reflected angle, like the direct one, stays within π/4, where the [5/4] Padé
 /// approximant of `tan` (Lambert's continued fraction to its fifth term) is within

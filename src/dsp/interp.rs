@@ -13,7 +13,8 @@ pub fn hermite4(xm1: f32, x0: f32, x1: f32, x2: f32, t: f32) -> f32 {
 /// fraction `t[k]`, with the same operations in the same order as `hermite4`, so each
 /// lane's result is its bits. The four windows are loaded whole and turned over, so
 /// that each term of the polynomial is worked out for the four reads in one instruction.
-/// Each `at[k]` must be at least 1 and leave three frames after it.
+/// Each window must lie inside `data` (`1 <= at[k]` and `at[k] + 3 <= data.len()`); one
+/// that does not panics on its checked slice.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub fn hermite4_x4(
