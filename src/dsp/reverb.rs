@@ -11,6 +11,8 @@
 
 use super::delay::DelayLine;
 use super::smooth::Smoothed;
+#[cfg(target_arch = "x86_64")]
+use super::util::transpose8;
 use super::util::{flush_denormal, flush_denormal_in_loop};
 
 const LINES: usize = 8;
@@ -551,34 +553,6 @@ fn loops(
     }
 }
 
-/// Eight rows of eight as eight columns: `rows[i]` lane `j` becomes lane `i` of the
-/// result's `j`.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-#[inline]
-fn transpose(rows: [std::arch::x86_64::__m256; 8]) -> [std::arch::x86_64::__m256; 8] {
-    use std::arch::x86_64::*;
-    let [r0, r1, r2, r3, r4, r5, r6, r7] = rows;
-    let (t0, t1) = (_mm256_unpacklo_ps(r0, r1), _mm256_unpackhi_ps(r0, r1));
-    let (t2, t3) = (_mm256_unpacklo_ps(r2, r3), _mm256_unpackhi_ps(r2, r3));
-    let (t4, t5) = (_mm256_unpacklo_ps(r4, r5), _mm256_unpackhi_ps(r4, r5));
-    let (t6, t7) = (_mm256_unpacklo_ps(r6, r7), _mm256_unpackhi_ps(r6, r7));
-    let low = |a, b| _mm256_shuffle_ps::<0b0100_0100>(a, b);
-    let high = |a, b| _mm256_shuffle_ps::<0b1110_1110>(a, b);
-    let (u0, u1, u2, u3) = (low(t0, t2), high(t0, t2), low(t1, t3), high(t1, t3));
-    let (u4, u5, u6, u7) = (low(t4, t6), high(t4, t6), low(t5, t7), high(t5, t7));
-    [
-        _mm256_permute2f128_ps::<0x20>(u0, u4),
-        _mm256_permute2f128_ps::<0x20>(u1, u5),
-        _mm256_permute2f128_ps::<0x20>(u2, u6),
-        _mm256_permute2f128_ps::<0x20>(u3, u7),
-        _mm256_permute2f128_ps::<0x31>(u0, u4),
-        _mm256_permute2f128_ps::<0x31>(u1, u5),
-        _mm256_permute2f128_ps::<0x31>(u2, u6),
-        _mm256_permute2f128_ps::<0x31>(u3, u7),
-    ]
-}
-
 /// `loops` with each frame's eight lines in one AVX register: the same operations in
 /// each lane (no FMA), and the matrix's butterflies as lane swaps and blends. Eight
 /// frames at a time come out of the rows and go back into them as 8 x 8 transposes,
@@ -639,7 +613,7 @@ fn loops_avx(
     let mut t = 0;
     while t + 8 <= n {
         // SAFETY: t + 8 <= n <= MAX_CHUNK, so eight floats are read from each row.
-        let frames = transpose(std::array::from_fn(|i| unsafe {
+        let frames = transpose8(std::array::from_fn(|i| unsafe {
             _mm256_loadu_ps(outs[i][t..t + 8].as_ptr())
         }));
         let mut results = frames;
@@ -647,7 +621,7 @@ fn loops_avx(
             each_frame(t + k);
             *result = step(frame, input[t + k]);
         }
-        for (slots, result) in back.iter_mut().zip(transpose(results)) {
+        for (slots, result) in back.iter_mut().zip(transpose8(results)) {
             let (older, newer) = slots;
             let to = if t + 8 <= older.len() {
                 Some(&mut older[t..t + 8])
