@@ -1318,6 +1318,17 @@ mod tests {
         (left, left + STRIPS)
     }
 
+    /// Every sample's bits, the first signal's frames then the second's.
+    fn bits(signals: &TwoSignals) -> Vec<u32> {
+        let (first, second) = signals;
+        first
+            .iter()
+            .chain(second)
+            .flatten()
+            .map(|x| x.to_bits())
+            .collect()
+    }
+
     fn lane_of(signals: &TwoSignals, lane: usize, i: usize) -> f32 {
         if lane < LANES {
             signals.0[i][lane]
@@ -1579,15 +1590,6 @@ mod tests {
         let keys: Vec<Levels> = (0..n)
             .map(|i| [if (i / 500) % 2 == 0 { 0.8 } else { 0.01 }; SIDE_BY_SIDE])
             .collect();
-        let bits = |frames: &TwoSignals| -> Vec<u32> {
-            frames
-                .0
-                .iter()
-                .chain(&frames.1)
-                .flatten()
-                .map(|x| x.to_bits())
-                .collect()
-        };
         for count in [FEW, STRIPS, SIDE_BY_SIDE] {
             let (mut dispatched, mut portable) = (input.clone(), input.clone());
             if count <= STRIPS {
@@ -1698,15 +1700,6 @@ mod tests {
         let (mut lanes, mut reference) = (make(), make());
         lanes.process(&mut dispatched.0, &mut dispatched.1, &keys);
         reference.process_portable(&mut portable.0, &mut portable.1, &keys);
-        let bits = |frames: &TwoSignals| -> Vec<u32> {
-            frames
-                .0
-                .iter()
-                .chain(&frames.1)
-                .flatten()
-                .map(|x| x.to_bits())
-                .collect()
-        };
         assert_eq!(bits(&dispatched), bits(&portable));
         assert_eq!(lanes.reduction, reference.reduction);
         assert!(reference.reduction[0] > 10.0 && reference.reduction[STRIPS + 1] > 10.0);
